@@ -1,0 +1,69 @@
+"""The ``planeco`` command line: a thin layer over the library.
+
+Each command group lives in its own module and registers a Typer sub-application; heavy
+imports (pandas, xarray, Voilà) happen inside the commands so that ``planeco --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from planeco_kernel import __version__
+from planeco_kernel.cli import data as _data
+from planeco_kernel.cli import kb as _kb
+from planeco_kernel.cli import serve as _serve
+from planeco_kernel.cli import territory as _territory
+from planeco_kernel.errors import PlanecoError
+
+app = typer.Typer(
+    name="planeco",
+    help="planeco — planification écologique territoriale : données, territoires, applications.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(_data.app, name="data", help="Construire et inspecter le paquet de données.")
+app.add_typer(_territory.app, name="territory", help="Chercher et afficher des territoires.")
+app.add_typer(_kb.app, name="kb", help="Base de connaissances : fils de discussion, REX, solutions.")
+_serve.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"planeco {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Afficher la version."),
+) -> None:
+    """planeco — planification écologique territoriale."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the CLI, turning planeco errors into clean messages."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except PlanecoError as exc:
+        typer.secho(f"Erreur : {exc}", err=True, fg=typer.colors.RED)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("Interrompu.", err=True)
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
