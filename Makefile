@@ -14,7 +14,7 @@ STAMP := $(VENV)/.planeco-installed
 DATA_DIR ?= $(or $(PLANECO_DATA_DIR),data/build)
 MANIFEST := $(DATA_DIR)/manifest.json
 
-.PHONY: run test setup data bench lock clean help
+.PHONY: run test setup system-deps data bench lock clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -22,7 +22,21 @@ help:
 	@echo "make test   — installe, construit les données, lance toute la suite de tests"
 	@echo "make bench  — lance les benchmarks (benchmarks/)"
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
+
+# Debian packages the project needs: npm (data packages are fetched with `npm pack`) and
+# chromium (browser tests). Installed with apt-get when run as root, else explained.
+SYSTEM_PKGS := $(if $(shell command -v npm),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium)
+system-deps:
+ifneq ($(strip $(SYSTEM_PKGS)),)
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "Installation des paquets Debian manquants : $(strip $(SYSTEM_PKGS))"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(strip $(SYSTEM_PKGS)); \
+	else \
+	  echo "Paquets système manquants : $(strip $(SYSTEM_PKGS)). Installez-les : sudo apt-get install $(strip $(SYSTEM_PKGS))"; exit 1; \
+	fi
+endif
 
 # The virtual environment, installed from the pinned lock. rfc3987-syntax (pulled by
 # jupyter-events' jsonschema[format-nongpl]) is removed: importing it builds a Lark grammar that
@@ -34,7 +48,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip uninstall -q -y rfc3987-syntax
 	@touch $@
 
-data: $(STAMP)
+data: setup
 	$(PY) -m planeco_kernel data build --if-needed
 
 run: data
