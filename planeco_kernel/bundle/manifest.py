@@ -48,7 +48,7 @@ def read(data_dir: Path) -> dict[str, Any]:
 def write(data_dir: Path, manifest: dict[str, Any]) -> Path:
     path = Path(data_dir) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
 
@@ -72,8 +72,9 @@ def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_comp
         out.append("les versions épinglées (registry.yaml) ont changé")
     if m.get("schema_sha256") != fp["schema_sha256"]:
         out.append("le schéma des tables (schema.py) a changé")
-    if require_complete and m.get("skipped"):
-        out.append("sources ignorées : " + ", ".join(s["source"] for s in m["skipped"]))
+    retry = [s["source"] for s in m.get("skipped") or [] if _can_retry(s)]
+    if require_complete and retry:
+        out.append("sources ignorées : " + ", ".join(retry))
     for name, t in (m.get("tables") or {}).items():
         p = Path(data_dir) / t["path"]
         if not p.is_file() or p.stat().st_size != t.get("bytes"):
@@ -83,6 +84,30 @@ def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_comp
     if (m.get("scot_perimeters") or None) != (scot_perimeters or None):
         out.append("périmètres de SCoT utilisateur différents")
     return out
+
+
+def _can_retry(skipped: dict[str, Any]) -> bool:
+    """A skipped source is worth a new build unless it waits for code that is still absent."""
+    module = skipped.get("requires_module")
+    if not module:
+        return True
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _json_default(obj: Any) -> Any:
+    """numpy scalars/arrays, paths and sets in the geometry report."""
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 0) == 0:
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    return str(obj)
 
 
 def age_seconds(m: dict[str, Any]) -> float | None:
