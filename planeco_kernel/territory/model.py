@@ -128,23 +128,21 @@ class Territory:
     @property
     def population(self) -> dict[int, int]:
         """Population municipale by census year (``population`` table); missing years omitted."""
-        series = self._m._population_index().get(self._i)
-        if series:
-            return {y: v for y, v, _s, _f in series if v is not None}
+        series = self._m._population().values(self._i)
+        if series is not None:
+            return series
         y, v = self._m._column("census_year")[self._i], self._m._column("population")[self._i]
         return {int(y): int(v)} if y is not None and v is not None else {}
 
     @property
     def population_sources(self) -> dict[int, str]:
         """Source file and version of each census year's figure (``"communes.json@5.3.0"``)."""
-        series = self._m._population_index().get(self._i) or ()
-        return {y: s for y, v, s, _f in series if v is not None}
+        return self._m._population().sources(self._i)
 
     @property
     def population_flags(self) -> dict[int, str]:
         """Flags of the population figures (``merged_sum``, ``split_unallocated``…), when any."""
-        series = self._m._population_index().get(self._i) or ()
-        return {y: f for y, v, _s, f in series if f}
+        return self._m._population().flags(self._i)
 
     @property
     def population_latest(self) -> tuple[int, int] | None:
@@ -262,13 +260,9 @@ class TerritoryModel:
         self._table = table
         self._level: list[str] = table.column("level").to_pylist()
         self._code: list[str] = table.column("code").to_pylist()
-        self._name: list[str] = table.column("name").to_pylist()
-        self._by_key: dict[tuple[str, str], int] = {}
-        self._by_code: dict[str, list[int]] = {}
-        for i, (lvl, code) in enumerate(zip(self._level, self._code, strict=True)):
-            self._by_key[(lvl, code)] = i
-            self._by_code.setdefault(code, []).append(i)
+        self._by_key: dict[tuple[str, str], int] = dict(zip(zip(self._level, self._code), range(len(self._code))))
         self._columns: dict[str, list] = {}
+        self._pop: _PopulationIndex | None = None
         self._lock = threading.RLock()
         self._geo: dict[tuple[str, bool], tuple[dict[str, int], pa.Array]] = {}
 
@@ -281,6 +275,15 @@ class TerritoryModel:
 
     def __repr__(self) -> str:
         return f"TerritoryModel({self.data_dir}, {len(self)} territoires)"
+
+    @property
+    def _name(self) -> list[str]:
+        return self._column("name")
+
+    def _rows_for_code(self, c: str) -> list[int]:
+        """Rows having this code, at any level, smallest level first."""
+        by_key = self._by_key
+        return [r for r in (by_key.get((lvl, c)) for lvl in LEVELS) if r is not None]
 
     def _column(self, name: str) -> list:
         col = self._columns.get(name)
@@ -346,24 +349,25 @@ class TerritoryModel:
         if lvl is not None:
             row = self._by_key.get((lvl, c))
             if row is None:
-                others = [f"{self._level[r]}:{c}" for r in self._by_code.get(c, ())]
+                others = [f"{self._level[r]}:{c}" for r in self._rows_for_code(c)]
                 raise TerritoryNotFoundError(code, others or self._code_suggestions(c), level=lvl)
             return Territory(self, row)
-        rows = self._by_code.get(c)
-        if not rows:
-            raise TerritoryNotFoundError(code, self._code_suggestions(c))
-        return Territory(self, min(rows, key=lambda r: _RANK[self._level[r]]))
+        for lvl in LEVELS:
+            row = self._by_key.get((lvl, c))
+            if row is not None:
+                return Territory(self, row)
+        raise TerritoryNotFoundError(code, self._code_suggestions(c))
 
     def __contains__(self, key: str) -> bool:
         split = codes.split_key(key)
         if split:
             return (split[0], codes.clean_code(split[1])) in self._by_key
-        return codes.clean_code(key) in self._by_code
+        return bool(self._rows_for_code(codes.clean_code(key)))
 
     def _code_suggestions(self, c: str) -> list[str]:
         out: list[str] = []
         padded = codes.padded_candidates(c)
-        if padded and padded in self._by_code:
+        if padded and self._rows_for_code(padded):
             out.append(padded)
         if codes.COMMUNE_CODE.match(c):
             succ = self._successor(c)
@@ -424,13 +428,12 @@ class TerritoryModel:
     def _resolve_code(self, text: str, lvl: str | None) -> Resolution:
         c = codes.clean_code(text)
         note_pad = None
-        if c not in self._by_code and codes.padded_candidates(c) in self._by_code:
-            padded = codes.padded_candidates(c)
+        padded = codes.padded_candidates(c)
+        if not self._rows_for_code(c) and padded and self._rows_for_code(padded):
             note_pad = f"Code complété par un zéro initial : « {c} » → « {padded} »."
             c = padded  # type: ignore[assignment]
-        rows = [r for r in self._by_code.get(c, ()) if lvl is None or self._level[r] == lvl]
+        rows = [r for r in self._rows_for_code(c) if lvl is None or self._level[r] == lvl]
         if rows:
-            rows.sort(key=lambda r: _RANK[self._level[r]])
             row = rows[0]
             notes = [note_pad] if note_pad else []
             if len(rows) > 1:
@@ -603,31 +606,14 @@ class TerritoryModel:
             return self._read("code_history")
 
     # -- populations ------------------------------------------------------------------------------
-    def _population_index(self) -> dict[int, list[tuple[int, int | None, str, str | None]]]:
-        idx = self.__dict__.get("_pop_idx")
-        if idx is not None:
-            return idx
-        with self._lock:
-            if "_pop_idx" in self.__dict__:
-                return self.__dict__["_pop_idx"]
-            t = self._read("population")
-            t = t.sort_by([("level", "ascending"), ("code", "ascending"), ("census_year", "ascending")])
-            idx = {}
-            by_key = self._by_key
-            for lvl, code, year, pop, src, flag in zip(
-                t.column("level").to_pylist(), t.column("code").to_pylist(), t.column("census_year").to_pylist(),
-                t.column("population").to_pylist(), t.column("source").to_pylist(), t.column("flag").to_pylist(),
-                strict=True,
-            ):
-                row = by_key.get((lvl, code))
-                if row is None:
-                    continue
-                series = idx.get(row)
-                if series is None:
-                    idx[row] = series = []
-                series.append((int(year), pop, src, flag or None))
-            self.__dict__["_pop_idx"] = idx
-            return idx
+    def _population(self) -> _PopulationIndex:
+        pop = self._pop
+        if pop is None:
+            with self._lock:
+                if self._pop is None:
+                    self._pop = _PopulationIndex(self._read("population"), self._table)
+                pop = self._pop
+        return pop
 
     # -- members ----------------------------------------------------------------------------------
     def _member_index(self, parent_level: str) -> dict[str, list[int]]:
@@ -724,6 +710,54 @@ class TerritoryModel:
         import shapely
 
         return shapely.from_wkb(wkb)
+
+
+class _PopulationIndex:
+    """The ``population`` table grouped by territory row: columnar arrays plus row boundaries.
+
+    Built in a few vectorized steps (key matching with :func:`pyarrow.compute.index_in`, a
+    stable sort, :func:`numpy.searchsorted`); a territory's series is then a slice.
+    """
+
+    def __init__(self, pop: pa.Table, territories: pa.Table):
+        import numpy as np
+
+        def keys(t: pa.Table) -> pa.ChunkedArray:
+            ls = pa.large_string()
+            return pc.binary_join_element_wise(pc.cast(t.column("level"), ls), pc.cast(t.column("code"), ls),
+                                               pa.scalar("\x1f", ls))
+
+        pkeys, tkeys = keys(pop), keys(territories)
+        rowid = pc.fill_null(pc.index_in(pkeys, value_set=tkeys), -1).to_numpy().astype(np.int64)
+        years = pop.column("census_year").to_numpy().astype(np.int64)
+        order = np.lexsort((years, rowid))
+        rowid = rowid[order]
+        self._bounds = np.searchsorted(rowid, np.arange(territories.num_rows + 1)).tolist()
+        take = pa.array(order)
+        values = pop.column("population").take(take)
+        self._years: list[int] = years[order].tolist()
+        self._values: list[int | None] = values.to_pylist()
+        self._sources = pop.column("source").take(take)
+        self._flags = pop.column("flag").take(take)
+
+    def _span(self, row: int) -> tuple[int, int]:
+        return self._bounds[row], self._bounds[row + 1]
+
+    def values(self, row: int) -> dict[int, int] | None:
+        """Census year → population of a row (missing values omitted); ``None`` if the row has no series."""
+        s, e = self._span(row)
+        if s == e:
+            return None
+        return {y: v for y, v in zip(self._years[s:e], self._values[s:e]) if v is not None}
+
+    def sources(self, row: int) -> dict[int, str]:
+        s, e = self._span(row)
+        return {y: src for y, v, src in zip(self._years[s:e], self._values[s:e], self._sources[s:e].to_pylist())
+                if v is not None}
+
+    def flags(self, row: int) -> dict[int, str]:
+        s, e = self._span(row)
+        return {y: f for y, f in zip(self._years[s:e], self._flags[s:e].to_pylist()) if f}
 
 
 _TYPE_FR = {

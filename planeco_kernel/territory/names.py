@@ -39,7 +39,31 @@ EXACT, BARE, PREFIX, WORD, FUZZY = 0, 1, 2, 3, 4
 TIER_LABELS = {EXACT: "exact", BARE: "exact (sans article)", PREFIX: "début du nom", WORD: "mot du nom", FUZZY: "approché"}
 
 
-@lru_cache(maxsize=65536)
+def _fold_table() -> dict[int, str]:
+    """``str.translate`` table: accented Latin letters to ASCII, ligatures expanded."""
+    table: dict[int, str] = {}
+    for cp in list(range(0x00C0, 0x0250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        folded = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        if folded != ch and folded.isascii():
+            table[cp] = folded
+    table.update({ord(k): v for k, v in {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"}.items()})
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def _normalize(text: str) -> str:
+    s = text.translate(_FOLD)
+    if not s.isascii():  # rare characters: full Unicode decomposition
+        s = unicodedata.normalize("NFKD", s.translate(_LIGATURES))
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    words = _NON_WORD.sub(" ", s.lower()).split()
+    return " ".join([ABBREVIATIONS.get(w, w) for w in words])
+
+
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Return the normal form of a name (accent-, case- and punctuation-insensitive).
 
@@ -60,11 +84,12 @@ def normalize(text: str) -> str:
     >>> normalize("L'Haÿ-les-Roses")
     'l hay les roses'
     """
-    s = text.translate(_LIGATURES)
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
-    words = _NON_WORD.sub(" ", s).split()
-    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
+    return _normalize(text)
+
+
+def _strip_article(norm: str) -> str:
+    head, sep, rest = norm.partition(" ")
+    return rest if sep and head in ARTICLES else norm
 
 
 def bare(text: str) -> str:
@@ -79,12 +104,9 @@ def bare(text: str) -> str:
     >>> bare("Les")
     'les'
     """
-    stripped = _TRAILING_ARTICLE.sub("", text)
-    norm = normalize(stripped)
-    words = norm.split(" ")
-    if len(words) > 1 and words[0] in ARTICLES:
-        return " ".join(words[1:])
-    return norm
+    if "(" in text:
+        text = _TRAILING_ARTICLE.sub("", text)
+    return _strip_article(normalize(text))
 
 
 def trigrams(norm: str) -> set[str]:
@@ -104,17 +126,23 @@ class NameIndex:
 
     def __init__(self, names: Sequence[str]):
         self._names = list(names)
-        self._norm = [normalize(n) for n in self._names]
-        self._bare = [bare(n) for n in self._names]
+        self._norm = [_normalize(n) for n in self._names]
+        self._bare = [
+            _strip_article(_normalize(_TRAILING_ARTICLE.sub("", n)) if "(" in n else nm)
+            for n, nm in zip(self._names, self._norm, strict=True)
+        ]
         self._exact: dict[str, list[int]] = {}
         self._bare_index: dict[str, list[int]] = {}
-        for i, (n, b) in enumerate(zip(self._norm, self._bare, strict=True)):
+        for i, n in enumerate(self._norm):
             self._exact.setdefault(n, []).append(i)
+        for i, b in enumerate(self._bare):
             self._bare_index.setdefault(b, []).append(i)
         # Sorted (form, id) pairs over both forms, for prefix search by bisection.
-        pairs = sorted({(n, i) for i, n in enumerate(self._norm)} | {(b, i) for i, b in enumerate(self._bare)})
-        self._sorted_forms = [p[0] for p in pairs]
-        self._sorted_ids = [p[1] for p in pairs]
+        forms = self._norm + [b for b, n in zip(self._bare, self._norm, strict=True) if b != n]
+        ids = list(range(len(self._norm))) + [i for i, (b, n) in enumerate(zip(self._bare, self._norm)) if b != n]
+        order = sorted(range(len(forms)), key=forms.__getitem__)
+        self._sorted_forms = [forms[k] for k in order]
+        self._sorted_ids = [ids[k] for k in order]
         self._padded = None  # " " + norm + " " per id, for word search (built on first use)
         self._tri: dict[str, np.ndarray] | None = None
 
