@@ -44,7 +44,7 @@ def test_fr_int(value, text):
         (["75"], "75", "departement", "region:75"),
         (["75", "--level", "region"], "75", "region", None),
         (["region:75"], "75", "region", None),
-        (["01340"], "01015", "commune", "Arbignieu"),
+        (["01340"], "01015", "commune", "Saint-Bois"),
         (["Saint-Denis", "-d", "974"], "97411", "commune", None),
         (["247200132", "--level", "scot"], "247200132", "scot", None),
     ],

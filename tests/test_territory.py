@@ -103,8 +103,8 @@ def test_unknown_level_is_a_config_error(model):
         ("75", {"level": "region"}, "region:75", "code", None),
         ("region:75", {}, "region:75", "key", None),
         ("FR", {}, "france:FR", "code", None),
-        ("01340", {}, "commune:01015", "old_code", "01340 \\(Arbignieu\\) a fusionné dans 01015 Arboys en Bugey"),
-        ("01453", {}, "commune:01015", "old_code", "01453 \\(Saint-Bois\\).*commune déléguée.*01015 Arboys en Bugey"),
+        ("01340", {}, "commune:01015", "old_code", "01340 \\(Saint-Bois\\) a fusionné dans 01015 Arboys en Bugey"),
+        ("42190", {}, "commune:42218", "old_code", "42190 \\(Rochetaillée\\).*commune déléguée.*42218 Saint-Étienne"),
         ("75101", {}, "commune:75056", "arrondissement", "arrondissement municipal de 75056 Paris"),
         ("69381", {}, "commune:69123", "arrondissement", "Lyon 1er Arrondissement"),
         ("Saint-Étienne", {}, "commune:42218", "name", None),
@@ -303,7 +303,7 @@ def test_to_dict_is_json_ready(model):
                             "france": "FR"}
     assert d["parent_names"]["epci"] == "CC Bugey Sud"
     assert d["members_count"] == 1
-    assert "Arbignieu" in d["note"]
+    assert "Saint-Bois" in d["note"]
     assert "note" not in model.resolve("01015").to_dict()
 
 
@@ -322,7 +322,8 @@ def test_history(model):
     assert list(h["vintage"]) == list(range(2021, 2027))
     assert set(h["current_code"]) == {"01015"} and set(h["event"]) == {"merged"}
     assert model.history("99999").empty
-    assert set(model.predecessors("01015")["code"]) == {"01340", "01453"}
+    assert set(model.predecessors("01015")["code"]) == {"01340"}
+    assert set(model.predecessors("42218")["code"]) == {"42190"}
 
 
 # -- loading and cache ----------------------------------------------------------------------
