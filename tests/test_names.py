@@ -79,6 +79,14 @@ def test_index_exact(index, query, exact, bare_ids):
     assert index.exact_bare(query) == bare_ids
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("saintetienne", [0]), ("Lemans", [4]), ("mans metro pole", [5]), ("l abergement clemenciat", [6]), ("x", [])],
+)
+def test_index_compact(index, query, expected):
+    assert index.compact(query) == expected
+
+
 @pytest.mark.parametrize("query", ["saint", "st e", "le m", "ma", "l", "metropole", "sainte foy", "zz"])
 def test_index_prefix_matches_naive_scan(index, query):
     q = normalize(query)

@@ -134,6 +134,9 @@ def test_unknown_level_is_a_config_error(model):
         ("Bourg-en-Br", {}, "commune:01053", "name_prefix", "interprété comme Bourg-en-Bresse"),
         ("Saint-Etiene", {}, "commune:42218", "name_fuzzy", "introuvable tel quel"),
         ("Bourg en Bresee", {}, "commune:01053", "name_fuzzy", "Bourg-en-Bresse"),
+        ("Bourgen Bresse", {}, "commune:01053", "name", None),  # same letters, spaces differ
+        ("La Réunion", {}, "departement:974", "name", "La Réunion \\(commune 47222.*region:04"),
+        ("la reunion", {"level": "commune"}, "commune:47222", "name", None),
     ],
 )
 def test_resolve(model, query, kwargs, key, matched_by, note):
@@ -310,7 +313,7 @@ def test_to_dict_is_json_ready(model):
 # -- tables ---------------------------------------------------------------------------------------
 def test_territories_frame(model):
     df = model.territories("epci")
-    assert len(df) == 11 and set(df["level"]) == {"epci"}
+    assert len(df) == 12 and set(df["level"]) == {"epci"}
     assert list(df.columns) == list(schema.TERRITORIES.column_names)
     assert df["population"].dtype == "Int64" and df["code"].dtype == "string"
     df.loc[0, "name"] = "changed"

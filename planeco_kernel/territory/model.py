@@ -34,7 +34,7 @@ from planeco_kernel.bundle import schema
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVEL_LABELS_FR, LEVELS
 from planeco_kernel.errors import AmbiguousTerritoryError, BundleError, SchemaError, TerritoryNotFoundError
 from planeco_kernel.territory import codes
-from planeco_kernel.territory.names import BARE, EXACT, FUZZY, PREFIX, WORD, NameIndex
+from planeco_kernel.territory.names import BARE, COMPACT, EXACT, PREFIX, WORD, NameIndex
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -468,13 +468,17 @@ class TerritoryModel:
 
     def _resolve_name(self, text: str, lvl: str | None, dep: str | None, *, original: str) -> Resolution:
         idx = self._names
-        how_by_tier = {EXACT: "name", BARE: "name", PREFIX: "name_prefix", WORD: "name_word"}
-        for tier, finder in ((EXACT, idx.exact), (BARE, idx.exact_bare), (PREFIX, idx.prefix), (WORD, idx.word)):
+        how_by_tier = {EXACT: "name", BARE: "name", COMPACT: "name", PREFIX: "name_prefix", WORD: "name_word"}
+        tiers = ((EXACT, idx.exact), (BARE, idx.exact_bare), (COMPACT, idx.compact), (PREFIX, idx.prefix),
+                 (WORD, idx.word))
+        for tier, finder in tiers:
             rows = self._candidates_filter(finder(text), lvl, dep)
             if not rows:
                 continue
-            smallest = min(_RANK[self._level[r]] for r in rows)
-            best = [r for r in rows if _RANK[self._level[r]] == smallest]
+            # The level of the most populous candidate wins (ties: the smallest level), so that
+            # "Paris" is the commune, "La Réunion" the département rather than a village.
+            lead = min(rows, key=lambda r: (-(self._column("population")[r] or 0), _RANK[self._level[r]]))
+            best = [r for r in rows if self._level[r] == self._level[lead]]
             if len(best) > 1:
                 best.sort(key=self._rank_key)
                 raise AmbiguousTerritoryError(original, [self._label(r) for r in best[:12]]
@@ -543,7 +547,7 @@ class TerritoryModel:
             except TerritoryNotFoundError:
                 pass
         idx = self._names
-        for finder in (idx.exact, idx.exact_bare, idx.prefix, idx.word):
+        for finder in (idx.exact, idx.exact_bare, idx.compact, idx.prefix, idx.word):
             if len(out) >= limit:
                 break
             rows = [r for r in self._candidates_filter(finder(text), lvl, dep) if r not in out]

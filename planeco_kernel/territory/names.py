@@ -8,7 +8,8 @@ parentheses (``Abergement-Clémenciat (L')``), so that ``Abergement Clemenciat``
 ``L'Abergement-Clémenciat`` and ``Mans`` finds ``Le Mans``.
 
 :class:`NameIndex` holds the normal forms of every territory name and answers, in order of
-preference: exact normal form, exact bare form, prefix (binary search in a sorted list), start
+preference: exact normal form, exact bare form, same letters without spaces (``dolonne`` for
+``d'Olonne``), prefix (binary search in a sorted list), start
 of a word inside the name, then fuzzy candidates from a trigram index re-scored with
 :class:`difflib.SequenceMatcher`. Every structure is built once, on first use.
 """
@@ -35,8 +36,7 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 _TRAILING_ARTICLE = re.compile(r"\s*\((?:l'|l’|le|la|les)\)\s*$", re.IGNORECASE)
 
 # Match tiers, best first (lower is better).
-EXACT, BARE, PREFIX, WORD, FUZZY = 0, 1, 2, 3, 4
-TIER_LABELS = {EXACT: "exact", BARE: "exact (sans article)", PREFIX: "début du nom", WORD: "mot du nom", FUZZY: "approché"}
+EXACT, BARE, COMPACT, PREFIX, WORD, FUZZY = 0, 1, 2, 3, 4, 5
 
 
 def _fold_table() -> dict[int, str]:
@@ -137,6 +137,7 @@ class NameIndex:
             self._exact.setdefault(n, []).append(i)
         for i, b in enumerate(self._bare):
             self._bare_index.setdefault(b, []).append(i)
+        self._compact_index: dict[str, list[int]] | None = None
         # Sorted (form, id) pairs over both forms, for prefix search by bisection.
         forms = self._norm + [b for b, n in zip(self._bare, self._norm, strict=True) if b != n]
         ids = list(range(len(self._norm))) + [i for i, (b, n) in enumerate(zip(self._bare, self._norm)) if b != n]
@@ -160,6 +161,22 @@ class NameIndex:
     def exact_bare(self, query: str) -> list[int]:
         """Items whose bare form (article dropped) equals the query's bare form."""
         return list(self._bare_index.get(bare(query), ()))
+
+    def compact(self, query: str) -> list[int]:
+        """Items equal to the query once spaces are removed too (``"dolonne"`` = ``"d'Olonne"``)."""
+        if self._compact_index is None:
+            acc: dict[str, list[int]] = {}
+            for i, (n, b) in enumerate(zip(self._norm, self._bare, strict=True)):
+                for form in {n.replace(" ", ""), b.replace(" ", "")}:
+                    acc.setdefault(form, []).append(i)
+            self._compact_index = acc
+        q = normalize(query)
+        forms = {q.replace(" ", ""), _strip_article(q).replace(" ", "")}
+        out: dict[int, None] = {}
+        for f in forms:
+            for i in self._compact_index.get(f, ()):
+                out.setdefault(i, None)
+        return list(out)
 
     def prefix(self, query: str) -> list[int]:
         """Items whose normal or bare form starts with the query's normal form."""
