@@ -107,6 +107,7 @@ def test_unknown_level_is_a_config_error(model):
         ("42190", {}, "commune:42218", "old_code", "42190 \\(Rochetaillée\\).*commune déléguée.*42218 Saint-Étienne"),
         ("75101", {}, "commune:75056", "arrondissement", "arrondissement municipal de 75056 Paris"),
         ("69381", {}, "commune:69123", "arrondissement", "Lyon 1er Arrondissement"),
+        ("13201", {}, "commune:13055", "arrondissement", "Arrondissement municipal de Marseille.*commune entière"),
         ("Saint-Étienne", {}, "commune:42218", "name", None),
         ("saint etienne", {}, "commune:42218", "name", None),
         ("st etienne", {}, "commune:42218", "name", None),

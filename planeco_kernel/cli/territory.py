@@ -135,7 +135,7 @@ def render_show(res: Resolution, manifest: dict[str, Any] | None = None) -> str:
 
 
 def _geography_vintage(manifest: dict[str, Any]) -> Any:
-    for key in ("cog_vintage", "geography_vintage", "vintage", "cog"):
+    for key in ("current_cog", "cog_vintage", "geography_vintage", "vintage", "cog"):
         value = manifest.get(key)
         if isinstance(value, (int, str)) and value:
             return value

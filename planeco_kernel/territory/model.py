@@ -406,7 +406,7 @@ class TerritoryModel:
         if not text:
             raise TerritoryNotFoundError(query or "", [])
         lvl = codes.parse_level(level)
-        dep = codes.clean_code(departement) if departement else None
+        dep = _departement(departement)
 
         split = codes.split_key(text)
         if split is not None:
@@ -451,8 +451,9 @@ class TerritoryModel:
         if lvl in (None, "commune") and codes.COMMUNE_CODE.match(c):
             succ = self._successor(c)
             if succ is not None:
-                code, note = succ
-                return Resolution(self.get(code, level="commune"), note, "old_code")
+                code, note, typ = succ
+                how = "arrondissement" if typ == "arrondissement-municipal" else "old_code"
+                return Resolution(self.get(code, level="commune"), note, how)
             arr = self._arrondissement(c)
             if arr is not None:
                 return arr
@@ -534,7 +535,7 @@ class TerritoryModel:
             Only territories of this département.
         """
         lvl = codes.parse_level(level)
-        dep = codes.clean_code(departement) if departement else None
+        dep = _departement(departement)
         text = (text or "").strip()
         if not text or limit <= 0:
             return []
@@ -642,8 +643,12 @@ class TerritoryModel:
         return [Territory(self, r) for r in rows]
 
     # -- old codes, arrondissements -------------------------------------------------------------
-    def _successor(self, code: str) -> tuple[str, str] | None:
-        """For a commune code that is no longer current: ``(current code, French note)``."""
+    def _successor(self, code: str) -> tuple[str, str, str] | None:
+        """For a commune code that is no longer current: ``(current code, French note, type)``.
+
+        ``type`` is the code's last type in ``code_history`` (``commune-deleguee``,
+        ``arrondissement-municipal``, ``absent``…).
+        """
         t = self._code_history
         sub = t.filter(pc.equal(t.column("code"), code))
         if sub.num_rows == 0:
@@ -651,18 +656,21 @@ class TerritoryModel:
         sub = sub.sort_by([("vintage", "descending")])
         last = {name: sub.column(name)[0].as_py() for name in sub.schema.names}
         current = last.get("current_code")
-        if not current or current == code and ("commune", code) in self._by_key:
+        if not current or (current == code and ("commune", code) in self._by_key):
             return None
         if ("commune", current) not in self._by_key:
             return None
+        typ = last.get("type") or ""
         note = last.get("note")
         if not note:
             note = (
                 f"Le code {code} ({last.get('name')}) n'est plus celui d'une commune "
-                f"({_TYPE_FR.get(last.get('type') or '', last.get('type'))} en {last.get('vintage')}) : "
+                f"({_TYPE_FR.get(typ, typ)} en {last.get('vintage')}) : "
                 f"il est couvert par {current} {self.name_of('commune', current)}."
             )
-        return current, note
+        if typ == "arrondissement-municipal":
+            note = f"{note.rstrip('.')}. Les chiffres affichés sont ceux de la commune entière."
+        return current, note, typ
 
     def _arrondissement(self, code: str) -> Resolution | None:
         """Municipal arrondissements (Paris, Lyon, Marseille) from ``cog/communes.parquet``, if present."""
@@ -769,7 +777,16 @@ _TYPE_FR = {
     "commune-associee": "commune associée",
     "absent": "code absent du COG",
     "commune-actuelle": "commune",
+    "arrondissement-municipal": "arrondissement municipal",
 }
+
+
+def _departement(value: str | None) -> str | None:
+    """A département filter as given by a user: ``"1"`` → ``"01"``, ``"2a"`` → ``"2A"``."""
+    if not value:
+        return None
+    c = codes.clean_code(value)
+    return "0" + c if c.isdigit() and len(c) == 1 else c
 
 
 def _article(level: str) -> str:
