@@ -41,7 +41,8 @@ def test_load_is_fast(bundle_dir):
 def test_levels_and_counts(model):
     counts = {lvl: len(model.territories(lvl)) for lvl in model.levels()}
     assert model.levels() == ["commune", "epci", "scot", "departement", "region", "france"]
-    assert 34_900 <= counts["commune"] <= 35_100
+    # COG 2026: 34,969 communes, less the 94 of the collectivités d'outre-mer left out of the bundle
+    assert counts["commune"] == 34_875
     assert 1_200 <= counts["epci"] <= 1_300
     assert counts["departement"] == 101 and counts["region"] == 18 and counts["france"] == 1
     assert counts["scot"] > 100

@@ -438,13 +438,13 @@ class TerritoryModel:
             notes = [note_pad] if note_pad else []
             if len(rows) > 1:
                 others = " ; ".join(
-                    f"{_article(self._level[r])}{self._name[r]} : demandez « {self._level[r]}:{c} »"
+                    f"{_de_article(self._level[r])}{self._name[r]} : demandez « {self._level[r]}:{c} »"
                     f" (level=\"{self._level[r]}\", --level {self._level[r]})"
                     for r in rows[1:]
                 )
                 notes.append(
                     f"« {c} » désigne ici {_article(self._level[row])}{self._name[row]} ; "
-                    f"c'est aussi le code de {others}."
+                    f"c'est aussi le code {others}."
                 )
             how = "siren" if codes.SIREN.match(c) else "code"
             return Resolution(Territory(self, row), " ".join(notes) or None, how)
@@ -787,6 +787,11 @@ def _departement(value: str | None) -> str | None:
         return None
     c = codes.clean_code(value)
     return "0" + c if c.isdigit() and len(c) == 1 else c
+
+
+def _de_article(level: str) -> str:
+    return {"commune": "de la commune ", "epci": "de l'EPCI ", "scot": "du SCoT ", "departement": "du département ",
+            "region": "de la région ", "france": "de la "}[level]
 
 
 def _article(level: str) -> str:
