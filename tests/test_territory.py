@@ -298,6 +298,15 @@ def test_geometry(model):
     assert model.get("84", level="region").geometry() is not None
 
 
+def test_geometry_fallbacks(tmp_path):
+    d = write_fake_bundle(tmp_path / "b")
+    (d / "geometry" / "display.parquet").unlink()
+    m = load_model(d)
+    assert m.get("01001").geometry() is not None  # communes: full contour when no display layer
+    with pytest.raises(BundleError, match="Contours absents.*planeco data build"):
+        m.get("01", level="departement").geometry()
+
+
 def test_to_dict_is_json_ready(model):
     d = model.resolve("01340").to_dict()
     assert json.loads(json.dumps(d)) == d

@@ -691,23 +691,24 @@ class TerritoryModel:
 
     # -- geometry -----------------------------------------------------------------------------------
     def _geometry(self, t: Territory, display: bool):
-        full = not display and t.level == "commune"
-        cache_key = (t.level if not full else "commune", full)
+        display_path = self.data_dir / schema.DISPLAY_GEOMETRY.path
+        full_path = self.data_dir / schema.COMMUNE_GEOMETRY.path
+        # Communes: the full contour when asked, or when there is no display layer.
+        full = t.level == "commune" and (not display or not display_path.is_file()) and full_path.is_file()
+        cache_key = ("commune", True) if full else (t.level, False)
         entry = self._geo.get(cache_key)
         if entry is None:
             with self._lock:
                 if full:
                     table = self._read("commune_geometry", columns=["code", "geometry"])
-                else:
-                    decl = schema.DISPLAY_GEOMETRY
-                    path = self.data_dir / decl.path
-                    if not path.is_file():
-                        raise BundleError(
-                            f"Contours absents du paquet de données ({path}). "
-                            "Reconstruisez-le avec `planeco data build`."
-                        )
-                    table = pq.read_table(path, columns=["level", "code", "geometry"],
+                elif display_path.is_file():
+                    table = pq.read_table(display_path, columns=["level", "code", "geometry"],
                                           filters=[("level", "=", t.level)])
+                else:
+                    raise BundleError(
+                        f"Contours absents du paquet de données ({display_path}). "
+                        "Reconstruisez-le avec `planeco data build` (contours inclus)."
+                    )
                 geoms = table.column("geometry").combine_chunks()
                 index = {c: i for i, c in enumerate(table.column("code").to_pylist())}
                 entry = (index, geoms)
