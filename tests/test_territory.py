@@ -392,3 +392,9 @@ def test_lookups_are_fast(model):
         model.resolve("st etienne")
     per_resolve = (time.perf_counter() - t0) / n
     assert per_get < 50e-6 and per_resolve < 200e-6, (per_get, per_resolve)
+
+
+def test_ambiguous_name_hints_at_the_departement(model):
+    with pytest.raises(AmbiguousTerritoryError, match=r"« Saint-Denis \(974\) », ou --departement 974"):
+        model.resolve("Saint-Denis")
+    assert model.resolve("Saint-Denis (974)").territory.code == "97411"

@@ -481,9 +481,7 @@ class TerritoryModel:
             lead = min(rows, key=lambda r: (-(self._column("population")[r] or 0), _RANK[self._level[r]]))
             best = [r for r in rows if self._level[r] == self._level[lead]]
             if len(best) > 1:
-                best.sort(key=self._rank_key)
-                raise AmbiguousTerritoryError(original, [self._label(r) for r in best[:12]]
-                                              + ([f"… ({len(best) - 12} autres)"] if len(best) > 12 else []))
+                raise self._ambiguous(original, best, text)
             row = best[0]
             notes: list[str] = []
             if tier in (PREFIX, WORD):
@@ -503,6 +501,18 @@ class TerritoryModel:
                 note = f"« {original} » est introuvable tel quel ; interprété comme {self._label(best_row)}."
                 return Resolution(Territory(self, best_row), note, "name_fuzzy")
         raise TerritoryNotFoundError(original, [self._label(r) for r, _s in fuzzy[:5]], level=lvl)
+
+    def _ambiguous(self, original: str, rows: list[int], name: str) -> AmbiguousTerritoryError:
+        """The error for several equally good candidates, most populous first, with a hint."""
+        rows = sorted(rows, key=self._rank_key)
+        labels = [self._label(r) for r in rows[:12]] + ([f"… ({len(rows) - 12} autres)"] if len(rows) > 12 else [])
+        exc = AmbiguousTerritoryError(original, labels)
+        deps = self._column("departement_code")
+        if self._level[rows[0]] in ("commune", "epci", "scot") and deps[rows[0]]:
+            d = deps[rows[0]]
+            exc.args = (f"{exc} Pour départager par département : « {name} ({d}) », ou --departement {d} "
+                        f"(departement=\"{d}\" en Python).",)
+        return exc
 
     def _rank_key(self, row: int) -> tuple:
         pop = self._column("population")[row]
