@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +118,7 @@ def test_errors_exit_2_with_suggestions(args, exc, message, capsys):
     assert main(["territory", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("Erreur : ")
-    assert __import__("re").search(message, err), err
+    assert re.search(message, err), err
 
 
 def test_bad_level_exit_2(capsys):

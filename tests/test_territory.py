@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def test_resolve(model, query, kwargs, key, matched_by, note):
         assert res.note is None
     else:
         assert res.note is not None
-        assert __import__("re").search(note, res.note), res.note
+        assert re.search(note, res.note), res.note
 
 
 @pytest.mark.parametrize(
