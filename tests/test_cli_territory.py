@@ -86,6 +86,7 @@ def test_show_text_commune_without_epci_and_aggregate():
     assert "Intercommunalité (EPCI) : aucun" in out and "Drapeaux : no_epci" in out
     out = runner.invoke(app, ["territory", "show", "250100001"]).stdout
     assert "Nature juridique : SMF" in out and "Communes membres : 2" in out
+    assert "dont les plus peuplées : L'Abergement-Clémenciat (810), Arboys en Bugey (665)" in out
 
 
 def test_search_text_and_json():

@@ -108,30 +108,40 @@ def render_show(res: Resolution, manifest: dict[str, Any] | None = None) -> str:
             out.append(f"  {year} : {fr_int(pop[year])} hab.{src}{extra}")
     else:
         out.append("Population municipale : inconnue dans le paquet de données.")
-    parents = t.parents
-    if parents:
-        out.append("Appartient à :")
-        from planeco_kernel.bundle.schema import LEVEL_LABELS_FR, LEVELS
+    from planeco_kernel.bundle.schema import LEVEL_LABELS_FR, LEVELS
 
-        for lvl in LEVELS:
-            if lvl == "france" or lvl not in parents and lvl not in ("epci", "scot"):
-                continue
-            if LEVELS.index(lvl) <= LEVELS.index(t.level):
-                continue
-            code = parents.get(lvl)
-            if code is None:
-                out.append(f"  {LEVEL_LABELS_FR[lvl]} : aucun")
-                continue
-            p = t.parent(lvl)
-            out.append(f"  {LEVEL_LABELS_FR[lvl]} : {p.name if p else '?'} ({code})")
+    parents = t.parents
+    belongs: list[str] = []
+    for lvl in LEVELS[LEVELS.index(t.level) + 1 :]:
+        if lvl == "france":
+            continue
+        code = parents.get(lvl)
+        if code is None:
+            if lvl in ("epci", "scot"):
+                belongs.append(f"  {LEVEL_LABELS_FR[lvl]} : aucun")
+            continue
+        p = t.parent(lvl)
+        belongs.append(f"  {LEVEL_LABELS_FR[lvl]} : {p.name if p else '?'} ({code})")
+    if belongs:
+        out.append("Appartient à :")
+        out.extend(belongs)
     if t.level != "commune":
         out.append(f"Communes membres : {fr_int(t.members_count)}")
+        top = _most_populous(t.members("commune"), 5)
+        if top:
+            out.append("  dont les plus peuplées : " + ", ".join(
+                f"{m.name} ({fr_int(m.population_latest[1])})" for m in top))
     if t.flags:
         out.append(f"Drapeaux : {', '.join(t.flags)}")
     vintage = _geography_vintage(manifest or {})
     geo = f"géographie du COG {vintage}" if vintage else "géographie courante du paquet de données"
     out.append(f"Source : INSEE, population municipale via @etalab/decoupage-administratif ; {geo}.")
     return "\n".join(out)
+
+
+def _most_populous(members: list[Territory], n: int) -> list[Territory]:
+    with_pop = [m for m in members if m.population_latest]
+    return sorted(with_pop, key=lambda m: -m.population_latest[1])[:n]
 
 
 def _geography_vintage(manifest: dict[str, Any]) -> Any:
