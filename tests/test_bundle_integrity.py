@@ -1,0 +1,155 @@
+"""Integrity of the real data bundle (built by `planeco data build`): numbers checked against
+their sources and against each other."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.bundle
+
+ISLANDS = {"22016", "29083", "29155", "85113"}
+
+
+@pytest.fixture(scope="module")
+def t(bundle_dir):
+    return pd.read_parquet(bundle_dir / "territories.parquet")
+
+
+@pytest.fixture(scope="module")
+def pop(bundle_dir):
+    return pd.read_parquet(bundle_dir / "population.parquet")
+
+
+@pytest.fixture(scope="module")
+def cog(bundle_dir):
+    return {n: pd.read_parquet(bundle_dir / "cog" / f"{n}.parquet") for n in ("communes", "epci", "epci_members")}
+
+
+def test_current_communes(t):
+    com = t[t["level"] == "commune"]
+    # COG 2026: 34,875 communes in the départements (34,969 with the 94 of the COM, left out)
+    assert 34_800 <= len(com) <= 35_000
+    assert com["code"].is_unique
+    assert com["population"].notna().all()
+
+
+def test_arrondissements_not_counted(t):
+    com = t[t["level"] == "commune"].set_index("code")
+    for arr_prefix, commune in (("751", "75056"), ("6938", "69123"), ("132", "13055")):
+        assert commune in com.index and "arrondissements_municipaux" in com.loc[commune, "flags"]
+    arr = [f"751{i:02d}" for i in range(1, 21)] + [f"6938{i}" for i in range(1, 10)] + [f"132{i:02d}" for i in range(1, 17)]
+    assert not com.index.isin(arr).any()
+
+
+def test_every_commune_in_exactly_one_epci_except_islands(t, cog):
+    com = t[t["level"] == "commune"]
+    assert set(com.loc[com["epci_code"].isna(), "code"]) == ISLANDS
+    assert all("no_epci" in f for f in com.loc[com["code"].isin(ISLANDS), "flags"])
+    m = cog["epci_members"]
+    m = m[m["vintage"] == m["vintage"].max()]
+    assert not m["commune_code"].duplicated().any()
+
+
+def test_epci_rollup_equals_etalab_epci_json(pop, cog):
+    """Census 2022: our EPCI sums of communes.json@4.1.0 values carried onto the 2026 geography
+    equal etalab's EPCI totals of epci.json@6.0.0 (2022 figures, 2025 = 2026 geography).
+
+    2022 is the one census year published both by commune (communes.json 4.1.0) and by EPCI on
+    the current geography (epci.json 5.3.0/6.0.0): checking the communes.json path against it is
+    not circular.
+    """
+    from planeco_kernel.bundle.crosswalk import crosswalk
+    from planeco_kernel.bundle.population import Candidate, carry
+
+    c = cog["communes"]
+    old, cur = c[c["vintage"] == 2024], c[c["vintage"] == 2026]
+    act = old[(old["type"] == "commune-actuelle") & (old["departement_code"] != "976")]
+    cand = Candidate(2022, "communes.json", "4.1.0", 2024, act.set_index("code")["population"])
+    carried = carry(cand, crosswalk(old, cur)).set_index("code")
+    m = cog["epci_members"]
+    m = m[m["vintage"] == 2026]
+    sums = carried["population"].reindex(m["commune_code"]).groupby(m["siren"].to_numpy()).sum(min_count=1)
+    e = cog["epci"]
+    e = e[(e["vintage"] == 2026) & (e["census_year"] == 2022)].set_index("siren")["population"]
+    diff = (sums.reindex(e.index) - e)
+    assert len(e) > 1_200
+    assert (diff == 0).all(), diff[diff != 0]
+    # and the bundle's own EPCI series for 2022 agrees
+    p = pop[(pop["level"] == "epci") & (pop["census_year"] == 2022)].set_index("code")["population"]
+    assert (p.reindex(e.index) == e).all()
+
+
+def test_scot_members_cover_their_epcis(bundle_dir, t):
+    sm = pd.read_parquet(bundle_dir / "scot_members.parquet")
+    com = t[t["level"] == "commune"]
+    epci_members = sm[sm["member_level"] == "epci"]
+    assert not epci_members["member_code"].duplicated().any()
+    # every commune of a member EPCI is in that EPCI's SCoT, and only there
+    g = com.dropna(subset=["epci_code"]).groupby("epci_code")["scot_code"]
+    first, n = g.first(), g.nunique(dropna=False)
+    expected = pd.Series(epci_members["scot_code"].to_numpy(), index=epci_members["member_code"].to_numpy())
+    assert (first.reindex(expected.index) == expected).all()
+    assert (n.reindex(expected.index) == 1).all()
+    scots = t[t["level"] == "scot"].set_index("code")
+    assert set(sm["scot_code"]) == set(scots.index)
+    assert (scots["members_count"] == com.groupby("scot_code").size().reindex(scots.index)).all()
+    assert 0.9 < com["scot_code"].notna().mean() <= 1
+
+
+@pytest.mark.parametrize("level, parent_col", [("departement", "departement_code"), ("region", "region_code")])
+def test_department_region_totals(t, level, parent_col):
+    com = t[t["level"] == "commune"]
+    agg = t[t["level"] == level].set_index("code")
+    sums = com.groupby(parent_col)["population"].sum()
+    assert (agg["population"] == sums.reindex(agg.index)).all()
+    assert agg["population"].sum() == com["population"].sum()
+
+
+def test_france_total_and_mayotte(t, pop):
+    fr = t[(t["level"] == "france")].iloc[0]
+    com = t[t["level"] == "commune"]
+    assert fr["population"] == com["population"].sum()
+    assert 67_000_000 < fr["population"] < 69_000_000
+    mayotte = com[com["departement_code"] == "976"]
+    assert len(mayotte) == 17 and (mayotte["census_year"] == 2017).all()
+    assert "mixed_census_years" in fr["flags"]
+    p = pop[(pop["level"] == "commune") & pop["code"].str.startswith("976")]
+    assert p["population"].isna().all() and (p["flag"] == "not_censused").all()
+
+
+def test_population_levels_consistent(pop):
+    for year in range(2018, 2024):
+        y = pop[pop["census_year"] == year]
+        fr = y.loc[y["level"] == "france", "population"].item()
+        assert y.loc[y["level"] == "departement", "population"].sum() == fr
+        assert y.loc[y["level"] == "region", "population"].sum() == fr
+        assert y.loc[y["level"] == "commune", "population"].sum() == fr
+
+
+@pytest.mark.parametrize("code, year, flag", [
+    ("15141", 2021, "split_unallocated"), ("15031", 2021, "split_recreated"),
+    ("85084", 2020, "split_unallocated"), ("85165", 2020, "split_recreated"),
+    ("15141", 2022, None),  # epci.json@6.0.0 has 2022 figures on the 2025 geography: allocated
+])
+def test_splits_explicit(pop, code, year, flag):
+    row = pop[(pop["level"] == "commune") & (pop["code"] == code) & (pop["census_year"] == year)].iloc[0]
+    assert (pd.isna(row["flag"]) if flag is None else row["flag"] == flag)
+
+
+def test_code_history_resolves_old_codes(bundle_dir):
+    h = pd.read_parquet(bundle_dir / "code_history.parquet").set_index(["code", "vintage"])
+    assert h.loc[("15031", 2021), "event"] == "recreated"
+    assert h.loc[("75101", 2026), "current_code"] == "75056"
+    absorbed = h[(h["type"] == "commune-actuelle") & (h["event"] == "merged")].reset_index()
+    assert len(absorbed) > 100 and absorbed["current_code"].notna().all()
+
+
+def test_manifest(bundle_dir):
+    m = json.loads((bundle_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["current_cog"] == 2026
+    versions = {s["version"] for s in m["sources"] if s["name"] == "cog"}
+    assert versions == {"1.1.1", "2.3.1", "3.1.1", "4.1.0", "5.3.0", "6.0.0"}
+    assert m["scot"]["label"].startswith("structures porteuses de SCoT (BANATIC)") or m["scot_perimeters"]
