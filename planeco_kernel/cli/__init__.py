@@ -12,6 +12,7 @@ import typer
 
 from planeco_kernel import __version__
 from planeco_kernel.cli import data as _data
+from planeco_kernel.cli import indicators as _indicators
 from planeco_kernel.cli import kb as _kb
 from planeco_kernel.cli import serve as _serve
 from planeco_kernel.cli import territory as _territory
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 app.add_typer(_data.app, name="data", help="Construire et inspecter le paquet de données.")
 app.add_typer(_territory.app, name="territory", help="Chercher et afficher des territoires.")
+app.add_typer(_indicators.app, name="indicators", help="Catalogue d'indicateurs, export, comparaisons.")
+_indicators.register(app)
 app.add_typer(_kb.app, name="kb", help="Base de connaissances : fils de discussion, REX, solutions.")
 _serve.register(app)
 
