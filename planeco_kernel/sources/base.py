@@ -406,7 +406,7 @@ def melt(
     wide: pd.DataFrame,
     *,
     key: str,
-    year: int | pd.Series,
+    year: int | str,
     variables: Mapping[str, tuple[str, str]],
     key_name: str = "commune_code",
 ) -> pd.DataFrame:
@@ -417,15 +417,19 @@ def melt(
     wide
         Frame with ``key`` and the numeric source columns named in ``variables``.
     year
-        The reference year, for every row.
+        The reference year for every row (an ``int``), or the name of the column that holds it.
     variables
-        ``{source_column: (variable_name, unit)}``.
+        ``{source_column: (variable_name, unit)}``; columns absent from ``wide`` are skipped.
     """
     cols = [c for c in variables if c in wide.columns]
-    long = wide.loc[:, [key, *cols]].melt(id_vars=[key], var_name="_src", value_name="value")
+    ids = [key] if isinstance(year, int) else [key, year]
+    long = wide.loc[:, [*ids, *cols]].melt(id_vars=ids, var_name="_src", value_name="value")
     long["variable"] = long["_src"].map({c: variables[c][0] for c in cols})
     long["unit"] = long["_src"].map({c: variables[c][1] for c in cols})
-    long["year"] = year
+    if isinstance(year, int):
+        long["year"] = year
+    else:
+        long = long.rename(columns={year: "year"})
     long = long.rename(columns={key: key_name})
     return long[[key_name, "year", "variable", "value", "unit"]].reset_index(drop=True)
 
