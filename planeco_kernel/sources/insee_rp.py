@@ -88,14 +88,17 @@ def columns_for(census_year: int) -> dict[str, tuple[str, str]]:
 
 
 def census_year(header: list[str], *, name: str) -> int:
-    """The census year of a dossier complet, from its ``P<yy>_POP`` column."""
+    """The census year of a dossier complet: the latest ``P<yy>_POP`` column.
+
+    The file also holds earlier censuses for comparison (``P15_POP`` next to ``P21_POP``).
+    """
     years = base.year_prefix_columns(header, r"P(\d\d)_POP")
-    if len(years) != 1:
+    if not years:
         raise SchemaError(
-            f"{name}: cannot find the census year: expected exactly one column P<yy>_POP, found years {years}. "
+            f"{name}: cannot find the census year: no column P<yy>_POP (found {header[:8]} …). "
             "The layout of the dossier complet changed."
         )
-    return years[0]
+    return years[-1]
 
 
 def parse(path: Path, rel: Release = RELEASE) -> tuple[pd.DataFrame, int]:
