@@ -21,7 +21,7 @@ from planeco_kernel.sources import base, filosofi
 
 def _mirror() -> Path | None:
     env = config.mirror_dir()
-    candidates = ([env] if env else []) + config.default_mirror_candidates() + [Path("/work/shared/data")]
+    candidates = ([env] if env else []) + config.default_mirror_candidates()
     return next((p for p in candidates if p and (p / "insee" / "filosofi_com_2016.csv").is_file()), None)
 
 

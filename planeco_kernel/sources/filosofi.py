@@ -284,5 +284,6 @@ def load(
             return load(fallback, level=level, mirror=mirror, url=None, cache=cache)
     rel = release(vintage, level)
     artifact = base.obtain(rel, mirror=mirror, url=url, cache=cache)
+    df = tidy(parse(artifact.path, rel), rel)
     base.warn_vintage(rel)
-    return tidy(parse(artifact.path, rel), rel)
+    return df

@@ -89,5 +89,6 @@ def tidy(wide: pd.DataFrame, rel: Release = RELEASE) -> pd.DataFrame:
 def load(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:
     """Fetch (mirror, cache or ADEME), parse, validate and tidy the territorialised GHG inventory."""
     artifact = base.obtain(RELEASE, mirror=mirror, url=url, cache=cache)
+    df = tidy(parse(artifact.path))
     base.warn_vintage(RELEASE)
-    return tidy(parse(artifact.path))
+    return df
