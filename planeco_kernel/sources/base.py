@@ -38,6 +38,7 @@ import fnmatch
 import io
 import logging
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -261,12 +262,18 @@ def read_csv_text(
             )
     wanted = None if usecols is None else [c for c in header if c in set(usecols)]
     try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-            usecols=wanted, engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        raise SchemaError(f"{name}: malformed CSV ({exc}). The file is corrupt or its layout changed.") from exc
+        with warnings.catch_warnings():
+            # A row longer than the header must not silently become an index or lose fields.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                usecols=wanted, index_col=False, engine="c",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise SchemaError(
+            f"{name}: malformed CSV, rows do not match the header of {len(header)} columns ({exc}). "
+            "The file is corrupt or its layout changed."
+        ) from exc
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     return df
 
@@ -384,6 +391,11 @@ def validate_tidy(df: pd.DataFrame, *, name: str, key: str = "commune_code") -> 
     out["variable"] = out["variable"].astype("string")
     out["value"] = out["value"].astype("float64")
     out["unit"] = out["unit"].astype("string")
+    out = out.reset_index(drop=True)
+    dup = out.duplicated([key, "year", "variable"])
+    if dup.any():
+        sample = out.loc[dup, [key, "year", "variable"]].head(3).values.tolist()
+        raise SchemaError(f"{name} (tidy output): {int(dup.sum())} duplicated keys ({key}, year, variable), e.g. {sample}")
     schema = pa.DataFrameSchema(
         {
             key: pa.Column("string", pa.Check.str_matches(pattern), nullable=False),
@@ -392,7 +404,6 @@ def validate_tidy(df: pd.DataFrame, *, name: str, key: str = "commune_code") -> 
             "value": pa.Column("float64", nullable=True),
             "unit": pa.Column("string", nullable=False),
         },
-        unique=[key, "year", "variable"],
         strict=True,
         ordered=True,
     )
@@ -437,8 +448,6 @@ def melt(
 def warn_vintage(release: Release) -> None:
     """Emit a visible warning when a release carries a vintage note (old data, provisional …)."""
     if release.note:
-        import warnings
-
         warnings.warn(f"{release.source_id} {release.vintage} : {release.note}", VintageWarning, stacklevel=3)
 
 
