@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from planeco_kernel import config
@@ -435,8 +436,9 @@ def melt(
     cols = [c for c in variables if c in wide.columns]
     ids = [key] if isinstance(year, int) else [key, year]
     long = wide.loc[:, [*ids, *cols]].melt(id_vars=ids, var_name="_src", value_name="value")
-    long["variable"] = long["_src"].map({c: variables[c][0] for c in cols})
-    long["unit"] = long["_src"].map({c: variables[c][1] for c in cols})
+    codes = pd.Categorical(long["_src"], categories=cols).codes  # vectorised lookup, no per-row dict map
+    long["variable"] = np.asarray([variables[c][0] for c in cols], dtype=object)[codes]
+    long["unit"] = np.asarray([variables[c][1] for c in cols], dtype=object)[codes]
     if isinstance(year, int):
         long["year"] = year
     else:

@@ -120,7 +120,8 @@ SOURCES: dict[str, SourceInfo] = {
             "Citepa pour le ministère de la Transition écologique, diffusé par l'ADEME", LICENCE_OUVERTE,
             ("https://data.ademe.fr/data-fair/api/v1/datasets/igt-pouvoir-de-rechauffement-global/data-files/"
              "IGT%20-%20Pouvoir%20de%20r%C3%A9chauffement%20global.csv",
-             "https://www.data.gouv.fr/fr/datasets/inventaire-de-gaz-a-effet-de-serre-territorialise/"),
+             "https://www.data.gouv.fr/fr/datasets/inventaire-de-gaz-a-effet-de-serre-territorialise/",
+             "https://www.data.gouv.fr/datasets/emissions-de-gaz-a-effet-de-serre-annuelles-par-secteur"),
             ("2016",), ("climat", "émissions", "PCAET"),
         ),
     )

@@ -159,6 +159,19 @@ def release(vintage: int | None = None, level: Level = "commune") -> Release:
     return RELEASES[key]
 
 
+def vintage_note(vintage: int | None = None, level: Level = "commune") -> str:
+    """What a user must be told about a vintage (empty for the latest), in French.
+
+    Examples
+    --------
+    >>> vintage_note(2016)[:40]
+    'millésime ancien (revenus 2016) lu dans '
+    >>> vintage_note()
+    ''
+    """
+    return release(vintage, level).note
+
+
 def wide_columns(vintage: int) -> list[str]:
     """Official column names of the Filosofi 1 base comparateur for a vintage, in file order."""
     yy = f"{vintage % 100:02d}"
