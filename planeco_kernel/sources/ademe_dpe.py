@@ -20,12 +20,13 @@ Certificates are not dwellings: a dwelling can have several, and most dwellings 
 
 References
 ----------
-Endpoint, ``_in`` column filters, the ``next`` paging and field names (``numero_dpe``,
-``date_etablissement_dpe``, ``etiquette_dpe``, ``etiquette_ges``, ``code_postal_ban``,
-``code_departement_ban``, ``code_region_ban_in``): public code using this API (README notes
-« vérifiés en conditions réelles », collectors, a PHP client). ``code_insee_ban`` follows the same
-``*_ban`` naming and is listed among the dataset's fields in public readers; it was not queried
-from this machine (no internet): an answer without it fails with the field named.
+Endpoint, ``_in``/``_eq`` column filters, the ``next`` paging and field names (``numero_dpe``,
+``code_insee_ban``, ``date_etablissement_dpe``, ``etiquette_dpe``, ``etiquette_ges``,
+``code_postal_ban``, ``code_departement_ban``): public code using this API (README notes « vérifiés
+en conditions réelles » on ``dpe03existant``, collectors listing the columns, clients filtering
+``code_insee_ban_eq``). Some recent clients address the same dataset by its internal id,
+``https://data.ademe.fr/data-fair/api/v1/datasets/meg-83tjwtg8dyz4vv7h1dqe/lines``; if the slug
+stops answering, pass that URL with ``url=``. Not queried from this machine (no internet).
 """
 
 from __future__ import annotations

@@ -25,10 +25,11 @@ URL, member name, separator and decimal mark: public code that reads this archiv
 script reading ``unz(f, "dossier_complet.csv")`` with ``delim = ";"`` and
 ``meta_dossier_complet.csv``; Python readers using ``sep=";"``, ``dtype={"CODGEO": str}``).
 Variable codes: the same public code (``P21_POP0014`` …, ``C21_ACTOCC15P_VOIT``, ``_TCOM``,
-``_VELO``, ``_2ROUESMOT``, ``P21_ACT1564``, ``P21_CHOM1564``) and INSEE's variable naming of the
-« bases communales ». ``P_EMPLT``, ``P_RSECOCC`` and ``P_LOGVAC`` follow INSEE's documented
-naming but were not seen in a file on this machine (it has no internet); a missing one fails the
-load with the file and column named, so a wrong guess cannot pass silently.
+``_VELO``, ``_2ROUESMOT``, ``P21_ACT1564``, ``P21_CHOM1564``, ``P21_LOG``, ``P21_RP``,
+``P21_RSECOCC``, ``P21_LOGVAC``, ``P21_EMPLT``, and ``P22_*`` for the census-2022 edition) and
+INSEE's variable naming of the « bases communales ». The archive itself was not opened on this
+machine (no internet); a missing variable fails the load with the file and column named, so a
+renamed one cannot pass silently.
 """
 
 from __future__ import annotations
