@@ -26,7 +26,8 @@ Column names (``COMM``, ``TYPE_DAU``/``Type_DAU``, ``ETAT_DAU``, ``DATE_REELLE_A
 the ``;`` separator: public code reading the Sit@del files and the data.gouv.fr tabular API
 (``COMM__exact``); archive URL and member name: a public notebook that downloads it. The newest
 monthly vintage lives in a data.gouv.fr dataset whose resource URL changes monthly; pass it with
-``url=``. The encoding is not documented: UTF-8 is tried, then CP1252.
+``url=``. Header names are quoted and the file is Latin-1 (public readers use
+``encoding='latin-1'``, ``delimiter=';'``); UTF-8 is tried first in case SDES switches.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ SOURCE_ID = "sitadel"
 RELEASE = Release(
     SOURCE_ID, 2023, "https://www.data.gouv.fr/fr/datasets/r/1fa467ef-5e3a-456f-b961-be9032cfa3df",
     "PC_DP_creant_logements_2017_2023.zip", mirror_path="sdes/PC_DP_creant_logements_2017_2023.zip",
-    member="PC_DP_creant_logements*.csv", sep=";",
+    member="PC_DP_creant_logements*.csv", sep=";", encodings=("utf-8-sig", "cp1252", "latin-1"),
 )
 
 REQUIRED = ("COMM", "DATE_REELLE_AUTORISATION", "DATE_REELLE_DOC", "NB_LGT_TOT_CREES")
