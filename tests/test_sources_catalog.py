@@ -140,3 +140,12 @@ def test_real_mirror_reports_filosofi(clean_env, monkeypatch) -> None:
     status = catalog.available(mirror=mirror, probe=_never)
     assert status["filosofi"]["status"] == "mirror"
     assert status["filosofi"]["location"].endswith("insee/filosofi_com_2016.csv")
+
+
+def test_load_by_id(clean_env, tmp_path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "sources" / "test-data_IGT - Pouvoir de réchauffement global.csv"
+    with pytest.warns(UserWarning, match="2016"):
+        df = catalog.load("ghg", url=fixture.as_uri())
+    assert set(df["commune_code"]) == {"01001", "01004", "2A004"}
+    with pytest.raises(KeyError, match=r"Sources connues : filosofi, insee_rp"):
+        catalog.load("dvf")

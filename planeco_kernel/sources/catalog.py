@@ -221,3 +221,19 @@ def available(
             result[sid] = {"status": "unavailable", "location": newest.url,
                            "reason": f"{why} ; fichier absent du miroir ({newest.mirror_path}) et du cache"}
     return {sid: result[sid] for sid in SOURCES}
+
+
+def load(source_id: str, /, **kwargs):
+    """Load one source's tidy frame by id: ``load("cerema_conso", mirror=...)``.
+
+    Keyword arguments go to the connector's ``load`` (``ademe_dpe`` needs ``communes=[...]``;
+    ``filosofi`` takes ``vintage`` and ``level``).
+
+    Raises
+    ------
+    KeyError
+        Unknown source id (the message lists the known ones).
+    """
+    if source_id not in SOURCES:
+        raise KeyError(f"Source inconnue : {source_id!r}. Sources connues : {', '.join(SOURCES)}.")
+    return import_module(f"planeco_kernel.sources.{source_id}").load(**kwargs)
