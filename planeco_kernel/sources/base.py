@@ -82,7 +82,8 @@ class Release:
     source_id
         The connector's id (``filosofi``, ``cerema_conso`` …).
     vintage
-        Reference year of the data it holds.
+        Reference year of the data it holds; ``0`` for a file the publisher replaces in place
+        (the year is then read from the file itself: census year, ``annee`` column …).
     url
         The publisher's official URL (``https://``) for this file.
     filename
@@ -95,6 +96,9 @@ class Release:
         CSV separator and the encodings tried in order (the first that decodes wins).
     note
         What a user must know about this vintage (e.g. that it is old), shown as a warning.
+    extra
+        Connector-specific facts: ``layout`` (``wide``/``long``), ``mirror_only`` (the publisher's
+        own format is not readable, e.g. XLS), ``geo_object`` …
     """
 
     source_id: str
