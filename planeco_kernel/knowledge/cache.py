@@ -1,0 +1,115 @@
+"""Derived, rebuildable cache of all records (posts, moderation events, member entries).
+
+The git tree at ``HEAD`` is the only source of truth. This cache — one JSON file in
+``.git/planeco-kb`` keyed by the ``HEAD`` commit — only makes listing fast: when ``HEAD`` moved
+it is updated from the tree diff (only changed files are parsed); when it is missing, corrupt or
+its commit unknown it is rebuilt from the tree. Deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from planeco_kernel.knowledge import frontmatter
+from planeco_kernel.knowledge.gitstore import head_sha, state_dir
+
+CACHE_NAME = "cache-v1.json"
+_RECORD_PATH = re.compile(r"(?:^|/)(t-\d{8}-[0-9a-f]{8})/([pe]-\d{8}T\d{6}-[0-9a-f]{8})\.md$")
+_MEMBER_PATH = re.compile(r"^members/([a-z0-9][a-z0-9._-]*)/(e-\d{8}T\d{6}-[0-9a-f]{8})\.md$")
+
+
+def is_record_path(path: str) -> bool:
+    """True for a post/event file or a member entry."""
+    return bool(_RECORD_PATH.search(path) or _MEMBER_PATH.match(path))
+
+
+def parse_record(path: str, data: bytes) -> dict[str, Any] | None:
+    """Parse one record file into a dict (front matter + ``body`` + ``path``); None if unreadable."""
+    try:
+        meta, body = frontmatter.parse(data, where=path)
+    except Exception:  # a malformed file must not break listing; `planeco kb check` reports it
+        return None
+    meta["body"] = body
+    meta["path"] = path
+    return meta
+
+
+def load(root: Path) -> dict[str, dict[str, Any]]:
+    """All records of the knowledge base at ``root``, keyed by path, up to date with ``HEAD``."""
+    head = head_sha(root).decode()
+    cache_file = state_dir(root) / CACHE_NAME
+    cached: dict[str, Any] | None = None
+    try:
+        with open(cache_file, "rb") as f:
+            cached = json.loads(f.read())
+    except (OSError, ValueError):
+        cached = None
+    if cached and cached.get("head") == head:
+        return cached["records"]
+    records: dict[str, dict[str, Any]] | None = None
+    if cached and isinstance(cached.get("records"), dict):
+        records = _update(root, cached["head"], head, cached["records"])
+    if records is None:
+        records = _rebuild(root, head)
+    save(root, head, records)
+    return records
+
+
+def save(root: Path, head: str, records: dict[str, dict[str, Any]]) -> None:
+    """Write the cache atomically (several readers may race; the last rename wins, all are valid)."""
+    cache_file = state_dir(root) / CACHE_NAME
+    tmp = cache_file.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"head": head, "records": records}, f, ensure_ascii=False, separators=(",", ":"))
+    os.replace(tmp, cache_file)
+
+
+def _rebuild(root: Path, head: str) -> dict[str, dict[str, Any]]:
+    from dulwich.objects import Tree
+    from dulwich.repo import Repo
+
+    records: dict[str, dict[str, Any]] = {}
+    with Repo(str(root)) as repo:
+        stack = [(b"", repo[head.encode()].tree)]
+        while stack:
+            prefix, tree_id = stack.pop()
+            tree = repo[tree_id]
+            assert isinstance(tree, Tree)
+            for entry in tree.items():
+                name = entry.path
+                p = prefix + name
+                if entry.mode & 0o170000 == 0o040000:
+                    stack.append((p + b"/", entry.sha))
+                else:
+                    path = p.decode("utf-8", "replace")
+                    if is_record_path(path):
+                        rec = parse_record(path, repo[entry.sha].as_raw_string())
+                        if rec is not None:
+                            records[path] = rec
+    return records
+
+
+def _update(root: Path, old: str, new: str, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+    from dulwich.repo import Repo
+
+    try:
+        with Repo(str(root)) as repo:
+            old_tree = repo[old.encode()].tree
+            new_tree = repo[new.encode()].tree
+            for change in repo.object_store.tree_changes(old_tree, new_tree):
+                (old_path, new_path), _modes, (_old_sha, new_sha) = change
+                if old_path is not None:
+                    records.pop(old_path.decode("utf-8", "replace"), None)
+                if new_path is not None:
+                    path = new_path.decode("utf-8", "replace")
+                    if is_record_path(path):
+                        rec = parse_record(path, repo[new_sha].as_raw_string())
+                        if rec is not None:
+                            records[path] = rec
+    except KeyError:
+        return None
+    return records
