@@ -56,7 +56,7 @@ def solicitation(text: str) -> tuple[str, list[str]]:
         return "refuse", found
     for rx, why in _HOLD_RE:
         m = rx.search(text)
-        if m:
+        if m and not any(f.startswith(why + " (") for f in found):
             found.append(f"{why} (« {m.group(0).strip()} »)")
     return ("hold", found) if found else ("ok", [])
 
