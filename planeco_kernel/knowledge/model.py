@@ -72,8 +72,8 @@ _EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,190}$")
 
 
 def now_utc() -> str:
-    """Current time as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Current UTC time, ISO 8601 with microseconds (``2026-11-24T01:02:03.456789Z``)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def new_thread_id(created: str) -> str:
