@@ -54,7 +54,13 @@ def clone(remote: str, dest: Path) -> None:
     remote = _check_remote(remote)
     if dest.exists() and any(dest.iterdir()):
         raise InvalidInputError(f"Le dossier {dest} n'est pas vide : choisissez un dossier nouveau pour la copie.")
-    _git(None, "clone", "--quiet", "--", remote, str(dest))
+    _git(None, "clone", "--quiet", "--no-checkout", "--", remote, str(dest))
+    branches = [b.strip() for b in _git(dest, "branch", "-r", "--format=%(refname:short)").stdout.split()]
+    branches = [b for b in branches if b.startswith("origin/") and b != "origin/HEAD"]
+    if not branches:
+        raise SyncError(f"Le dépôt {remote} est vide : synchronisez d'abord une base existante vers lui (`planeco kb sync`).")
+    pick = "origin/main" if "origin/main" in branches else branches[0]
+    _git(dest, "checkout", "--quiet", "-B", pick.split("/", 1)[1], pick)
 
 
 def sync(root: Path, remote: str, *, name: str, email: str, attempts: int = 5) -> SyncResult:
