@@ -57,7 +57,7 @@ def test_post_is_one_file_one_commit_by_the_poster(kb):
     }  # fmt: skip
     assert meta["themes"] == ["énergie", "chaleur"]
     assert meta["details"] == {"results": "-40 % de fioul", "cost_eur": 1200000.0, "partners": ["ADEME", "SDE"]}
-    assert body == "Mise en service en 2024.\n"
+    assert body == "Mise en service en 2024."
     assert git(kb.root, "status", "--porcelain") == ""
 
 
@@ -67,7 +67,7 @@ def test_front_matter_is_valid_yaml():
     data = frontmatter.dump({"id": "p-1", "title": 'Guillemets " et : deux-points\nligne', "themes": ["a", "é"], "reply_to": None}, "corps")
     head = data.decode().split("---\n")[1]
     assert yaml.safe_load(head) == {"id": "p-1", "title": 'Guillemets " et : deux-points\nligne', "themes": ["a", "é"], "reply_to": None}
-    assert frontmatter.parse(data) == (yaml.safe_load(head), "corps\n")
+    assert frontmatter.parse(data) == (yaml.safe_load(head), "corps")
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_reply_edit_and_history_kept(kb):
     kb.edit("paul", r.id, "Voir le portail de l'artificialisation.")
     t = kb.thread(p.thread, "marie")
     assert [x.id for x in t.posts] == [p.id, r.id]
-    assert t.posts[1].body == "Voir le portail de l'artificialisation.\n" and t.posts[1].edited
+    assert t.posts[1].body == "Voir le portail de l'artificialisation." and t.posts[1].edited
     assert (kb.root / r.path).read_text("utf-8").endswith("Voir le portail.\n")  # original never rewritten
     assert "Voir le portail.\n" in git(kb.root, "show", f"HEAD~1:{r.path}")
 

@@ -49,6 +49,8 @@ def parse(data: bytes | str, *, where: str = "") -> tuple[dict[str, Any], str]:
             raise InvalidInputError(f"En-tête YAML non fermé{_at(where)} : ajoutez une ligne « --- ».")
     head = text[len(FENCE) + 1 : end]
     body = text[end + len(FENCE) + 2 :]
+    if body.endswith("\n"):
+        body = body[:-1]  # the newline `dump` adds
     meta = _fast(head)
     if meta is None:
         meta = _slow(head, where)
