@@ -204,3 +204,23 @@ def test_unknown_thread_and_post(kb):
         kb.thread("t-20261124-00000000")
     with pytest.raises(NotFoundError, match="Message inconnu"):
         kb.flag("marie", "p-20261124T000000-00000000", "x")
+
+
+def test_cache_log_chain_broken_line_and_compaction(kb, monkeypatch):
+    from planeco_kernel.knowledge import cache
+
+    for i in range(3):
+        kb.start_thread("marie", kind="discussion", title=f"fil {i}", body="x", anchor="app:zan")
+    state = kb.root / ".git" / "planeco-kb"
+    assert (state / cache.LOG_NAME).exists()
+    assert json.loads((state / CACHE_NAME).read_text())["head"] != git(kb.root, "rev-parse", "HEAD").strip()
+    assert len(KnowledgeBase(kb.root).threads("marie")) == 3  # base + log chain
+    with open(state / cache.LOG_NAME, "ab") as f:
+        f.write(b'{"from": "coupe')  # a writer killed mid-line
+    kb.start_thread("marie", kind="discussion", title="après coupure", body="x", anchor="app:zan")
+    assert len(KnowledgeBase(kb.root).threads("marie")) == 4
+    monkeypatch.setattr(cache, "LOG_COMPACT_BYTES", 10)
+    kb.start_thread("marie", kind="discussion", title="compaction", body="x", anchor="app:zan")
+    assert not (state / cache.LOG_NAME).exists()
+    assert json.loads((state / CACHE_NAME).read_text())["head"] == git(kb.root, "rev-parse", "HEAD").strip()
+    assert len(KnowledgeBase(kb.root).threads("marie")) == 5

@@ -4,6 +4,12 @@ The git tree at ``HEAD`` is the only source of truth. This cache — one JSON fi
 ``.git/planeco-kb`` keyed by the ``HEAD`` commit — only makes listing fast: when ``HEAD`` moved
 it is updated from the tree diff (only changed files are parsed); when it is missing, corrupt or
 its commit unknown it is rebuilt from the tree. Deleting it is always safe.
+
+Writers do not rewrite the cache on every post: under the writer lock they append one line
+(``{"from": old head, "to": new head, "records": {...}}``) to ``cache-log.jsonl``; readers
+follow that chain from the cached head. A broken chain (a merge made by ``git``, a writer killed
+mid-line) falls back to the tree diff. When the log grows past :data:`LOG_COMPACT_BYTES` the
+writer folds it into the cache file.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from planeco_kernel.knowledge import frontmatter
 from planeco_kernel.knowledge.gitstore import head_sha, state_dir
 
 CACHE_NAME = "cache-v1.json"
+LOG_NAME = "cache-log.jsonl"
+LOG_COMPACT_BYTES = 512 * 1024
 _RECORD_PATH = re.compile(r"(?:^|/)(t-\d{8}-[0-9a-f]{8})/([pe]-\d{8}T\d{6}-[0-9a-f]{8})\.md$")
 _MEMBER_PATH = re.compile(r"^members/([a-z0-9][a-z0-9._-]*)/(e-\d{8}T\d{6}-[0-9a-f]{8})\.md$")
 
@@ -52,19 +60,57 @@ def load(root: Path) -> dict[str, dict[str, Any]]:
         return cached["records"]
     records: dict[str, dict[str, Any]] | None = None
     if cached and isinstance(cached.get("records"), dict):
-        records = _update(root, cached["head"], head, cached["records"])
+        at, records = _follow_log(root, cached["head"], head, cached["records"])
+        if at == head:
+            return records
+        records = _update(root, at, head, records)
     if records is None:
         records = _rebuild(root, head)
     save(root, head, records)
     return records
 
 
+def _follow_log(root: Path, at: str, head: str, records: dict[str, dict[str, Any]]) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Apply the writers' log lines chained from ``at``; return where the chain stopped."""
+    try:
+        with open(state_dir(root) / LOG_NAME, "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return at, records
+    steps: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        try:
+            step = json.loads(line)
+            steps[step["from"]] = step
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut by a killed writer: the chain stops there
+    while at != head and at in steps:
+        step = steps.pop(at)
+        records.update(step["records"])
+        at = step["to"]
+    return at, records
+
+
+def append(root: Path, old: str, new: str, added: dict[str, dict[str, Any]]) -> None:
+    """Record one commit's new records in the log (call with the writer lock held)."""
+    line = json.dumps({"from": old, "to": new, "records": added}, ensure_ascii=False, separators=(",", ":")) + "\n"
+    log = state_dir(root) / LOG_NAME
+    with open(log, "ab") as f:
+        f.write(line.encode("utf-8"))
+        size = f.tell()
+    if size > LOG_COMPACT_BYTES:
+        records = load(root)
+        save(root, new, records)
+        log.unlink(missing_ok=True)
+
+
 def save(root: Path, head: str, records: dict[str, dict[str, Any]]) -> None:
     """Write the cache atomically (several readers may race; the last rename wins, all are valid)."""
     cache_file = state_dir(root) / CACHE_NAME
     tmp = cache_file.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
+    data = json.dumps({"head": head, "records": records}, ensure_ascii=False, separators=(",", ":"))  # C encoder
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"head": head, "records": records}, f, ensure_ascii=False, separators=(",", ":"))
+        f.write(data)
     os.replace(tmp, cache_file)
 
 

@@ -22,7 +22,9 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import stat
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,7 +133,29 @@ def _write_atomic(full: Path, data: bytes) -> os.stat_result:
     return os.stat(full)
 
 
+def _git_env() -> dict[str, str]:
+    """The environment for git subprocesses, without variables that redirect the repository."""
+    drop = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
 def _update_index(repo, root: Path, entries: dict[str, bytes]) -> None:
+    """Stage the new files so that ``git status`` is clean and a later ``git commit`` keeps them.
+
+    ``git update-index`` (C, ~3 ms) is used when git is installed: dulwich parses and rewrites
+    the whole index in Python, which grows with the repository (~40 ms at 1,500 files).
+    """
+    git = shutil.which("git")
+    if git:
+        r = subprocess.run(
+            [git, "update-index", "--add", "-z", "--stdin"],
+            cwd=root,
+            input=b"\0".join(p.encode("utf-8") for p in entries) + b"\0",
+            capture_output=True,
+            env=_git_env(),
+        )
+        if r.returncode == 0:
+            return
     from dulwich.index import index_entry_from_stat
 
     index = repo.open_index()

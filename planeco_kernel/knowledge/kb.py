@@ -76,6 +76,7 @@ class KnowledgeBase:
             )
         self.root = found
         self._state: _State | None = None
+        self._raw: tuple[str, dict[str, dict[str, Any]]] | None = None
 
     # ------------------------------------------------------------------ creation
     @classmethod
@@ -128,22 +129,38 @@ class KnowledgeBase:
         return cls(path)
 
     # ------------------------------------------------------------------ state
+    def _records(self, head: str) -> dict[str, dict[str, Any]]:
+        if self._raw is None or self._raw[0] != head:
+            records = cache.load(self.root)
+            self._raw = (head, records)
+        return self._raw[1]
+
     def _load(self) -> _State:
         head = head_sha(self.root).decode()
         if self._state is not None and self._state.head == head:
             return self._state
-        records = cache.load(self.root)
-        self._state = _assemble(head, records)
+        self._state = _assemble(head, self._records(head))
         return self._state
+
+    def _partial(self, thread_id: str | None = None) -> _State:
+        """State restricted to members (and one thread): what a post needs, much cheaper than :meth:`_load`."""
+        head = head_sha(self.root).decode()
+        if self._state is not None and self._state.head == head:
+            return self._state
+        records = self._records(head)
+        marker = f"/{thread_id}/" if thread_id else None
+        wanted = {p: r for p, r in records.items() if p.startswith("members/") or (marker and marker in p)}
+        return _assemble(head, wanted)
 
     def refresh(self) -> None:
         """Forget the in-memory state (it is also refreshed whenever ``HEAD`` moves)."""
         self._state = None
+        self._raw = None
 
     # ------------------------------------------------------------------ members
     def members(self, *, include_inactive: bool = False) -> list[Member]:
         """Registered members, sorted by id."""
-        ms = self._load().members.values()
+        ms = self._partial().members.values()
         return sorted((m for m in ms if include_inactive or m.active), key=lambda m: m.id)
 
     def member(self, member_id: str) -> Member:
@@ -154,12 +171,7 @@ class KnowledgeBase:
         NotFoundError
             If no member has this id.
         """
-        m = self._load().members.get(model.member_id(member_id))
-        if m is None:
-            raise NotFoundError(
-                f"Membre inconnu : « {member_id} ». Un·e modérateur·rice peut l'ajouter avec `planeco kb members add`."
-            )
-        return m
+        return _member_in(self._partial(), member_id)
 
     def identity(self) -> Member:
         """The member acting in this session.
@@ -169,7 +181,7 @@ class KnowledgeBase:
         """
         hub = os.environ.get("JUPYTERHUB_USER")
         if hub:
-            for m in self._load().members.values():
+            for m in self._partial().members.values():
                 if m.hub_user == hub:
                     return m
             try:
@@ -213,13 +225,8 @@ class KnowledgeBase:
         member = _validated_member(member.to_dict())
         created = model.now_utc()
         path = _member_path(member.id, created)
-        with locked(self.root):
-            commit_files(
-                self.root,
-                {path: _member_record(member, created, by=mod.id)},
-                author=mod.git_identity(),
-                message=f"members: {member.id} ({member.role}) par {mod.id}\n\nPlaneco-Member: {mod.id}",
-            )
+        self._write(mod, path, _member_record(member, created, by=mod.id),
+                    f"members: {member.id} ({member.role}) par {mod.id}\n\nPlaneco-Member: {mod.id}\n")  # fmt: skip
         return member
 
     # ------------------------------------------------------------------ posting
@@ -260,8 +267,8 @@ class KnowledgeBase:
         ------
         InvalidInputError, NeutralityError, PermissionDeniedError
         """
-        st = self._load()
-        who = self.member(author)
+        st = self._partial()
+        who = _member_in(st, author)
         model.choice(kind, model.THREAD_KINDS, "Type de fil")
         model.choice(audience, model.AUDIENCES, "Audience")
         title = model.text(title, "Le titre", model.MAX_TITLE_CHARS)
@@ -303,9 +310,11 @@ class KnowledgeBase:
         ------
         NotFoundError, InvalidInputError, NeutralityError, PermissionDeniedError
         """
-        st = self._load()
-        who = self.member(author)
-        th = self._thread(thread, who)
+        st = self._partial(model.thread_id(thread))
+        who = _member_in(st, author)
+        th = st.threads.get(thread)
+        if th is None or not rules.can_read(who, th.audience, th.author):
+            raise NotFoundError(f"Fil inconnu : « {thread} ». Listez les fils avec `planeco kb list`.")
         model.choice(kind, model.REPLY_KINDS, "Type de réponse")
         body = model.text(body, "Le message", model.MAX_BODY_CHARS, multiline=True)
         first = th.posts[0]
@@ -491,13 +500,13 @@ class KnowledgeBase:
         try:
             meta = json.loads((self.root / key).read_text("utf-8")).get("metadata", {})
             author = (meta.get("planeco") or {}).get("author")
-            if author and author in self._load().members:
+            if author and author in self._partial().members:
                 return author
         except (OSError, ValueError, AttributeError):
             pass
         from dulwich.repo import Repo
 
-        emails = {m.email.lower(): m.id for m in self._load().members.values() if m.email}
+        emails = {m.email.lower(): m.id for m in self._partial().members.values() if m.email}
         with Repo(str(self.root)) as repo:
             for entry in repo.get_walker(paths=[key.encode()], max_entries=1):
                 mail = entry.commit.author.split(b"<")[-1].rstrip(b">").decode().lower()
@@ -546,9 +555,18 @@ class KnowledgeBase:
         if len(data) > model.MAX_FILE_BYTES:
             raise InvalidInputError("Le message est trop volumineux une fois enregistré : raccourcissez-le.")
         summary = " ".join(summary.split())[:120]
-        msg = f"{summary}\n\nPlaneco-Member: {who.id}\nPlaneco-Record: {path}\n"
+        self._write(who, path, data, f"{summary}\n\nPlaneco-Member: {who.id}\nPlaneco-Record: {path}\n")
+
+    def _write(self, who: Member, path: str, data: bytes, message: str) -> None:
+        """Commit one record under the writer lock and log it for the listing cache."""
         with locked(self.root):
-            commit_files(self.root, {path: data}, author=who.git_identity(), message=msg)
+            old = head_sha(self.root).decode()
+            new = commit_files(self.root, {path: data}, author=who.git_identity(), message=message).decode()
+            rec = cache.parse_record(path, data)
+            cache.append(self.root, old, new, {path: rec} if rec else {})
+        if self._raw is not None and self._raw[0] == old and rec is not None:
+            self._raw[1][path] = rec
+            self._raw = (new, self._raw[1])
 
     def _event(self, who: Member, post: Post, kind: str, *, reason: str, body: str = "") -> str:
         if kind != "edit":
@@ -565,6 +583,15 @@ class KnowledgeBase:
 
 
 # ---------------------------------------------------------------------- helpers
+def _member_in(st: _State, member_id: str) -> Member:
+    m = st.members.get(model.member_id(member_id))
+    if m is None:
+        raise NotFoundError(
+            f"Membre inconnu : « {member_id} ». Un·e modérateur·rice peut l'ajouter avec `planeco kb members add`."
+        )
+    return m
+
+
 def _validated_member(d: dict[str, Any]) -> Member:
     role = model.choice(d.get("role"), model.ROLES, "Rôle")
     return Member(
