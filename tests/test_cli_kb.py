@@ -121,3 +121,8 @@ def test_whoami(kb, capsys):
     assert "marie — Marie Test (elu, modérateur·rice)" in run(capsys, "kb", "whoami")[1]
     assert run(capsys, "kb", "whoami", "--set", "acme")[0] == 0
     assert run(capsys, "kb", "whoami")[1].startswith("acme")
+
+
+def test_check(kb, capsys):
+    code, out, _ = run(capsys, "kb", "check")
+    assert code == 0 and "saine" in out

@@ -190,3 +190,20 @@ def test_records_forged_outside_the_library_are_ignored(kb):
                      author=b"Agent <a@test.invalid>", message="forged")  # fmt: skip
     assert not kb.member("agent").moderator
     assert [th.id for th in kb.threads("asso")] == [t.thread]
+
+
+def test_check_reports_forged_and_unreadable_records(kb):
+    from planeco_kernel.knowledge import frontmatter
+    from planeco_kernel.knowledge.gitstore import commit_files, locked
+
+    t = _open(kb)
+    assert kb.check() == []
+    thread_dir = t.path.rsplit("/", 1)[0]
+    forged_hide = frontmatter.dump({"id": "e-20991231T000000-00000001", "thread": t.thread, "author": "agent", "created": "2099-01-01T00:00:00.000000Z", "kind": "hide", "target": t.id, "reason": "x"}, "")  # noqa: E501
+    with locked(kb.root):
+        commit_files(kb.root, {f"{thread_dir}/e-20991231T000000-00000001.md": forged_hide,
+                               f"{thread_dir}/p-20991231T000000-00000002.md": b"pas de front matter"},
+                     author=b"Agent <a@test.invalid>", message="forged")  # fmt: skip
+    problems = kb.check()
+    assert len(problems) == 2
+    assert any("fichier illisible" in p for p in problems) and any("hide par « agent »" in p for p in problems)

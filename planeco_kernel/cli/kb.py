@@ -311,6 +311,17 @@ def sync(
     typer.echo(f"Synchronisé avec {remote} : {r.received} commit(s) reçu(s), envoi {'fait' if r.pushed else 'non fait'}.")
 
 
+@app.command()
+def check(kb: Path = KB_OPT) -> None:
+    """Vérifier la base : fichiers illisibles, écritures hors règles (ignorées), intégrité git."""
+    problems = _open(kb).check()
+    for p in problems:
+        typer.echo(p)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("Base de connaissances saine.")
+
+
 @members_app.command("list")
 def members_list(
     all_: bool = typer.Option(False, "--all", help="Inclure les membres désactivés."),

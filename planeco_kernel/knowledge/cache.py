@@ -39,7 +39,7 @@ def parse_record(path: str, data: bytes) -> dict[str, Any] | None:
     """Parse one record file into a dict (front matter + ``body`` + ``path``); None if unreadable."""
     try:
         meta, body = frontmatter.parse(data, where=path)
-    except Exception:  # a malformed file must not break listing; `planeco kb check` reports it
+    except Exception:  # a malformed file must not break listing; KnowledgeBase.check() reports it
         return None
     meta["body"] = body
     meta["path"] = path
@@ -112,6 +112,27 @@ def save(root: Path, head: str, records: dict[str, dict[str, Any]]) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(data)
     os.replace(tmp, cache_file)
+
+
+def walk(root: Path, head: str):
+    """Yield ``(path, bytes)`` of every record file in the tree of commit ``head``."""
+    from dulwich.objects import Tree
+    from dulwich.repo import Repo
+
+    with Repo(str(root)) as repo:
+        stack = [(b"", repo[head.encode()].tree)]
+        while stack:
+            prefix, tree_id = stack.pop()
+            tree = repo[tree_id]
+            assert isinstance(tree, Tree)
+            for entry in tree.items():
+                p = prefix + entry.path
+                if entry.mode & 0o170000 == 0o040000:
+                    stack.append((p + b"/", entry.sha))
+                else:
+                    path = p.decode("utf-8", "replace")
+                    if is_record_path(path):
+                        yield path, repo[entry.sha].as_raw_string()
 
 
 def _rebuild(root: Path, head: str) -> dict[str, dict[str, Any]]:

@@ -520,6 +520,44 @@ class KnowledgeBase:
         to = list(kw.pop("addressed_to", ())) or ([target] if target else [])
         return self.start_thread(author, kind="question", title=title, body=body, anchor=f"notebook:{key}", addressed_to=to, **kw)
 
+    def check(self) -> list[str]:
+        """Problems a moderator should look at (French, one per line); empty when all is well.
+
+        Unreadable record files, posts by unknown members, member entries and moderation events
+        that break the rules (made outside the library, hence ignored), and ``git fsck`` errors.
+        """
+        import shutil
+        import subprocess
+
+        head = head_sha(self.root).decode()
+        problems: list[str] = []
+        records: dict[str, dict[str, Any]] = {}
+        for path, data in cache.walk(self.root, head):
+            rec = cache.parse_record(path, data)
+            if rec is None:
+                problems.append(f"{path} : fichier illisible (en-tête YAML invalide), ignoré.")
+            else:
+                records[path] = rec
+        st = _assemble(head, records)
+        for path, r in records.items():
+            if path.startswith("members/"):
+                if r.get("id") not in st.members or st.members[r["id"]] != Member(**{k: r[k] for k in MEMBER_FIELDS if k in r}):
+                    by = r.get("by", "?")
+                    if not (st.members.get(by) and st.members[by].moderator):
+                        problems.append(f"{path} : fiche de membre écrite par « {by} », qui n'est pas modérateur·rice ; ignorée.")
+                continue
+            author = r.get("author", "")
+            if author not in st.members:
+                problems.append(f"{path} : auteur·rice inconnu·e « {author} ».")
+            elif r.get("kind") in ("hide", "restore") and not st.members[author].moderator:
+                problems.append(f"{path} : {r['kind']} par « {author} », qui n'est pas modérateur·rice ; ignoré.")
+        git = shutil.which("git")
+        if git:
+            r = subprocess.run([git, "fsck", "--no-dangling"], cwd=self.root, capture_output=True, text=True)
+            if r.returncode != 0:
+                problems.append("git fsck : " + (r.stderr or r.stdout).strip()[:500])
+        return problems
+
     # ------------------------------------------------------------------ internals
     def _thread(self, thread_id: str, viewer: Member | None) -> Thread:
         th = self._load().threads.get(model.thread_id(thread_id))
