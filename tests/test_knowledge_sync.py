@@ -81,3 +81,19 @@ def test_hostile_remote_refused(copies, remote):
 def test_unreachable_remote_clear_error(copies, tmp_path):
     with pytest.raises(SyncError, match="Impossible de récupérer"):
         sync(copies[0].root, str(tmp_path / "absent.git"), name="x", email="x@test.invalid")
+
+
+def test_real_conflict_outside_planeco_is_reported_and_aborted(copies):
+    a, b, remote = copies
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@test.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@test.invalid"}
+    import os
+
+    for base, text in ((a, "version A"), (b, "version B")):
+        (base.root / "notes.md").write_text(text)
+        subprocess.run(["git", "add", "notes.md"], cwd=base.root, check=True)
+        subprocess.run(["git", "commit", "-qm", "notes"], cwd=base.root, check=True, env={**os.environ, **env})
+    sync(a.root, str(remote), name="t", email="t@test.invalid")
+    with pytest.raises(SyncError, match=r"Fusion impossible \(notes.md\)"):
+        sync(b.root, str(remote), name="t", email="t@test.invalid")
+    assert git(b.root, "status", "--porcelain") == ""  # merge aborted, nothing half-done
+    assert (b.root / "notes.md").read_text() == "version B"

@@ -87,12 +87,11 @@ def sync(root: Path, remote: str, *, name: str, email: str, attempts: int = 5) -
                 if m.returncode != 0:
                     conflicts = _git(root, "diff", "--name-only", "--diff-filter=U", check=False).stdout.split()
                     _git(root, "merge", "--abort", check=False)
+                    detail = ", ".join(conflicts[:10]) or (m.stderr or m.stdout).strip()[:400]
                     raise SyncError(
-                        "Fusion impossible : des fichiers ont été modifiés des deux côtés hors de planeco ("
-                        + ", ".join(conflicts[:10])
-                        + "). Résolvez-les avec git dans "
-                        + str(root)
-                        + " puis relancez `planeco kb sync`."
+                        f"Fusion impossible ({detail}) : des fichiers ont été modifiés des deux côtés hors de planeco, "
+                        f"ou des modifications locales non validées la bloquent. Réglez-le avec git dans {root} "
+                        "puis relancez `planeco kb sync`."
                     )
                 merged = merged or _git(root, "rev-list", "--count", "--merges", f"{before}..HEAD").stdout.strip() not in ("", "0")
             elif "couldn't find remote ref" not in (fetched.stderr or "") and "could not find remote ref" not in (fetched.stderr or "").lower():
