@@ -85,8 +85,18 @@ def recover(root: Path) -> bool:
         paths = json.loads(journal.read_text("utf-8")).get("paths", [])
     except (OSError, ValueError):
         paths = []
-    # stale lock files of git/dulwich left by the killed writer (we hold the only writer lock)
-    for stale in [gitdir / "index.lock", gitdir / "HEAD.lock", gitdir / "packed-refs.lock"]:
+    # stale lock files of git/dulwich left by the killed writer (we hold the only writer lock).
+    # A `git update-index` started by the killed writer may still be finishing: give it 2 s.
+    index_lock = gitdir / "index.lock"
+    deadline = time.monotonic() + 2.0
+    while index_lock.exists() and time.monotonic() < deadline:
+        try:
+            if time.time() - index_lock.stat().st_mtime > 2.0:
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.01)
+    for stale in [index_lock, gitdir / "HEAD.lock", gitdir / "packed-refs.lock"]:
         stale.unlink(missing_ok=True)
     for p in (gitdir / "refs").rglob("*.lock"):
         p.unlink(missing_ok=True)
