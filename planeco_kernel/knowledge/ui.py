@@ -69,7 +69,15 @@ def _kind_options() -> list[tuple[str, str]]:
 
 
 def _fr_date(iso: str) -> str:
-    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]} {iso[11:16]}" if len(iso) >= 16 else iso
+    """``2026-11-24T00:53:01.123Z`` → ``24/11/2026 01:53`` (Paris time)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        dt = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris"))
+    except (ValueError, KeyError):
+        return iso
+    return dt.strftime("%d/%m/%Y %H:%M")
 
 
 def post_html(p: Post, members: dict[str, Member]) -> str:
@@ -260,9 +268,9 @@ class EchangesApp(_Base):
         ])  # fmt: skip
         nearby = w.VBox([w.HTML("<p>Solutions et retours d'expérience de territoires proches ou similaires.</p>"), w.HBox([self.n_territory, self.n_button]), self.nearby])  # noqa: E501
         self.tabs = w.Tab(children=[browse, self.form, nearby])
-        for i, title in enumerate(["Fils de discussion", "Nouveau fil", "Solutions et REX proches"]):
+        for i, title in enumerate(["Fils", "Nouveau fil", "REX proches"]):
             self.tabs.set_title(i, title)
-        self.children = [w.HTML("<h2>Échanges entre territoires</h2>"), self.identity, self.status, self.tabs]
+        self.children = [self.identity, self.status, self.tabs]
         self.search()
         if terr:
             self.show_nearby()
