@@ -1,7 +1,366 @@
-"""``planeco kb …`` commands."""
+"""``planeco kb …`` commands: a thin layer over :mod:`planeco_kernel.knowledge`.
+
+The knowledge base is ``--kb PATH``, else ``PLANECO_KB``; the acting member is ``--as ID``,
+else ``JUPYTERHUB_USER`` / ``PLANECO_KB_USER`` / the repository's ``planeco.member``.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
+if TYPE_CHECKING:
+    from planeco_kernel.knowledge.kb import KnowledgeBase
+
 app = typer.Typer(no_args_is_help=True)
+members_app = typer.Typer(no_args_is_help=True, help="Registre des membres (modification réservée aux modérateur·rices).")
+app.add_typer(members_app, name="members")
+
+KB_OPT = typer.Option(None, "--kb", help="Dossier de la base de connaissances (défaut : PLANECO_KB).")
+AS_OPT = typer.Option(None, "--as", help="Identifiant du membre qui agit (défaut : identité configurée).")
+JSON_OPT = typer.Option(False, "--json", help="Sortie JSON.")
+
+
+def _open(kb: Path | None) -> KnowledgeBase:
+    from planeco_kernel.knowledge.kb import KnowledgeBase
+
+    return KnowledgeBase(kb)
+
+
+def _actor(base: KnowledgeBase, as_: str | None) -> str:
+    return base.member(as_).id if as_ else base.identity().id
+
+
+def _read_body(body: str | None, body_file: Path | None) -> str:
+    from planeco_kernel.knowledge.errors import InvalidInputError
+    from planeco_kernel.knowledge.model import MAX_BODY_CHARS
+
+    if body is not None and body_file is not None:
+        raise InvalidInputError("Donnez le message avec --body ou --body-file, pas les deux.")
+    if body_file is not None:
+        limit = MAX_BODY_CHARS * 4 + 1
+        raw = sys.stdin.buffer.read(limit) if str(body_file) == "-" else body_file.open("rb").read(limit)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError("Le fichier du message n'est pas en UTF-8 : enregistrez-le en UTF-8.") from None
+    if body is None:
+        raise InvalidInputError("Message vide : donnez --body TEXTE ou --body-file FICHIER (- pour l'entrée standard).")
+    return body
+
+
+def _dump(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(None, help="Dossier à créer (ou dépôt git existant, ex. le dossier du projet)."),
+    admin: str = typer.Option(None, "--admin", help="Identifiant du premier membre (modérateur·rice)."),
+    name: str = typer.Option(None, "--name", help="Nom affiché du premier membre."),
+    role: str = typer.Option("agent", "--role", help="Rôle : elu, agent, entreprise, association, bureau_etudes."),
+    territory: str = typer.Option("", "--territory", help="Code du territoire (INSEE commune, SIREN EPCI…)."),
+    organisation: str = typer.Option("", "--org", help="Organisation."),
+    email: str = typer.Option("", "--email", help="Adresse e-mail (auteur des commits)."),
+    kb_name: str = typer.Option("", "--kb-name", help="Nom de la base."),
+    from_remote: str = typer.Option(None, "--from", help="Copier une base existante (chemin ou URL) au lieu d'en créer une."),
+) -> None:
+    """Créer une base de connaissances (dépôt git), ou en copier une avec --from."""
+    from planeco_kernel.knowledge import Member
+    from planeco_kernel.knowledge.errors import InvalidInputError
+    from planeco_kernel.knowledge.kb import KnowledgeBase
+    from planeco_kernel.knowledge.location import default_kb_dir
+
+    target = path or default_kb_dir()
+    if from_remote:
+        base = KnowledgeBase.clone(from_remote, target)
+        typer.echo(f"Base copiée depuis {from_remote} dans {base.root}.")
+        return
+    if not admin:
+        raise InvalidInputError("Indiquez le premier membre (modérateur·rice) avec --admin IDENTIFIANT --name « Nom ».")
+    m = Member(id=admin, name=name or admin, role=role, territory=territory, organisation=organisation, email=email)
+    base = KnowledgeBase.init(target, m, name=kb_name)
+    typer.echo(f"Base de connaissances créée dans {base.root} ; modérateur·rice : {admin}.")
+
+
+@app.command()
+def whoami(
+    set_: str = typer.Option(None, "--set", help="Enregistrer l'identité locale (identifiant de membre)."),
+    kb: Path = KB_OPT,
+) -> None:
+    """Afficher (ou enregistrer) le membre qui agit."""
+    base = _open(kb)
+    m = base.set_identity(set_) if set_ else base.identity()
+    typer.echo(f"{m.id} — {m.name} ({m.role}{', modérateur·rice' if m.moderator else ''})")
+
+
+@app.command()
+def post(
+    title: str = typer.Option(..., "--title", help="Titre du fil."),
+    kind: str = typer.Option("discussion", "--kind", help="question, rex_request, rex, solution, recommendation, discussion."),
+    anchor: str = typer.Option(..., "--anchor", help="notebook:CHEMIN, app:CLÉ, territory:CODE, indicator:CLÉ, lever:CLÉ ou action:CLÉ."),
+    body: str = typer.Option(None, "--body", help="Message (Markdown)."),
+    body_file: Path = typer.Option(None, "--body-file", help="Fichier du message ; - pour l'entrée standard."),
+    territory: str = typer.Option(None, "--territory", help="Territoire concerné (défaut : celui du membre)."),
+    theme: list[str] = typer.Option(None, "--theme", help="Thème (répétable)."),
+    audience: str = typer.Option("open", "--audience", help="open, no_companies ou public_sector."),
+    to: list[str] = typer.Option(None, "--to", help="Destinataire : rôle ou identifiant de membre (répétable)."),
+    results: str = typer.Option(None, "--results", help="Solution/REX : résultats obtenus."),
+    cost: str = typer.Option(None, "--cost", help="Solution/REX : coût en euros."),
+    partner: list[str] = typer.Option(None, "--partner", help="Solution/REX : partenaire (répétable)."),
+    company: str = typer.Option(None, "--company", help="Recommandation : entreprise recommandée."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Ouvrir un fil (question, demande de REX, REX, solution, recommandation, discussion)."""
+    base = _open(kb)
+    details = {"results": results, "cost_eur": cost, "partners": partner or None, "company": company}
+    details = {k: v for k, v in details.items() if v}
+    p = base.start_thread(
+        _actor(base, as_), kind=kind, title=title, body=_read_body(body, body_file), anchor=anchor,
+        territory=territory, themes=theme or [], audience=audience, addressed_to=to or [], details=details,
+    )  # fmt: skip
+    _report(p, as_json)
+
+
+@app.command()
+def reply(
+    thread: str = typer.Argument(..., help="Identifiant du fil."),
+    body: str = typer.Option(None, "--body", help="Message (Markdown)."),
+    body_file: Path = typer.Option(None, "--body-file", help="Fichier du message ; - pour l'entrée standard."),
+    to: str = typer.Option(None, "--to", help="Identifiant du message auquel répondre (défaut : le premier)."),
+    kind: str = typer.Option("reply", "--kind", help="reply, rex ou solution."),
+    results: str = typer.Option(None, "--results", help="REX/solution : résultats."),
+    cost: str = typer.Option(None, "--cost", help="REX/solution : coût en euros."),
+    partner: list[str] = typer.Option(None, "--partner", help="REX/solution : partenaire (répétable)."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Répondre dans un fil."""
+    base = _open(kb)
+    details = {k: v for k, v in {"results": results, "cost_eur": cost, "partners": partner or None}.items() if v}
+    p = base.reply(_actor(base, as_), thread, _read_body(body, body_file), reply_to=to, kind=kind, details=details)
+    _report(p, as_json)
+
+
+def _report(p: Any, as_json: bool) -> None:
+    if as_json:
+        _dump(p.to_dict())
+        return
+    typer.echo(f"Message {p.id} enregistré dans le fil {p.thread}.")
+    if p.status == "held":
+        typer.secho(p.held_reason, fg=typer.colors.YELLOW)
+
+
+def _viewer(base: KnowledgeBase, as_: str | None) -> str | None:
+    from planeco_kernel.knowledge.errors import NotFoundError
+
+    if as_:
+        return base.member(as_).id
+    try:
+        return base.identity().id
+    except NotFoundError:
+        return None  # anonymous reader: public threads only
+
+
+@app.command("list")
+def list_(
+    territory: str = typer.Option(None, "--territory", help="Code de territoire."),
+    nearby: bool = typer.Option(False, "--nearby", help="Inclure les territoires proches ou similaires."),
+    theme: str = typer.Option(None, "--theme", help="Thème."),
+    kind: str = typer.Option(None, "--kind", help="Type de fil."),
+    anchor: str = typer.Option(None, "--anchor", help="Ancrage exact (ex. notebook:analyses/zan.ipynb)."),
+    text: str = typer.Option(None, "--text", help="Texte recherché."),
+    moderation: bool = typer.Option(False, "--moderation", help="File de modération (signalés, retenus, masqués)."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Lister les fils visibles, activité la plus récente d'abord."""
+    base = _open(kb)
+    threads = base.threads(
+        _viewer(base, as_), territory=territory, nearby=nearby, theme=theme, kind=kind, anchor=anchor, text=text,
+        moderation=moderation,
+    )  # fmt: skip
+    if as_json:
+        _dump([t.to_dict() for t in threads])
+        return
+    from planeco_kernel.knowledge.model import THREAD_KINDS
+
+    if not threads:
+        typer.echo("Aucun fil.")
+    for t in threads:
+        extra = " [masqué]" if t.hidden else (" [en attente de modération]" if t.status == "held" else "")
+        flags = f" ⚑{t.flags}" if t.flags else ""
+        typer.echo(f"{t.id}  {THREAD_KINDS[t.kind]:<28} {t.territory or '-':<9} {t.replies:>3} rép.  {t.title}{extra}{flags}")
+
+
+@app.command()
+def search(
+    kind: list[str] = typer.Option(None, "--kind", help="Types (défaut : solution et rex)."),
+    territory: str = typer.Option(None, "--territory", help="Code de territoire."),
+    nearby: bool = typer.Option(False, "--nearby", help="Inclure les territoires proches ou similaires."),
+    theme: str = typer.Option(None, "--theme", help="Thème."),
+    text: str = typer.Option(None, "--text", help="Texte recherché."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Chercher des solutions et REX par thème, territoire et type."""
+    base = _open(kb)
+    posts = base.search(_viewer(base, as_), kinds=kind or ("solution", "rex"), territory=territory, nearby=nearby, theme=theme, text=text)
+    if as_json:
+        _dump([p.to_dict() for p in posts])
+        return
+    if not posts:
+        typer.echo("Aucun résultat.")
+    for p in posts:
+        typer.echo(f"{p.thread} {p.id}  {p.kind:<9} {p.territory or '-':<9} {p.title}")
+
+
+@app.command()
+def show(
+    thread: str = typer.Argument(..., help="Identifiant du fil."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Afficher un fil et ses messages."""
+    base = _open(kb)
+    t = base.thread(thread, _viewer(base, as_))
+    if as_json:
+        _dump(t.to_dict())
+        return
+    typer.echo(f"# {t.title}\n{t.id} · {t.kind} · {t.anchor} · audience {t.audience} · thèmes : {', '.join(t.themes) or '-'}\n")
+    for p in t.posts:
+        head = f"── {p.id} · {p.author} ({p.role}) · {p.created}"
+        if p.reply_to and p.reply_to != t.posts[0].id:
+            head += f" · en réponse à {p.reply_to}"
+        typer.echo(head)
+        if p.hidden:
+            typer.echo(f"[message masqué par la modération : {p.hidden_reason}]")
+        else:
+            if p.status == "held":
+                typer.echo(f"[en attente de modération] {p.held_reason}")
+            typer.echo(p.body.rstrip() + ("\n(modifié)" if p.edited else ""))
+            for k, v in p.details.items():
+                typer.echo(f"  {k} : {', '.join(v) if isinstance(v, list) else v}")
+        typer.echo("")
+
+
+def _moderate(action: str, post: str, reason: str, as_: str | None, kb: Path | None) -> None:
+    base = _open(kb)
+    eid = getattr(base, action)(_actor(base, as_), post, reason)
+    typer.echo(f"{ {'flag': 'Signalement', 'hide': 'Masquage', 'restore': 'Rétablissement'}[action]} enregistré ({eid}).")
+
+
+@app.command()
+def flag(post: str = typer.Argument(..., help="Identifiant du message."), reason: str = typer.Option(..., "--reason", help="Motif."), as_: str = AS_OPT, kb: Path = KB_OPT) -> None:  # noqa: E501
+    """Signaler un message aux modérateur·rices."""
+    _moderate("flag", post, reason, as_, kb)
+
+
+@app.command()
+def hide(post: str = typer.Argument(..., help="Identifiant du message."), reason: str = typer.Option(..., "--reason", help="Motif."), as_: str = AS_OPT, kb: Path = KB_OPT) -> None:  # noqa: E501
+    """Masquer un message (modérateur·rices)."""
+    _moderate("hide", post, reason, as_, kb)
+
+
+@app.command()
+def restore(post: str = typer.Argument(..., help="Identifiant du message."), reason: str = typer.Option(..., "--reason", help="Motif."), as_: str = AS_OPT, kb: Path = KB_OPT) -> None:  # noqa: E501
+    """Rétablir un message masqué ou publier un message retenu (modérateur·rices)."""
+    _moderate("restore", post, reason, as_, kb)
+
+
+@app.command()
+def edit(
+    post: str = typer.Argument(..., help="Identifiant du message."),
+    body: str = typer.Option(None, "--body", help="Nouveau texte."),
+    body_file: Path = typer.Option(None, "--body-file", help="Fichier du nouveau texte ; - pour l'entrée standard."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+) -> None:
+    """Modifier un de ses messages (nouveau commit ; l'original reste dans l'historique)."""
+    base = _open(kb)
+    eid = base.edit(_actor(base, as_), post, _read_body(body, body_file))
+    typer.echo(f"Modification enregistrée ({eid}).")
+
+
+@app.command()
+def sync(
+    remote: str = typer.Argument(..., help="Autre copie de la base : dépôt nu (chemin) ou URL."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+) -> None:
+    """Échanger les messages avec une autre copie de la base (récupérer, fusionner, envoyer)."""
+    from planeco_kernel.knowledge.sync import sync as do_sync
+
+    base = _open(kb)
+    try:
+        m = base.member(as_) if as_ else base.identity()
+        name, email = m.name, m.email or f"{m.id}@membres.planeco.invalid"
+    except Exception:
+        name, email = "planeco sync", "sync@planeco.invalid"
+    r = do_sync(base.root, remote, name=name, email=email)
+    typer.echo(f"Synchronisé avec {remote} : {r.received} commit(s) reçu(s), envoi {'fait' if r.pushed else 'non fait'}.")
+
+
+@app.command()
+def check(kb: Path = KB_OPT) -> None:
+    """Vérifier la base : fichiers illisibles, écritures hors règles (ignorées), intégrité git."""
+    problems = _open(kb).check()
+    for p in problems:
+        typer.echo(p)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("Base de connaissances saine.")
+
+
+@members_app.command("list")
+def members_list(
+    all_: bool = typer.Option(False, "--all", help="Inclure les membres désactivés."),
+    kb: Path = KB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Lister les membres."""
+    from planeco_kernel.knowledge.model import ROLES
+
+    ms = _open(kb).members(include_inactive=all_)
+    if as_json:
+        _dump([m.to_dict() for m in ms])
+        return
+    for m in ms:
+        mod = " (modérateur·rice)" if m.moderator else ""
+        typer.echo(f"{m.id:<20} {ROLES[m.role]:<18} {m.territory or '-':<9} {m.name} — {m.organisation or '-'}{mod}")
+
+
+@members_app.command("add")
+def members_add(
+    member_id: str = typer.Argument(..., help="Identifiant (minuscules, chiffres, . _ -)."),
+    name: str = typer.Option(..., "--name", help="Nom affiché."),
+    role: str = typer.Option(..., "--role", help="elu, agent, entreprise, association, bureau_etudes."),
+    territory: str = typer.Option("", "--territory", help="Code du territoire."),
+    organisation: str = typer.Option("", "--org", help="Organisation."),
+    email: str = typer.Option("", "--email", help="Adresse e-mail (auteur des commits)."),
+    moderator: bool = typer.Option(False, "--moderator", help="Donner le rôle de modérateur·rice."),
+    hub_user: str = typer.Option("", "--hub-user", help="Nom d'utilisateur JupyterHub."),
+    inactive: bool = typer.Option(False, "--inactive", help="Désactiver ce membre."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+) -> None:
+    """Ajouter ou mettre à jour un membre (modérateur·rices)."""
+    from planeco_kernel.knowledge import Member
+
+    base = _open(kb)
+    m = Member(
+        id=member_id, name=name, role=role, territory=territory, organisation=organisation, email=email,
+        moderator=moderator, hub_user=hub_user, active=not inactive,
+    )  # fmt: skip
+    base.add_member(m, actor=_actor(base, as_))
+    typer.echo(f"Membre {member_id} enregistré.")
