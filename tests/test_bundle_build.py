@@ -259,3 +259,12 @@ def test_cli_build_reports_unreachable_source(sources, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "npm est introuvable" in err and "paquet de données existant est conservé" in err
     assert not sources.data_dir.exists()
+
+
+def test_scot_perimeters_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANECO_SCOT_PERIMETERS", str(FIXTURES / "perimeters"))
+    opts = b.options_from_env(data_dir=tmp_path / "d", mirror=tmp_path)
+    assert opts.scot_perimeters == (FIXTURES / "perimeters").resolve()
+    monkeypatch.setenv("PLANECO_SCOT_PERIMETERS", str(tmp_path / "absent"))
+    with pytest.raises(BundleError, match="n'existe pas : corrigez --scot-perimeters"):
+        b.options_from_env(data_dir=tmp_path / "d", mirror=tmp_path)
