@@ -244,3 +244,27 @@ def test_if_needed_does_not_import_pandas(sources, fake_geometry, monkeypatch):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert "à jour" in out.stdout
     assert out.stdout.split()[-2:] == ["LEAN", "0"], out.stdout + out.stderr
+
+
+def test_cli_build_reports_unreachable_source(sources, monkeypatch, capsys):
+    from planeco_kernel.cli import main
+
+    def no_npm(versions=None, cache=None):
+        raise SourceUnavailableError("npm est introuvable : impossible de récupérer @etalab/decoupage-administratif@1.1.1.")
+
+    monkeypatch.setattr(etalab, "fetch_versions", no_npm)
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(sources.data_dir))
+    monkeypatch.setenv("PLANECO_MIRROR", str(sources.mirror))
+    assert main(["data", "build", "--quiet", "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert "npm est introuvable" in err and "paquet de données existant est conservé" in err
+    assert not sources.data_dir.exists()
+
+
+def test_scot_perimeters_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANECO_SCOT_PERIMETERS", str(FIXTURES / "perimeters"))
+    opts = b.options_from_env(data_dir=tmp_path / "d", mirror=tmp_path)
+    assert opts.scot_perimeters == (FIXTURES / "perimeters").resolve()
+    monkeypatch.setenv("PLANECO_SCOT_PERIMETERS", str(tmp_path / "absent"))
+    with pytest.raises(BundleError, match="n'existe pas : corrigez --scot-perimeters"):
+        b.options_from_env(data_dir=tmp_path / "d", mirror=tmp_path)

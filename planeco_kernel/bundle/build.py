@@ -166,7 +166,12 @@ def _cog(st: _State, rep: Reporter, cache) -> None:
     reg = registry()["cog"]
     versions = etalab.registry_versions()
     with rep.step(f"Paquets npm {reg['package']} ({len(versions)} versions)"):
-        arts = etalab.fetch_versions(versions, cache=cache)
+        try:
+            arts = etalab.fetch_versions(versions, cache=cache)
+        except SourceUnavailableError as exc:
+            raise SourceUnavailableError(
+                f"{exc} Source requise (COG et populations) : rien n'a été modifié, le paquet de données "
+                "existant est conservé.") from exc
     communes, epci, members, deps, regs = [], [], [], [], []
     with rep.step("Lecture du COG 2021…2026"):
         for v in versions:

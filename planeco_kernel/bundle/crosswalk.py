@@ -33,15 +33,15 @@ def atoms(communes: pd.DataFrame, relevant: set[str] | None = None) -> dict[str,
     outside it are ignored. ``None`` keeps them all.
     """
     act = communes[communes["type"] == "commune-actuelle"]
-    actual = set(act["code"])
+    actual = set(act["code"].tolist())
     owner: dict[str, str] = {}
-    for code, anciens in zip(act["code"], act["anciens_codes"]):
+    for code, anciens in zip(act["code"].tolist(), act["anciens_codes"].tolist()):
         owner[code] = code
         for a in anciens if anciens is not None else ():
             if a not in actual and (relevant is None or a in relevant):
                 owner.setdefault(a, code)
     linked = communes[communes["type"].isin(_LINKED)]
-    for code, chef in zip(linked["code"], linked["chef_lieu"]):
+    for code, chef in zip(linked["code"].tolist(), linked["chef_lieu"].tolist()):
         if code not in actual and isinstance(chef, str) and chef in actual:
             owner[code] = chef  # the explicit record wins over anciensCodes
     return owner
@@ -79,17 +79,32 @@ def crosswalk(old: pd.DataFrame, current: pd.DataFrame, relevant: set[str] | Non
         relevant = set(old.loc[old["type"] == "commune-actuelle", "code"]) | set(
             current.loc[current["type"] == "commune-actuelle", "code"])
     a_old, a_cur = atoms(old, relevant), atoms(current, relevant)
-    cur_pop = current[current["type"] == "commune-actuelle"].set_index("code")["population"]
-    uf = _UnionFind()
-    for c in set(a_old.values()):
-        uf.find(("o", c))
-    for c in set(a_cur.values()):
-        uf.find(("n", c))
+    cur_act = current[current["type"] == "commune-actuelle"]
+    cur_pop = dict(zip(cur_act["code"].tolist(), cur_act["population"].tolist()))
+    # one-to-one pairs (the vast majority) are direct without going through the union-find
+    o_codes, n_codes = set(a_old.values()), set(a_cur.values())
+    pairs: dict[str, set[str]] = {}
+    back: dict[str, set[str]] = {}
     for atom, o in a_old.items():
         n = a_cur.get(atom)
         if n is not None:
-            uf.union(("o", o), ("n", n))
+            pairs.setdefault(o, set()).add(n)
+            back.setdefault(n, set()).add(o)
     groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+    uf = _UnionFind()
+    for o in o_codes:
+        ns = pairs.get(o, set())
+        if len(ns) == 1:
+            (n,) = ns
+            if back[n] == {o}:
+                groups[("n", n)] = {"o": [o], "n": [n]}
+                continue
+        uf.find(("o", o))
+        for n in ns:
+            uf.union(("o", o), ("n", n))
+    for n in n_codes:
+        if ("n", n) not in groups:
+            uf.find(("n", n))
     for node in list(uf.parent):
         g = groups.setdefault(uf.find(node), {"o": [], "n": []})
         g[node[0]].append(node[1])
@@ -120,6 +135,6 @@ def crosswalk(old: pd.DataFrame, current: pd.DataFrame, relevant: set[str] | Non
     return df.join(sizes, on="group").astype({"old_code": "string", "current_code": "string"})
 
 
-def _pop(series: pd.Series, code: str) -> int:
+def _pop(series: dict, code: str) -> int:
     v = series.get(code)
     return -1 if v is None or pd.isna(v) else int(v)

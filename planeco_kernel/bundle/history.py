@@ -74,7 +74,9 @@ def code_history(cog_communes: pd.DataFrame, xwalks: dict[int, pd.DataFrame], cu
     absent = out["type"].isna()
     out.loc[absent, "type"] = "absent"
     out = out.sort_values(["code", "vintage"])
-    out["name"] = out.groupby("code")["name"].transform(lambda s: s.ffill().bfill())
+    # an absent code keeps the name it had in the latest vintage where it appears
+    known = out.dropna(subset=["name"]).drop_duplicates("code", keep="last").set_index("code")["name"]
+    out["name"] = out["name"].fillna(out["code"].map(known))
     out.loc[absent, "note"] = "Code absent du COG " + out.loc[absent, "vintage"].astype(str) + "."
     out["vintage"] = out["vintage"].astype("int16")
     for c in ("code", "name", "type", "current_code", "event", "note"):
