@@ -16,6 +16,12 @@ from planeco_kernel.knowledge import frontmatter
 from planeco_kernel.knowledge.cache import CACHE_NAME
 
 
+@pytest.fixture(autouse=True)
+def _no_territory_model(tmp_path_factory, monkeypatch):
+    """These tests exercise the fallback (same département): no data bundle is visible."""
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(tmp_path_factory.mktemp("no-bundle")))
+
+
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 

@@ -17,6 +17,12 @@ from planeco_kernel.knowledge.ui import CSS_CLASSES, EchangesApp, NotebookThread
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _no_territory_model(tmp_path_factory, monkeypatch):
+    """These tests exercise the fallback (same département): no data bundle is visible."""
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(tmp_path_factory.mktemp("no-bundle")))
+
+
 @pytest.fixture()
 def kb(tmp_path, monkeypatch) -> KnowledgeBase:
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)

@@ -1,11 +1,12 @@
 """Which territories are "nearby or similar" to a territory code.
 
-The territory model (``planeco_kernel.territory``) is written in parallel; it is used only
-through an optional import: if it provides ``neighbours(code)`` or ``similar(code)`` returning
-territory codes, those are used. Otherwise (module absent, function absent, or an error) the
-fallback is the same département: two codes match when their département prefix is equal
-(``69123`` and ``69266`` → ``69``; ``2A004`` → ``2A``; ``97411`` → ``974``). EPCI SIREN codes
-(9 digits) have no département prefix and only match themselves in the fallback.
+The territory model (:meth:`planeco_kernel.territory.TerritoryModel.nearby`) gives the
+territories of the same level nearest to a code (great-circle distance between their points),
+plus the territory's own parents (its EPCI, SCoT…). When the model cannot answer (no data
+bundle, or a code it does not know), the fallback is the same département: two codes match when
+their département prefix is equal (``69123`` and ``69266`` → ``69``; ``2A004`` → ``2A``;
+``97411`` → ``974``). EPCI SIREN codes (9 digits) have no département prefix and only match
+themselves in the fallback.
 """
 
 from __future__ import annotations
@@ -26,26 +27,28 @@ def departement_of(code: str) -> str | None:
     return None
 
 
+NEARBY_COUNT = 30
+"""How many nearest territories of the same level count as "nearby"."""
+
+
 def _from_territory_model(code: str) -> set[str] | None:
+    from planeco_kernel.errors import PlanecoError
+    from planeco_kernel.territory import load_model
+
     try:
-        from planeco_kernel import territory as model  # optional: written in parallel
-    except Exception:
+        model = load_model()
+        t = model.get(code)
+        near = model.nearby(t.code, limit=NEARBY_COUNT, level=t.level)
+    except PlanecoError:
         return None
-    for name in ("neighbours", "similar"):
-        fn = getattr(model, name, None)
-        if callable(fn):
-            try:
-                return {str(getattr(t, "code", t)) for t in fn(code)} | {code}
-            except Exception:
-                return None
-    return None
+    return {t.code} | {n.code for n in near} | {c for lvl, c in t.parents.items() if lvl != "france"}
 
 
 def related(code: str) -> tuple[set[str] | None, str | None, str]:
     """Codes related to ``code``: ``(codes from the territory model or None, fallback prefix, method)``."""
     codes = _from_territory_model(code)
     if codes is not None:
-        return codes, None, "modèle de territoires (voisins et territoires similaires)"
+        return codes, None, f"modèle de territoires ({NEARBY_COUNT} territoires les plus proches et territoires parents)"
     return None, departement_of(code), "même département (repli : modèle de territoires indisponible)"
 
 

@@ -516,6 +516,69 @@ class TerritoryModel:
         return Resolution(self.get(parent, level="commune"), note, "arrondissement")
 
     # -- geometry -----------------------------------------------------------------------------------
+    # -- proximity --------------------------------------------------------------------------------
+    def _points(self, level: str) -> tuple[list[str], Any, Any]:
+        """Codes and (lon, lat) arrays, in radians, of the territories of a level.
+
+        Communes use their interior point (``geometry/communes.parquet``); other levels the
+        population-weighted mean of their member communes' points (plain mean where no
+        population is known).
+        """
+        cache = self.__dict__.setdefault("_points_cache", {})
+        hit = cache.get(level)
+        if hit is not None:
+            return hit
+        import numpy as np
+        import pandas as pd
+
+        pts = self._read("commune_geometry", columns=["code", "lon", "lat"]).to_pandas()
+        if level == "commune":
+            out = (pts["code"].tolist(), np.radians(pts["lon"].to_numpy()), np.radians(pts["lat"].to_numpy()))
+        else:
+            communes = pd.DataFrame({
+                "code": [c for c, lvl in zip(self._code, self._level) if lvl == "commune"],
+                "parent": [p for p, lvl in zip(self._column(_PARENT_COLUMNS[level]), self._level) if lvl == "commune"],
+                "w": [p if p else 1 for p, lvl in zip(self._column("population"), self._level) if lvl == "commune"],
+            }).merge(pts, on="code").dropna(subset=["parent"])
+            communes["wlon"] = communes["lon"] * communes["w"]
+            communes["wlat"] = communes["lat"] * communes["w"]
+            g = communes.groupby("parent")[["wlon", "wlat", "w"]].sum()
+            out = (g.index.tolist(), np.radians((g["wlon"] / g["w"]).to_numpy()),
+                   np.radians((g["wlat"] / g["w"]).to_numpy()))
+        cache[level] = out
+        return out
+
+    def nearby(self, code: str, limit: int = 20, level: str | None = None) -> list[Territory]:
+        """Territories of the same level closest to ``code``, nearest first (itself excluded).
+
+        Distance is the great-circle distance between the territories' points: a commune's
+        interior point, or the population-weighted centre of the member communes for the other
+        levels. Territories without geometry are never returned.
+
+        Raises
+        ------
+        TerritoryNotFoundError
+            For an unknown code.
+        BundleError
+            When the bundle has no commune geometry.
+        """
+        import numpy as np
+
+        t = self.get(code, level=level)
+        if t.level == "france":
+            return []
+        codes, lon, lat = self._points(t.level)
+        try:
+            i = codes.index(t.code)
+        except ValueError:
+            return []
+        # haversine, vectorised over all territories of the level
+        dlat, dlon = lat - lat[i], lon - lon[i]
+        a = np.sin(dlat / 2) ** 2 + np.cos(lat[i]) * np.cos(lat) * np.sin(dlon / 2) ** 2
+        order = np.argsort(a, kind="stable")
+        out = [self.get(codes[j], level=t.level) for j in order[: limit + 1] if j != i]
+        return out[:limit]
+
     def _geometry(self, t: Territory, display: bool):
         display_path = self.data_dir / schema.DISPLAY_GEOMETRY.path
         full_path = self.data_dir / schema.COMMUNE_GEOMETRY.path
