@@ -10,6 +10,13 @@ import pytest
 from planeco_kernel.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _no_territory_model(tmp_path_factory, monkeypatch):
+    """"Nearby" falls back to the same département here (no data bundle visible); the
+    model-based proximity is tested on the real bundle in test_nearby.py."""
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(tmp_path_factory.mktemp("no-bundle")))
+
+
 @pytest.fixture()
 def kb(tmp_path, monkeypatch, capsys):
     root = tmp_path / "kb"

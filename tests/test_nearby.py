@@ -58,3 +58,12 @@ def test_knowledge_base_nearby_uses_the_territory_model(bundle_dir, monkeypatch)
     assert prefix is None and "modèle de territoires" in method
     assert {"69123", "69266", "200046977"} <= codes   # itself, a neighbour, its EPCI
     assert "13055" not in codes
+
+
+def test_knowledge_base_nearby_includes_the_other_members_of_the_epci(bundle_dir, monkeypatch):
+    from planeco_kernel.knowledge import nearby
+
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(bundle_dir))
+    codes, _, _ = nearby.related("69266")          # Villeurbanne
+    assert "69123" in codes                         # Lyon, same Métropole
+    assert len(codes) > 58                          # the 58 members of the Métropole de Lyon, and more

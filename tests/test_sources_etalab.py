@@ -96,15 +96,28 @@ def test_real_epci_json_6_0_0_identical_to_5_3_0(real):
 
 
 @pytest.mark.bundle
-@pytest.mark.parametrize("epci_version, communes_version", [("2.3.1", "1.1.1"), ("5.3.0", "4.1.0")])
-def test_real_epci_member_figures_lag_one_year(real, epci_version, communes_version):
-    """epci.json of version N carries the census year of communes.json of the previous year."""
+@pytest.mark.parametrize("epci_version, communes_version", [
+    ("2.3.1", "1.1.1"),   # 2019
+    ("3.1.1", "3.1.1"),   # 2020: 3.1.1 updated epci.json but not communes.json (both 2020)
+    ("5.3.0", "4.1.0"),   # 2022
+])
+def test_real_epci_member_census_year_matches_a_communes_file(real, epci_version, communes_version):
+    """The registry's epci_census_year is checked against the data: epci.json of a version carries
+    the census of a communes.json (usually the previous version's — a one-year lag — except 3.1.1)."""
     a, b = _pops(real[epci_version], "epci.json"), _pops(real[communes_version])
     common = [c for c in a if c in b and not c.startswith("976")]
     same = sum(a[c] == b[c] for c in common) / len(common)
     assert same > 0.99, same
     reg = {v.version: v for v in etalab.registry_versions()}
     assert reg[epci_version].epci_census_year == reg[communes_version].census_year
+
+
+@pytest.mark.bundle
+def test_real_epci_json_3_1_1_is_not_the_2019_census(real):
+    """3.1.1's epci.json differs from the 2019 figures (communes.json@1.1.1) for most communes."""
+    a, b = _pops(real["3.1.1"], "epci.json"), _pops(real["1.1.1"])
+    common = [c for c in a if c in b]
+    assert sum(a[c] == b[c] for c in common) / len(common) < 0.5
 
 
 @pytest.mark.bundle

@@ -1,8 +1,9 @@
 """Which territories are "nearby or similar" to a territory code.
 
 The territory model (:meth:`planeco_kernel.territory.TerritoryModel.nearby`) gives the
-territories of the same level nearest to a code (great-circle distance between their points),
-plus the territory's own parents (its EPCI, SCoT…). When the model cannot answer (no data
+territories of the same level nearest to a code (great-circle distance between their points);
+added to them are the territory's own parents (its EPCI, SCoT…) and the other members of its
+EPCI (for a commune) or SCoT (for an EPCI). When the model cannot answer (no data
 bundle, or a code it does not know), the fallback is the same département: two codes match when
 their département prefix is equal (``69123`` and ``69266`` → ``69``; ``2A004`` → ``2A``;
 ``97411`` → ``974``). EPCI SIREN codes (9 digits) have no département prefix and only match
@@ -41,7 +42,13 @@ def _from_territory_model(code: str) -> set[str] | None:
         near = model.nearby(t.code, limit=NEARBY_COUNT, level=t.level)
     except PlanecoError:
         return None
-    return {t.code} | {n.code for n in near} | {c for lvl, c in t.parents.items() if lvl != "france"}
+    parents = {lvl: c for lvl, c in t.parents.items() if lvl != "france"}
+    # the other members of the same EPCI (for a commune) or SCoT (for an EPCI) count as nearby too
+    siblings: set[str] = set()
+    group = {"commune": "epci", "epci": "scot"}.get(t.level)
+    if group and parents.get(group):
+        siblings = {m.code for m in model.get(parents[group], level=group).members(t.level)}
+    return {t.code} | {n.code for n in near} | set(parents.values()) | siblings
 
 
 def related(code: str) -> tuple[set[str] | None, str | None, str]:
