@@ -36,7 +36,11 @@ SHARE_DIR = Path(__file__).resolve().parent / "apps" / "share"
 DEFAULT_APPS_DIR = config.PROJECT_ROOT / "apps"
 """The app notebooks of the checkout."""
 
-FRONTEND_EXTENSIONS: tuple[str, ...] = ("@jupyter-widgets/jupyterlab-manager", "jupyter-leaflet")
+FRONTEND_EXTENSIONS: tuple[str, ...] = (
+    "@voila-dashboards/widgets-manager8",  # Voilà's own widget manager (ipywidgets 8): required
+    "@jupyter-widgets/jupyterlab-manager",
+    "jupyter-leaflet",
+)
 """The only JupyterLab front-end extensions loaded by the apps (others cost seconds per page)."""
 
 

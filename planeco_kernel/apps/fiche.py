@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
 SEARCH_LEVELS: list[tuple[str, str | None]] = [
-    ("Tous les niveaux", None), ("Commune", "commune"), ("Intercommunalité (EPCI)", "epci"),
+    ("Tous les niveaux", ""), ("Commune", "commune"), ("Intercommunalité (EPCI)", "epci"),
     ("SCoT", "scot"), ("Département", "departement"), ("Région", "region"),
 ]
 MAX_RESULTS = 8
@@ -70,19 +70,20 @@ class FicheTerritoire:
             "d'un département ou d'une région (accents facultatifs).</p>"
         )
         self.search = W.Text(placeholder="ex. Saint-Étienne, Métropole de Lyon, 42218…", continuous_update=True,
-                             layout=lay(width="100%", max_width="560px"))
+                             description="Rechercher un territoire (nom ou code)",
+                             style={"description_width": "initial"}, layout=lay(flex="1 1 320px", max_width="560px"))
         self.search.add_class("planeco-search")
-        self.search_level = W.Dropdown(options=SEARCH_LEVELS, value=None, layout=lay(width="240px"))
+        self.search_level = W.Dropdown(options=SEARCH_LEVELS, value="", description="Niveau",
+                                       style={"description_width": "initial"}, layout=lay(width="260px"))
         self.search_level.add_class("planeco-search-level")
-        search_label = W.HTML("<label class='planeco-label'>Rechercher un territoire</label>")
         self.results = W.VBox(layout=lay(width="100%", max_width="820px"))
         self.results.add_class("planeco-results")
         self.search_status = W.HTML()
         self.search_status.add_class("planeco-search-status")
         self.search.observe(self._on_search, names="value")
         self.search_level.observe(self._on_search, names="value")
-        search_box = W.VBox([search_label, W.HBox([self.search, self.search_level],
-                                                   layout=lay(flex_flow="row wrap", gap="8px")),
+        search_box = W.VBox([W.HBox([self.search, self.search_level],
+                                                   layout=lay(flex_flow="row wrap", gap="16px", align_items="flex-end")),
                              self.search_status, self.results])
         search_box.add_class("planeco-search-box")
 
@@ -103,11 +104,12 @@ class FicheTerritoire:
         self.map_note = W.HTML()
         self.map_note.add_class("planeco-map-note")
         self.basemap_toggle = W.Checkbox(value=False, indent=False,
-                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)")
+                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
+                                         style={"description_width": "initial"}, layout=W.Layout(width="auto"))
         self.basemap_toggle.observe(self._on_basemap, names="value")
         self.map = self._make_map()
         map_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Carte</h2>"), self.map, self.map_note, self.basemap_toggle],
-                         layout=lay(flex="1 1 420px", min_width="300px"))
+                         layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
         left = W.VBox([self.chart, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
         self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", gap="24px", width="100%"))
         self.body.add_class("planeco-fiche-body")
@@ -138,7 +140,7 @@ class FicheTerritoire:
             self.results.children = ()
             self.search_status.value = ""
             return
-        found = self.model.search(text, level=self.search_level.value, limit=MAX_RESULTS)
+        found = self.model.search(text, level=self.search_level.value or None, limit=MAX_RESULTS)
         buttons = []
         for t in found:
             pop = D.latest_population(t)
@@ -157,16 +159,26 @@ class FicheTerritoire:
                                         f"« {_esc(text)} ». Vérifiez l'orthographe ou tapez un code INSEE / SIREN.</p>")
 
     def open(self, query: str) -> None:
-        """Show the territory designated by ``query`` (code, key or name), or say why it cannot."""
-        from planeco_kernel.errors import PlanecoError
+        """Show the territory designated by ``query`` (code, key or name), or say why it cannot.
+
+        An unknown or ambiguous query is put in the search box, so that the candidates are listed.
+        """
+        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
 
         try:
             res = self.model.resolve(query)
-        except PlanecoError as exc:
-            self.message.value = f"<div class='planeco-alert' role='alert'>{_esc(exc)}</div>"
+        except AmbiguousTerritoryError:
+            self.message.value = (f"<div class='planeco-note' role='status'>« {_esc(query)} » désigne plusieurs "
+                                  "territoires : choisissez-en un ci-dessous.</div>")
             self.search.value = query
             return
-        self.select(res.territory, note=getattr(res, "note", None))
+        except TerritoryNotFoundError as exc:
+            hint = (" Vouliez-vous dire : " + ", ".join(exc.suggestions) + " ?") if exc.suggestions else ""
+            self.message.value = (f"<div class='planeco-alert' role='alert'>Territoire introuvable : « {_esc(query)} ».{_esc(hint)} "
+                                  "Cherchez-le par son nom ou son code dans le champ ci-dessus.</div>")
+            self.search.value = query
+            return
+        self.select(res.territory, note=res.note)
 
     # ------------------------------------------------------------------ selection
     def select(self, t: Territory, note: str | None = None) -> None:
@@ -199,7 +211,7 @@ class FicheTerritoire:
         summary = D.population_summary(rows)
         caption = D.population_caption(rows)
         png = D.population_chart_png(rows)
-        parts = ["<h2 class='planeco-h2'>Population</h2>"]
+        parts = [f"<div class='planeco-chart-body' data-key='{_esc(t.key)}'><h2 class='planeco-h2'>Population</h2>"]
         if png is None:
             parts.append("<p class='planeco-alert' role='note'>Aucune donnée de population pour ce territoire "
                          "dans le paquet de données.</p>")
@@ -216,7 +228,7 @@ class FicheTerritoire:
                          "<table class='planeco-table planeco-pop-table'><caption>Population municipale par année "
                          "de recensement</caption><thead><tr><th scope='col'>Année</th><th scope='col'>Habitants</th>"
                          f"<th scope='col'>Remarque</th></tr></thead><tbody>{table_rows}</tbody></table></details>")
-        self.chart.value = "".join(parts)
+        self.chart.value = "".join(parts) + "</div>"
 
     def _territory_button(self, t: Territory, prefix: str = "") -> W.Button:
         b = W.Button(description=f"{prefix}{t.name}", tooltip=f"Afficher la fiche de {t.name}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,9 @@ POPULATION_FLAG_NOTES: dict[str, str] = {
     "missing": "non disponible",
 }
 """French footnotes for the ``flag`` column of the bundle's ``population`` table."""
+
+_SOURCE_FILE = re.compile(r"([A-Za-z0-9_./-]+\.json)@(\d+(?:\.\d+)*)")
+"""A source file and version inside a ``population.source`` value (``communes.json@5.3.0``)."""
 
 MAX_DRAWN_MEMBERS = 2500
 """Above this many member communes, the map shows only the territory's contour (see STACK.md)."""
@@ -111,9 +115,9 @@ def population_caption(rows: list[PopulationRow]) -> str:
         return "Source : INSEE, population municipale — aucune donnée pour ce territoire dans le paquet de données."
     years = [r.year for r in known]
     span = f"recensement {years[0]}" if len(years) == 1 else f"recensements {years[0]} à {years[-1]}"
-    versions = sorted({r.source.split("@", 1)[1] for r in known if r.source and "@" in r.source},
-                      key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in v.split(".")))
-    files = sorted({r.source.split("@", 1)[0] for r in known if r.source})
+    found = [m for r in known if r.source for m in _SOURCE_FILE.findall(r.source)]
+    versions = sorted({v for _f, v in found}, key=lambda v: tuple(int(x) for x in v.split(".")))
+    files = sorted({f for f, _v in found})
     text = f"Source : INSEE, population municipale ({span}), géographie communale en vigueur"
     if versions:
         text += (f" ; fichiers {', '.join(files)} du paquet @etalab/decoupage-administratif, "
@@ -243,16 +247,12 @@ def members_geojson(members: list[Territory]) -> tuple[dict[str, Any], int]:
 
     Styles are precomputed in ``properties.style`` (one plain GeoJSON layer, see STACK.md).
     """
-    from planeco_kernel.geo import load_display
-
-    names = {m.code: m.name for m in members}
-    frame = load_display("commune", list(names))
-    features = [
-        _feature(code, names.get(code, code), geom, MEMBER_STYLE)
-        for code, geom in zip(frame["code"], frame["geometry"])
-        if geom is not None and not geom.is_empty
-    ]
-    return {"type": "FeatureCollection", "features": features}, len(names) - len(features)
+    features = []
+    for m in members:
+        geom = m.geometry(display=True)
+        if geom is not None and not geom.is_empty:
+            features.append(_feature(m.code, m.name, geom, MEMBER_STYLE))
+    return {"type": "FeatureCollection", "features": features}, len(members) - len(features)
 
 
 def summary_facts(t: Territory) -> list[tuple[str, str]]:
