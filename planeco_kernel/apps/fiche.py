@@ -82,8 +82,9 @@ class FicheTerritoire:
         self.search_status.add_class("planeco-search-status")
         self.search.observe(self._on_search, names="value")
         self.search_level.observe(self._on_search, names="value")
-        search_box = W.VBox([W.HBox([self.search, self.search_level],
-                                                   layout=lay(flex_flow="row wrap", gap="16px", align_items="flex-end")),
+        search_row = W.HBox([self.search, self.search_level], layout=lay(flex_flow="row wrap", align_items="flex-end"))
+        search_row.add_class("planeco-row")
+        search_box = W.VBox([search_row,
                              self.search_status, self.results])
         search_box.add_class("planeco-search-box")
 
@@ -111,7 +112,7 @@ class FicheTerritoire:
         map_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Carte</h2>"), self.map, self.map_note, self.basemap_toggle],
                          layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
         left = W.VBox([self.chart, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
-        self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", gap="24px", width="100%"))
+        self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", width="100%"))
         self.body.add_class("planeco-fiche-body")
         self.fiche = W.VBox([self.header, self.body], layout=lay(display="none"))
         self.message = W.HTML()
@@ -282,7 +283,9 @@ class FicheTerritoire:
             pop = D.latest_population(m)
             label = W.HTML(f"<span class='planeco-pop' data-code='{_esc(m.code)}'>"
                            f"{_esc(format_int(pop) + ' hab.' if pop is not None else 'population non disponible')}</span>")
-            rows.append(W.HBox([self._territory_button(m), label], layout=W.Layout(align_items="center", gap="8px")))
+            row = W.HBox([self._territory_button(m), label], layout=W.Layout(align_items="center"))
+            row.add_class("planeco-member-row")
+            rows.append(row)
         if more > 0:
             rows.append(W.HTML(f"<p class='planeco-mention'>… et {format_int(more)} autres : utilisez le filtre.</p>"))
         self.members_list.children = tuple(rows)
