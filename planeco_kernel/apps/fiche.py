@@ -57,6 +57,9 @@ class FicheTerritoire:
 
             model = load_model()
         self.model = model
+        # Build the name and population indexes now (preheated kernel: before the visitor arrives).
+        for t in self.model.search("a", limit=1):
+            D.population_rows(t)
         self.current: Territory | None = None
         self._members: list[Territory] = []
         self._build()
@@ -292,6 +295,16 @@ class FicheTerritoire:
 
     # ------------------------------------------------------------------ map
     def _render_map(self, t: Territory) -> None:
+        empty = {"type": "FeatureCollection", "features": []}
+        try:
+            self._draw_map(t)
+        except D.GeometryUnavailable as exc:
+            self._contour_layer.data = empty
+            self._members_layer.data = empty
+            self.map_note.value = (f"<p class='planeco-alert' role='note'>Carte indisponible : les contours ne sont "
+                                   f"pas dans le paquet de données. {_esc(exc)}</p>")
+
+    def _draw_map(self, t: Territory) -> None:
         notes = []
         contour = D.contour_geojson(t)
         self._contour_layer.data = contour or {"type": "FeatureCollection", "features": []}

@@ -31,9 +31,12 @@ LEVEL_LABELS: dict[str, str] = {
 PARENT_ORDER: tuple[str, ...] = ("epci", "scot", "departement", "region", "france")
 
 POPULATION_FLAG_NOTES: dict[str, str] = {
-    "merged_sum": "somme des communes aujourd'hui fusionnées",
-    "split_unallocated": "commune rétablie depuis : chiffre de l'ancienne commune non réparti",
+    "merged_sum": "somme des anciennes communes aujourd'hui fusionnées",
+    "split_unallocated": "inclut la population de communes rétablies depuis (chiffre non réparti)",
+    "split_recreated": "commune rétablie depuis : sa population est comptée dans la commune dont elle est issue",
+    "not_censused": "pas de chiffre de recensement publié pour cette année",
     "missing": "non disponible",
+    "partial": "somme partielle : des communes membres n'ont pas de chiffre cette année-là",
 }
 """French footnotes for the ``flag`` column of the bundle's ``population`` table."""
 
@@ -234,9 +237,28 @@ CONTOUR_STYLE = {"color": "#000091", "weight": 3, "fillColor": "#000091", "fillO
 MEMBER_STYLE = {"color": "#3a3a3a", "weight": 0.8, "fillColor": "#6a6af4", "fillOpacity": 0.25, "opacity": 0.8}
 
 
+class GeometryUnavailable(Exception):
+    """The data bundle has no display geometries at all (carries the French reason)."""
+
+
+def _display_geometry(t: Territory):
+    from planeco_kernel.errors import BundleError
+
+    try:
+        return t.geometry(display=True)
+    except BundleError as exc:
+        raise GeometryUnavailable(str(exc)) from exc
+
+
 def contour_geojson(t: Territory) -> dict[str, Any] | None:
-    """GeoJSON FeatureCollection of the territory's display contour, or ``None`` without geometry."""
-    geom = t.geometry(display=True)
+    """GeoJSON FeatureCollection of the territory's display contour, or ``None`` without geometry.
+
+    Raises
+    ------
+    GeometryUnavailable
+        When the bundle has no display geometries at all.
+    """
+    geom = _display_geometry(t)
     if geom is None or getattr(geom, "is_empty", False):
         return None
     return {"type": "FeatureCollection", "features": [_feature(t.code, t.name, geom, CONTOUR_STYLE)]}
@@ -249,7 +271,7 @@ def members_geojson(members: list[Territory]) -> tuple[dict[str, Any], int]:
     """
     features = []
     for m in members:
-        geom = m.geometry(display=True)
+        geom = _display_geometry(m)
         if geom is not None and not geom.is_empty:
             features.append(_feature(m.code, m.name, geom, MEMBER_STYLE))
     return {"type": "FeatureCollection", "features": features}, len(members) - len(features)
