@@ -112,6 +112,7 @@ class OfflinePage:
 
     def __init__(self, browser, width: int = 1280, height: int = 900):
         self.context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        self.closed = False
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
@@ -128,7 +129,9 @@ class OfflinePage:
             route.abort()
 
     def close(self) -> None:
-        self.context.close()
+        if not self.closed:
+            self.closed = True
+            self.context.close()
 
 
 @pytest.fixture()

@@ -14,8 +14,15 @@ APP = "voila/render/fiche_territoire.ipynb"
 TIMEOUT = 90_000
 
 
+HAS_CONTOURS = True
+
+
 @pytest.fixture(scope="module")
 def model(bundle_dir):
+    global HAS_CONTOURS
+    from planeco_kernel.bundle.schema import DISPLAY_GEOMETRY
+
+    HAS_CONTOURS = (bundle_dir / DISPLAY_GEOMETRY.path).is_file()
     from planeco_kernel.territory import load_model
 
     return load_model()
@@ -51,6 +58,9 @@ def _check_fiche(page, t) -> None:
     else:
         assert "Aucune donnée de population" in page.locator(".planeco-chart").inner_text()
     # the map has drawn something (canvas renderer: prefer_canvas) inside the leaflet container
+    if not HAS_CONTOURS:  # a bundle built without contours: the app must say so, not draw nothing silently
+        page.locator(".planeco-map-note .planeco-alert", has_text="Carte indisponible").wait_for(timeout=TIMEOUT)
+        return
     drawn = page.locator(".planeco-map .leaflet-overlay-pane canvas, .planeco-map .leaflet-overlay-pane path")
     drawn.first.wait_for(state="attached", timeout=TIMEOUT)
     assert drawn.count() >= 1
