@@ -127,7 +127,8 @@ class FicheTerritoire:
         import ipyleaflet as L
 
         m = L.Map(center=(46.6, 2.4), zoom=5, prefer_canvas=True, layers=(), scroll_wheel_zoom=False,
-                  attribution_control=True, layout=W.Layout(width="100%", height="440px"))
+                  attribution_control=False, layout=W.Layout(width="100%", height="440px"))
+        m.add(L.AttributionControl(position="bottomright", prefix="Leaflet | contours : IGN, INSEE (Licence Ouverte)"))
         m.add_class("planeco-map")
         self._members_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
                                         name="Communes membres")

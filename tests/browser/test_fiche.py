@@ -123,3 +123,30 @@ def test_tablet_width(server, offline_page, artifacts_dir):
     page.locator(".planeco-fiche-title").wait_for(timeout=TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     page.screenshot(path=str(artifacts_dir / "15_fiche_tablette.png"), full_page=True)
+
+
+def _tab_until(page, predicate_js: str, max_tabs: int = 25) -> None:
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if page.evaluate(predicate_js):
+            return
+    raise AssertionError(f"keyboard focus never reached: {predicate_js}")
+
+
+def test_keyboard_only(server, offline_page, artifacts_dir, model):
+    """Search, pick a result and follow a parent link with the keyboard alone, focus always visible."""
+    op = offline_page()
+    page = op.page
+    page.goto(server + APP)
+    _wait_app(page)
+    _tab_until(page, "!!document.activeElement.closest('.planeco-search')")
+    page.keyboard.type("lyon")
+    page.locator(".planeco-result").first.wait_for(timeout=TIMEOUT)
+    _tab_until(page, "document.activeElement.classList.contains('planeco-result')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.screenshot(path=str(artifacts_dir / "16_clavier_focus.png"))
+    label = page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    code = re.search(r"\((\w+)\)", label).group(1)
+    page.locator(".planeco-fiche-title").wait_for(timeout=TIMEOUT)
+    assert f":{code}" in page.locator(".planeco-fiche-title").get_attribute("data-key")
