@@ -190,3 +190,13 @@ def test_basemap_is_optional(app):
     assert any("openstreetmap" in getattr(lyr, "url", "") for lyr in app.map.layers)
     app.basemap_toggle.value = False
     assert all("openstreetmap" not in getattr(lyr, "url", "") for lyr in app.map.layers)
+
+
+@pytest.mark.parametrize("key", ["commune:42218", "epci:244200770", "departement:42", "region:84", "scot:247200132",
+                                 "epci:247200132", "france:FR"])
+def test_deep_link_value_round_trips(model, key):
+    from planeco_kernel.apps.fiche import deep_link_value
+
+    level, code = key.split(":")
+    t = model.get(code, level=level)
+    assert model.resolve(deep_link_value(t)).territory == t

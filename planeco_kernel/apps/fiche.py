@@ -209,7 +209,9 @@ class FicheTerritoire:
             f"<div class='planeco-fiche-title' data-key='{_esc(t.key)}'>"
             f"<p class='planeco-badge'>{_esc(D.level_label(t))}</p>"
             f"<h2 class='planeco-h1'>{_esc(t.name)}</h2>"
-            f"<dl class='planeco-facts'>{facts}</dl></div>"
+            f"<dl class='planeco-facts'>{facts}</dl>"
+            f"<p class='planeco-mention'><a class='planeco-permalink' href='?{DEEP_LINK_PARAM}={_esc(deep_link_value(t))}'>"
+            f"Lien direct vers cette fiche</a> (à copier ou à partager)</p></div>"
         )
 
     def _render_chart(self, t: Territory, rows: list[D.PopulationRow]) -> None:
@@ -353,6 +355,15 @@ class FicheTerritoire:
             self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
         elif self._basemap is not None and self._basemap in self.map.layers:
             self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
+
+
+def deep_link_value(t: Territory) -> str:
+    """The ``?territoire=`` value that designates ``t`` unambiguously.
+
+    The code alone for communes, EPCI and départements (what users type); the ``level:code`` key
+    for régions (``84`` is also a département) and SCoT (an EPCI may carry its own SCoT, same SIREN).
+    """
+    return t.code if t.level in ("commune", "epci", "departement") else t.key
 
 
 def _accepts_level(model: Any) -> bool:

@@ -94,6 +94,10 @@ def test_search_without_accents_select_and_navigate(server, offline_page, artifa
     page.screenshot(path=str(artifacts_dir / "13_fiche_epci.png"), full_page=True)
     assert op.blocked == [], f"the app asked for network resources: {op.blocked}"
     assert op.errors == []
+    # the "direct link" of the fiche reopens it (new page load, deep link)
+    page.locator(".planeco-permalink").click()
+    page.wait_for_url(f"**?territoire={epci.code}")
+    _check_fiche(page, epci)
 
 
 @pytest.mark.parametrize("code", ["244200770", "42"])
