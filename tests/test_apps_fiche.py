@@ -200,3 +200,25 @@ def test_deep_link_value_round_trips(model, key):
     level, code = key.split(":")
     t = model.get(code, level=level)
     assert model.resolve(deep_link_value(t)).territory == t
+
+
+@pytest.mark.parametrize(("code", "level", "drawn_level"), [
+    ("84", "region", "epci"), ("FR", "france", "departement"), ("42", "departement", "epci"),
+])
+def test_big_territories_draw_groups_not_communes(model, monkeypatch, code, level, drawn_level):
+    monkeypatch.setattr(D, "MAX_DRAWN_MEMBERS", 1)
+    t = model.get(code, level=level)
+    lvl, drawn = D.map_members(t, D.members_of(t))
+    assert lvl == drawn_level
+    assert drawn == list(t.members(level=drawn_level))
+
+
+def test_small_territories_draw_their_communes(model):
+    t = model.get("244200770")
+    assert D.map_members(t, D.members_of(t)) == ("commune", D.members_of(t))
+    assert D.map_members(model.get("42218"), []) == (None, [])
+
+
+def test_map_click_opens_the_level_clicked(app, model):
+    app._on_map_click(feature={"properties": {"code": "42", "level": "departement"}})
+    assert app.current.key == "departement:42"

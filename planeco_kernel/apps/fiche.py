@@ -312,23 +312,24 @@ class FicheTerritoire:
         contour = D.contour_geojson(t)
         self._contour_layer.data = contour or {"type": "FeatureCollection", "features": []}
         members_data = {"type": "FeatureCollection", "features": []}
-        if t.level != "commune":
-            if len(self._members) <= D.MAX_DRAWN_MEMBERS:
-                members_data, lacking = D.members_geojson(self._members)
-                if lacking:
-                    notes.append(f"{format_int(lacking)} commune(s) membre(s) sans contour dans les données.")
-            else:
-                notes.append(f"{format_int(len(self._members))} communes : trop nombreuses pour être dessinées, "
-                             "seul le contour du territoire est affiché.")
+        level, drawn = D.map_members(t, self._members)
+        if drawn:
+            members_data, lacking = D.members_geojson(drawn)
+            if level != "commune":
+                what = "départements" if level == "departement" else "intercommunalités (EPCI)"
+                notes.append(f"{format_int(len(self._members))} communes : la carte montre les "
+                             f"{format_int(len(drawn))} {what} qui le composent.")
+            if lacking:
+                notes.append(f"{format_int(lacking)} membre(s) sans contour dans les données.")
         self._members_layer.data = members_data
         if contour is None:
             notes.append("Contour non disponible pour ce territoire dans les données géographiques.")
-        bounds = self._bounds(contour, members_data)
+        bounds = D.METROPOLE_BOUNDS if t.level == "france" else self._bounds(contour, members_data)
         if bounds is not None:
             center, zoom = D.view_for_bounds(bounds)
             self.map.center, self.map.zoom = center, zoom
-        if t.level != "commune" and members_data["features"]:
-            notes.append("Cliquez sur une commune de la carte pour afficher sa fiche.")
+        if members_data["features"]:
+            notes.append("Cliquez sur un territoire de la carte pour afficher sa fiche.")
         self.map_note.value = "".join(f"<p class='planeco-mention'>{_esc(n)}</p>" for n in notes)
 
     @staticmethod
@@ -341,9 +342,9 @@ class FicheTerritoire:
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
     def _on_map_click(self, feature=None, **_kw) -> None:
-        code = (feature or {}).get("properties", {}).get("code")
-        if code:
-            self.select(self.model.get(code, level="commune") if _accepts_level(self.model) else self.model.get(code))
+        props = (feature or {}).get("properties", {})
+        if props.get("code"):
+            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
 
     def _on_basemap(self, change) -> None:
         import ipyleaflet as L
@@ -364,15 +365,6 @@ def deep_link_value(t: Territory) -> str:
     for régions (``84`` is also a département) and SCoT (an EPCI may carry its own SCoT, same SIREN).
     """
     return t.code if t.level in ("commune", "epci", "departement") else t.key
-
-
-def _accepts_level(model: Any) -> bool:
-    import inspect
-
-    try:
-        return "level" in inspect.signature(model.get).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def show(query: dict[str, str] | None = None) -> FicheTerritoire:

@@ -226,10 +226,11 @@ def view_for_bounds(bounds: tuple[float, float, float, float], width_px: int = 5
     return center, max(min_zoom, min(max_zoom, zoom))
 
 
-def _feature(code: str, name: str, geom: Any, style: dict[str, Any]) -> dict[str, Any]:
+def _feature(code: str, name: str, geom: Any, style: dict[str, Any], level: str = "commune") -> dict[str, Any]:
     from shapely.geometry import mapping
 
-    return {"type": "Feature", "id": code, "properties": {"code": code, "name": name, "style": style},
+    return {"type": "Feature", "id": f"{level}:{code}",
+            "properties": {"code": code, "level": level, "name": name, "style": style},
             "geometry": mapping(geom)}
 
 
@@ -261,11 +262,26 @@ def contour_geojson(t: Territory) -> dict[str, Any] | None:
     geom = _display_geometry(t)
     if geom is None or getattr(geom, "is_empty", False):
         return None
-    return {"type": "FeatureCollection", "features": [_feature(t.code, t.name, geom, CONTOUR_STYLE)]}
+    return {"type": "FeatureCollection", "features": [_feature(t.code, t.name, geom, CONTOUR_STYLE, t.level)]}
+
+
+def map_members(t: Territory, communes: list[Territory]) -> tuple[str | None, list[Territory]]:
+    """Which members to draw on the map: ``(level, territories)``.
+
+    The member communes when there are at most :data:`MAX_DRAWN_MEMBERS`; otherwise the member
+    EPCI (régions, big SCoT) or the départements (France), so that the map stays light
+    (see STACK.md: never push thousands of shapes through one widget message).
+    """
+    if t.level == "commune":
+        return None, []
+    if len(communes) <= MAX_DRAWN_MEMBERS:
+        return "commune", communes
+    level = "departement" if t.level == "france" else "epci"
+    return level, list(t.members(level=level))
 
 
 def members_geojson(members: list[Territory]) -> tuple[dict[str, Any], int]:
-    """GeoJSON of the member communes' display contours, and how many members lack a geometry.
+    """GeoJSON of the members' display contours, and how many members lack a geometry.
 
     Styles are precomputed in ``properties.style`` (one plain GeoJSON layer, see STACK.md).
     """
@@ -273,8 +289,13 @@ def members_geojson(members: list[Territory]) -> tuple[dict[str, Any], int]:
     for m in members:
         geom = _display_geometry(m)
         if geom is not None and not geom.is_empty:
-            features.append(_feature(m.code, m.name, geom, MEMBER_STYLE))
+            features.append(_feature(m.code, m.name, geom, MEMBER_STYLE, m.level))
     return {"type": "FeatureCollection", "features": features}, len(members) - len(features)
+
+
+METROPOLE_BOUNDS = (-5.2, 41.3, 9.6, 51.1)
+"""Metropolitan France (minx, miny, maxx, maxy): the initial view for France, whose contour
+includes the overseas départements."""
 
 
 def summary_facts(t: Territory) -> list[tuple[str, str]]:
