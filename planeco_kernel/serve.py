@@ -140,8 +140,6 @@ def kernel_environment() -> dict[str, str]:
         # The kernels must import this checkout's planeco_kernel, whatever the current directory.
         "PYTHONPATH": os.pathsep.join(p for p in (str(config.PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p),
         "PLANECO_DATA_DIR": str(config.data_dir()),
-        # Matplotlib must not try to build a font cache in a read-only home, nor open a window.
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
     return env
 

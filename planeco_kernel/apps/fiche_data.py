@@ -140,10 +140,7 @@ def population_chart_png(rows: list[PopulationRow], title: str | None = None) ->
     known = [r for r in rows if r.value is not None]
     if not known:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no global backend change, no window
     from matplotlib.ticker import FuncFormatter
 
     years = [r.year for r in known]

@@ -128,9 +128,12 @@ def _make_voila_class():
             entries = load_gallery(self.apps_dir or Path(self.root_dir))
             html = render_gallery(entries, base_url=self.base_url)
             handlers = super().init_handlers()
-            # Tornado takes the first matching rule: ours for the root URL wins over Voilà's tree.
+            # Tornado takes the first matching rule: ours for the root URL wins over Voilà's tree,
+            # and Voilà's plain file listing (/voila/tree) sends visitors to the gallery.
             return [(self.server_url, GalleryHandler, {"html": html}),
-                    (url_path_join(self.server_url, "index.html"), GalleryHandler, {"html": html})] + handlers
+                    (url_path_join(self.server_url, "index.html"), GalleryHandler, {"html": html}),
+                    (url_path_join(self.server_url, r"/voila/tree.*"), tornado.web.RedirectHandler,
+                     {"url": self.server_url})] + handlers
 
     return PlanecoVoila
 

@@ -72,6 +72,7 @@ def test_search_without_accents_select_and_navigate(server, offline_page, artifa
     page.goto(server + APP)
     _wait_app(page)
     page.screenshot(path=str(artifacts_dir / "10_fiche_accueil.png"))
+    assert "planeco_kernel" not in page.content()  # code is never shown
     expected = model.get("42218")  # Saint-Étienne
     page.locator(".planeco-search input").fill("saint etienne")
     result = page.locator(".planeco-result", has_text="(42218)")
@@ -100,14 +101,14 @@ def test_search_without_accents_select_and_navigate(server, offline_page, artifa
     _check_fiche(page, epci)
 
 
-@pytest.mark.parametrize("code", ["244200770", "42"])
+@pytest.mark.parametrize("code", ["244200770", "42", "region:84"])
 def test_deep_link(server, offline_page, artifacts_dir, model, code):
     op = offline_page()
     page = op.page
     page.goto(f"{server}{APP}?territoire={code}")
     t = model.resolve(code).territory
     _check_fiche(page, t)
-    page.screenshot(path=str(artifacts_dir / f"14_lien_direct_{code}.png"), full_page=True)
+    page.screenshot(path=str(artifacts_dir / f"14_lien_direct_{code.replace(':', '_')}.png"), full_page=True)
     assert op.blocked == []
 
 

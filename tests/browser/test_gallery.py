@@ -59,3 +59,10 @@ def test_hello_app_uses_planeco_template(server, offline_page, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "03_hello.png"))
     assert op.blocked == [], f"the app asked for network resources: {op.blocked}"
     assert elapsed < 30
+
+
+def test_voila_file_listing_redirects_to_gallery(server, offline_page):
+    op = offline_page()
+    op.page.goto(server + "voila/tree")
+    op.page.locator(".planeco-card").first.wait_for(timeout=30_000)
+    assert op.page.url == server
