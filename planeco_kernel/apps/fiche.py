@@ -97,8 +97,10 @@ class FicheTerritoire:
         self.chart.add_class("planeco-chart")
         self.parents = W.VBox()
         self.parents.add_class("planeco-parents")
-        self.members_filter = W.Text(placeholder="Filtrer les communes membres…", continuous_update=True,
-                                     layout=lay(width="100%", max_width="360px"))
+        self.members_filter = W.Text(placeholder="nom ou code INSEE", continuous_update=True,
+                                     description="Filtrer les communes membres", style={"description_width": "initial"},
+                                     layout=lay(width="100%", max_width="420px"))
+        self.members_filter.add_class("planeco-filter")
         self.members_filter.observe(lambda _c: self._render_members(), names="value")
         self.members_title = W.HTML()
         self.members_list = W.VBox()

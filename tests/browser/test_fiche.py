@@ -146,7 +146,8 @@ def test_keyboard_only(server, offline_page, artifacts_dir, model):
     _wait_app(page)
     _tab_until(page, "!!document.activeElement.closest('.planeco-search')")
     page.keyboard.type("lyon")
-    page.locator(".planeco-result").first.wait_for(timeout=TIMEOUT)
+    page.locator(".planeco-result", has_text="(69123)").wait_for(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)  # results are replaced at each keystroke: let the last update land
     _tab_until(page, "document.activeElement.classList.contains('planeco-result')")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.screenshot(path=str(artifacts_dir / "16_clavier_focus.png"))
