@@ -1,0 +1,393 @@
+"""The "Fiche territoire" app: search a territory, see its population, parents, members and map.
+
+The notebook ``apps/fiche_territoire.ipynb`` only calls :func:`show`. Everything shown is computed
+by :mod:`planeco_kernel.apps.fiche_data` from the territory model; this module lays it out with
+ipywidgets and ipyleaflet.
+
+Deep link: ``…/fiche_territoire.ipynb?territoire=CODE`` opens a territory directly (any input the
+model's ``resolve`` accepts: INSEE code, SIREN, ``level:code`` key, or a name).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as W
+
+from planeco_kernel.apps import fiche_data as D
+from planeco_kernel.apps.formatting import format_int
+
+if TYPE_CHECKING:
+    from planeco_kernel.territory import Territory
+
+SEARCH_LEVELS: list[tuple[str, str | None]] = [
+    ("Tous les niveaux", ""), ("Commune", "commune"), ("Intercommunalité (EPCI)", "epci"),
+    ("SCoT", "scot"), ("Département", "departement"), ("Région", "region"),
+]
+MAX_RESULTS = 8
+MEMBERS_SHOWN = 20
+DEEP_LINK_PARAM = "territoire"
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+class FicheTerritoire:
+    """The app's widgets and behaviour.
+
+    Parameters
+    ----------
+    model : TerritoryModel, optional
+        The territory model (default: :func:`planeco_kernel.territory.load_model`).
+
+    Attributes
+    ----------
+    widget : ipywidgets.Box
+        The whole app, to display.
+    current : Territory or None
+        The territory shown.
+    """
+
+    def __init__(self, model: Any = None):
+        if model is None:
+            from planeco_kernel.territory import load_model
+
+            model = load_model()
+        self.model = model
+        # Build the name and population indexes now (preheated kernel: before the visitor arrives).
+        for t in self.model.search("a", limit=1):
+            D.population_rows(t)
+        self.current: Territory | None = None
+        self._members: list[Territory] = []
+        self._build()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        lay = W.Layout
+        intro = W.HTML(
+            "<h1 class='planeco-h1'>Fiche territoire</h1>"
+            "<p class='planeco-lead'>Tapez le nom ou le code d'une commune, d'une intercommunalité, d'un SCoT, "
+            "d'un département ou d'une région (accents facultatifs).</p>"
+        )
+        self.search = W.Text(placeholder="ex. Saint-Étienne, Métropole de Lyon, 42218…", continuous_update=True,
+                             description="Rechercher un territoire (nom ou code)",
+                             style={"description_width": "initial"}, layout=lay(flex="1 1 320px", max_width="560px"))
+        self.search.add_class("planeco-search")
+        self.search_level = W.Dropdown(options=SEARCH_LEVELS, value="", description="Niveau",
+                                       style={"description_width": "initial"}, layout=lay(width="260px"))
+        self.search_level.add_class("planeco-search-level")
+        self.results = W.VBox(layout=lay(width="100%", max_width="820px"))
+        self.results.add_class("planeco-results")
+        self.search_status = W.HTML()
+        self.search_status.add_class("planeco-search-status")
+        self.search.observe(self._on_search, names="value")
+        self.search_level.observe(self._on_search, names="value")
+        search_row = W.HBox([self.search, self.search_level], layout=lay(flex_flow="row wrap", align_items="flex-end"))
+        search_row.add_class("planeco-row")
+        search_box = W.VBox([search_row,
+                             self.search_status, self.results])
+        search_box.add_class("planeco-search-box")
+
+        self.header = W.HTML()
+        self.header.add_class("planeco-fiche-header")
+        self.chart = W.HTML()
+        self.chart.add_class("planeco-chart")
+        self.parents = W.VBox()
+        self.parents.add_class("planeco-parents")
+        self.members_filter = W.Text(placeholder="nom ou code INSEE", continuous_update=True,
+                                     description="Filtrer les communes membres", style={"description_width": "initial"},
+                                     layout=lay(width="100%", max_width="420px"))
+        self.members_filter.add_class("planeco-filter")
+        self.members_filter.observe(lambda _c: self._render_members(), names="value")
+        self.members_title = W.HTML()
+        self.members_list = W.VBox()
+        self.members_list.add_class("planeco-members")
+        self.members_box = W.VBox([self.members_title, self.members_filter, self.members_list])
+
+        self.map_note = W.HTML()
+        self.map_note.add_class("planeco-map-note")
+        self.basemap_toggle = W.Checkbox(value=False, indent=False,
+                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
+                                         style={"description_width": "initial"}, layout=W.Layout(width="auto"))
+        self.basemap_toggle.observe(self._on_basemap, names="value")
+        self.map = self._make_map()
+        map_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Carte</h2>"), self.map, self.map_note, self.basemap_toggle],
+                         layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
+        left = W.VBox([self.chart, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
+        self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", width="100%"))
+        self.body.add_class("planeco-fiche-body")
+        self.fiche = W.VBox([self.header, self.body], layout=lay(display="none"))
+        self.message = W.HTML()
+        self.message.add_class("planeco-message")
+        self.widget = W.VBox([intro, search_box, self.message, self.fiche], layout=lay(width="100%"))
+        self.widget.add_class("planeco-fiche")
+
+    def _make_map(self):
+        import ipyleaflet as L
+
+        m = L.Map(center=(46.6, 2.4), zoom=5, prefer_canvas=True, layers=(), scroll_wheel_zoom=False,
+                  attribution_control=False, layout=W.Layout(width="100%", height="440px"))
+        m.add(L.AttributionControl(position="bottomright", prefix="Leaflet | contours : IGN, INSEE (Licence Ouverte)"))
+        m.add_class("planeco-map")
+        self._members_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
+                                        name="Communes membres")
+        self._contour_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []}, name="Contour")
+        self._members_layer.on_click(self._on_map_click)
+        self._basemap = None
+        m.layers = (self._members_layer, self._contour_layer)
+        return m
+
+    # ------------------------------------------------------------------ search
+    def _on_search(self, _change=None) -> None:
+        text = self.search.value.strip()
+        if len(text) < 2:
+            self.results.children = ()
+            self.search_status.value = ""
+            return
+        found = self.model.search(text, level=self.search_level.value or None, limit=MAX_RESULTS)
+        buttons = []
+        for t in found:
+            pop = D.latest_population(t)
+            extra = f" — {format_int(pop)} hab." if pop is not None else ""
+            b = W.Button(description=f"{t.name} · {D.level_label(t)} ({t.code}){extra}",
+                         tooltip=f"Afficher la fiche de {t.name}", layout=W.Layout(width="auto", max_width="100%"))
+            b.add_class("planeco-result")
+            b.on_click(lambda _b, t=t: self.select(t))
+            buttons.append(b)
+        self.results.children = tuple(buttons)
+        if found:
+            n = len(found)
+            self.search_status.value = f"<p class='planeco-mention' role='status'>{n} résultat{'s' if n > 1 else ''}</p>"
+        else:
+            self.search_status.value = (f"<p class='planeco-mention' role='status'>Aucun territoire ne correspond à "
+                                        f"« {_esc(text)} ». Vérifiez l'orthographe ou tapez un code INSEE / SIREN.</p>")
+
+    def open(self, query: str) -> None:
+        """Show the territory designated by ``query`` (code, key or name), or say why it cannot.
+
+        An unknown or ambiguous query is put in the search box, so that the candidates are listed.
+        """
+        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
+
+        try:
+            res = self.model.resolve(query)
+        except AmbiguousTerritoryError:
+            self.message.value = (f"<div class='planeco-note' role='status'>« {_esc(query)} » désigne plusieurs "
+                                  "territoires : choisissez-en un ci-dessous.</div>")
+            self.search.value = query
+            return
+        except TerritoryNotFoundError as exc:
+            hint = (" Vouliez-vous dire : " + ", ".join(exc.suggestions) + " ?") if exc.suggestions else ""
+            self.message.value = (f"<div class='planeco-alert' role='alert'>Territoire introuvable : « {_esc(query)} ».{_esc(hint)} "
+                                  "Cherchez-le par son nom ou son code dans le champ ci-dessus.</div>")
+            self.search.value = query
+            return
+        self.select(res.territory, note=res.note)
+
+    # ------------------------------------------------------------------ selection
+    def select(self, t: Territory, note: str | None = None) -> None:
+        """Show the fiche of territory ``t``."""
+        self.current = t
+        self.results.children = ()
+        self.search_status.value = ""
+        self.message.value = f"<div class='planeco-note' role='status'>{_esc(note)}</div>" if note else ""
+        rows = D.population_rows(t)
+        self._render_header(t, rows)
+        self._render_chart(t, rows)
+        self._render_parents(t)
+        self._members = D.members_of(t)
+        self.members_filter.value = ""
+        self._render_members()
+        self._render_map(t)
+        self.fiche.layout.display = "flex"
+
+    def _render_header(self, t: Territory, rows: list[D.PopulationRow]) -> None:
+        facts = "".join(f"<div class='planeco-fact'><dt>{_esc(k)}</dt><dd>{_esc(v)}</dd></div>"
+                        for k, v in D.summary_facts(t))
+        self.header.value = (
+            f"<div class='planeco-fiche-title' data-key='{_esc(t.key)}'>"
+            f"<p class='planeco-badge'>{_esc(D.level_label(t))}</p>"
+            f"<h2 class='planeco-h1'>{_esc(t.name)}</h2>"
+            f"<dl class='planeco-facts'>{facts}</dl>"
+            f"<p class='planeco-mention'><a class='planeco-permalink' href='?{DEEP_LINK_PARAM}={_esc(deep_link_value(t))}'>"
+            f"Lien direct vers cette fiche</a> (à copier ou à partager)</p></div>"
+        )
+
+    def _render_chart(self, t: Territory, rows: list[D.PopulationRow]) -> None:
+        summary = D.population_summary(rows)
+        caption = D.population_caption(rows)
+        png = D.population_chart_png(rows)
+        parts = [f"<div class='planeco-chart-body' data-key='{_esc(t.key)}'><h2 class='planeco-h2'>Population</h2>"]
+        if png is None:
+            parts.append("<p class='planeco-alert' role='note'>Aucune donnée de population pour ce territoire "
+                         "dans le paquet de données.</p>")
+        else:
+            alt = "Population municipale : " + " ; ".join(f"{r.year} : {r.label}" for r in rows)
+            parts.append(f"<p class='planeco-summary'>{_esc(summary)}</p>")
+            parts.append(f"<figure class='planeco-figure'><img class='planeco-chart-img' alt='{_esc(alt)}' "
+                         f"src='data:image/png;base64,{base64.b64encode(png).decode()}'/>")
+            parts.append(f"<figcaption class='planeco-mention'>{_esc(caption)}</figcaption></figure>")
+            table_rows = "".join(
+                f"<tr data-year='{r.year}'><th scope='row'>{r.year}</th><td>{_esc(r.label)}</td>"
+                f"<td class='planeco-mention'>{_esc(r.note or '')}</td></tr>" for r in rows)
+            parts.append("<details class='planeco-table-details'><summary>Voir les chiffres</summary>"
+                         "<table class='planeco-table planeco-pop-table'><caption>Population municipale par année "
+                         "de recensement</caption><thead><tr><th scope='col'>Année</th><th scope='col'>Habitants</th>"
+                         f"<th scope='col'>Remarque</th></tr></thead><tbody>{table_rows}</tbody></table></details>")
+        self.chart.value = "".join(parts) + "</div>"
+
+    def _territory_button(self, t: Territory, prefix: str = "") -> W.Button:
+        b = W.Button(description=f"{prefix}{t.name}", tooltip=f"Afficher la fiche de {t.name}",
+                     layout=W.Layout(width="auto", max_width="100%"))
+        b.add_class("planeco-link")
+        b.on_click(lambda _b, t=t: self.select(t))
+        return b
+
+    def _render_parents(self, t: Territory) -> None:
+        parents = D.parents_of(t)
+        title = W.HTML("<h2 class='planeco-h2'>Fait partie de</h2>")
+        if not parents:
+            body: list[W.Widget] = [W.HTML("<p class='planeco-mention'>Aucun territoire englobant dans les données.</p>")]
+        else:
+            body = [self._territory_button(p, prefix=f"{D.level_label(p)} : ") for p in parents]
+        missing = []
+        if t.level == "commune" and "epci" not in (t.parents or {}):
+            missing.append("Cette commune n'appartient à aucune intercommunalité à fiscalité propre "
+                           "(cas de quelques îles mono-communales).")
+        if t.level in ("commune", "epci") and "scot" not in (t.parents or {}):
+            missing.append("Aucune structure porteuse de SCoT connue (BANATIC) pour ce territoire.")
+        if missing:
+            body.append(W.HTML("".join(f"<p class='planeco-mention'>{_esc(m)}</p>" for m in missing)))
+        self.parents.children = (title, *body)
+
+    def _render_members(self) -> None:
+        t = self.current
+        if t is None or t.level == "commune":
+            self.members_box.layout.display = "none"
+            return
+        self.members_box.layout.display = "flex"
+        total = len(self._members)
+        needle = self.members_filter.value.strip()
+        if needle:
+            from planeco_kernel.territory.names import normalize
+
+            n = normalize(needle)
+            shown = [m for m in self._members if n in normalize(m.name) or m.code.startswith(needle)]
+        else:
+            shown = self._members
+        head = f"<h2 class='planeco-h2'>Communes membres ({format_int(total)})</h2>"
+        if total == 0:
+            self.members_title.value = head + "<p class='planeco-mention'>Aucune commune membre dans les données.</p>"
+            self.members_list.children = ()
+            return
+        more = len(shown) - MEMBERS_SHOWN
+        sub = ("Les plus peuplées d'abord." if not needle else f"{format_int(len(shown))} commune(s) correspondent au filtre.")
+        self.members_title.value = head + f"<p class='planeco-mention'>{sub}</p>"
+        rows = []
+        for m in shown[:MEMBERS_SHOWN]:
+            pop = D.latest_population(m)
+            label = W.HTML(f"<span class='planeco-pop' data-code='{_esc(m.code)}'>"
+                           f"{_esc(format_int(pop) + ' hab.' if pop is not None else 'population non disponible')}</span>")
+            row = W.HBox([self._territory_button(m), label], layout=W.Layout(align_items="center"))
+            row.add_class("planeco-member-row")
+            rows.append(row)
+        if more > 0:
+            rows.append(W.HTML(f"<p class='planeco-mention'>… et {format_int(more)} autres : utilisez le filtre.</p>"))
+        self.members_list.children = tuple(rows)
+
+    # ------------------------------------------------------------------ map
+    def _render_map(self, t: Territory) -> None:
+        empty = {"type": "FeatureCollection", "features": []}
+        try:
+            self._draw_map(t)
+        except D.GeometryUnavailable as exc:
+            self._contour_layer.data = empty
+            self._members_layer.data = empty
+            self.map_note.value = (f"<p class='planeco-alert' role='note'>Carte indisponible : les contours ne sont "
+                                   f"pas dans le paquet de données. {_esc(exc)}</p>")
+
+    def _draw_map(self, t: Territory) -> None:
+        notes = []
+        contour = D.contour_geojson(t)
+        self._contour_layer.data = contour or {"type": "FeatureCollection", "features": []}
+        members_data = {"type": "FeatureCollection", "features": []}
+        level, drawn = D.map_members(t, self._members)
+        if drawn:
+            members_data, lacking = D.members_geojson(drawn)
+            if level != "commune":
+                what = "départements" if level == "departement" else "intercommunalités (EPCI)"
+                notes.append(f"{format_int(len(self._members))} communes : la carte montre les "
+                             f"{format_int(len(drawn))} {what} qui le composent.")
+            if lacking:
+                notes.append(f"{format_int(lacking)} membre(s) sans contour dans les données.")
+        self._members_layer.data = members_data
+        if contour is None:
+            notes.append("Contour non disponible pour ce territoire dans les données géographiques.")
+        bounds = D.METROPOLE_BOUNDS if t.level == "france" else self._bounds(contour, members_data)
+        if bounds is not None:
+            center, zoom = D.view_for_bounds(bounds)
+            self.map.center, self.map.zoom = center, zoom
+        if members_data["features"]:
+            notes.append("Cliquez sur un territoire de la carte pour afficher sa fiche.")
+        self.map_note.value = "".join(f"<p class='planeco-mention'>{_esc(n)}</p>" for n in notes)
+
+    @staticmethod
+    def _bounds(*collections: dict | None) -> tuple[float, float, float, float] | None:
+        from shapely.geometry import shape
+
+        boxes = [shape(f["geometry"]).bounds for c in collections if c for f in c["features"]]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    def _on_map_click(self, feature=None, **_kw) -> None:
+        props = (feature or {}).get("properties", {})
+        if props.get("code"):
+            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
+
+    def _on_basemap(self, change) -> None:
+        import ipyleaflet as L
+
+        if change["new"]:
+            if self._basemap is None:
+                self._basemap = L.TileLayer(url="https://tile.openstreetmap.org/{z}/{x}/{y}.png", max_zoom=19,
+                                            attribution="© contributeurs OpenStreetMap", name="OpenStreetMap")
+            self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
+        elif self._basemap is not None and self._basemap in self.map.layers:
+            self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
+
+
+def deep_link_value(t: Territory) -> str:
+    """The ``?territoire=`` value that designates ``t`` unambiguously.
+
+    The code alone for communes, EPCI and départements (what users type); the ``level:code`` key
+    for régions (``84`` is also a département) and SCoT (an EPCI may carry its own SCoT, same SIREN).
+    """
+    return t.code if t.level in ("commune", "epci", "departement") else t.key
+
+
+def show(query: dict[str, str] | None = None) -> FicheTerritoire:
+    """Build the app, display it, then open the territory of the deep link, if any.
+
+    Parameters
+    ----------
+    query : dict, optional
+        Query parameters of the page; by default read from the Voilà request
+        (:func:`planeco_kernel.apps.request.query_params`, which waits for the visitor when the
+        kernel is preheated — so everything slow happens before).
+    """
+    from IPython.display import display
+
+    app = FicheTerritoire()
+    display(app.widget)
+    if query is None:
+        from planeco_kernel.apps.request import query_params
+
+        query = query_params()
+    target = (query or {}).get(DEEP_LINK_PARAM)
+    if target:
+        app.open(target)
+    return app

@@ -1,0 +1,39 @@
+"""What a Voilà app knows about the browser request that opened it (the query string).
+
+Voilà puts the request's query string in the kernel's ``QUERY_STRING`` environment variable.
+With preheated kernels the notebook starts running *before* anyone asks for it, so the value
+only exists once a visitor arrives: :func:`query_params` then waits for the visit (Voilà's
+``wait_for_request``). Call it after the slow set-up (imports, data loading) so that the
+visitor does not wait for that.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs
+
+
+def query_string() -> str:
+    """The raw query string of the request that opened the app (``""`` outside Voilà).
+
+    In a preheated Voilà kernel this blocks until a visitor opens the app.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    return os.environ.get("QUERY_STRING", "")
+
+
+def parse_query(qs: str) -> dict[str, str]:
+    """Parse a query string into a flat dict (first value of each key, blanks dropped).
+
+    >>> parse_query("territoire=42218&x=")
+    {'territoire': '42218'}
+    """
+    return {k: v[0].strip() for k, v in parse_qs(qs.lstrip("?"), keep_blank_values=False).items() if v and v[0].strip()}
+
+
+def query_params() -> dict[str, str]:
+    """The request's query parameters (see :func:`query_string`)."""
+    return parse_query(query_string())

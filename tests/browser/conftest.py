@@ -1,0 +1,149 @@
+"""Browser-test fixtures: one ``planeco serve`` per session, headless Debian Chromium, no network.
+
+The server serves a temporary copy of ``apps/`` plus ``hello.ipynb``, a hello-world app (test
+data, not a planeco app) used as the baseline for load-time measurements. Every request to a
+host other than 127.0.0.1/localhost is aborted and recorded, so tests never depend on the
+network and can assert that the pages need none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+HELLO_NOTEBOOK = {
+    "cells": [{
+        "cell_type": "code", "id": "hello", "metadata": {}, "execution_count": None, "outputs": [],
+        "source": "import ipywidgets as widgets\nwidgets.HTML('<h1 class=\"hello\">Bonjour</h1>')",
+    }],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+"""Hello-world app (test data): the baseline of the load-time measurement."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"planeco serve exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"planeco serve did not answer on {url} within {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def served_apps_dir(tmp_path_factory) -> Path:
+    """A copy of ``apps/`` with the hello-world baseline app added."""
+    d = tmp_path_factory.mktemp("apps")
+    shutil.copytree(ROOT / "apps", d, dirs_exist_ok=True)
+    (d / "hello.ipynb").write_text(json.dumps(HELLO_NOTEBOOK), encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="session")
+def server(served_apps_dir, bundle_dir, tmp_path_factory) -> str:
+    """Start ``planeco serve`` on a free port; yield its base URL; stop it at the end."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+           "PLANECO_DATA_DIR": str(bundle_dir)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
+             "--apps-dir", str(served_apps_dir)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (.ci/run does).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class OfflinePage:
+    """A Playwright page whose non-local requests are aborted and recorded in ``blocked``."""
+
+    def __init__(self, browser, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        self.closed = False
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname
+        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.context.close()
+
+
+@pytest.fixture()
+def offline_page(browser):
+    """Factory of offline pages (closed after the test): ``offline_page(width=768)``."""
+    made: list[OfflinePage] = []
+
+    def make(**kw) -> OfflinePage:
+        op = OfflinePage(browser, **kw)
+        made.append(op)
+        return op
+
+    yield make
+    for op in made:
+        op.close()

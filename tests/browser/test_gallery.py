@@ -1,0 +1,68 @@
+"""The gallery page and the look, in headless Chromium (offline)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_gallery_lists_apps_offline(server, offline_page, artifacts_dir):
+    op = offline_page()
+    page = op.page
+    page.goto(server)
+    cards = page.locator(".planeco-card")
+    assert cards.count() >= 1
+    fiche = page.locator(".planeco-card", has_text="Fiche territoire")
+    assert "population" in fiche.inner_text()
+    # the thumbnail is really served (an image with a size, not a broken icon)
+    assert fiche.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator(".planeco-brand__name").inner_text() == "planeco"
+    page.screenshot(path=str(artifacts_dir / "01_galerie.png"), full_page=True)
+    assert op.blocked == [], f"the gallery asked for network resources: {op.blocked}"
+
+
+def test_gallery_keyboard_and_tablet(server, offline_page, artifacts_dir):
+    op = offline_page(width=768, height=1024)
+    page = op.page
+    page.goto(server)
+    # keyboard: Tab reaches the skip link first, then the brand, then the app link, with a visible outline
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "planeco-skip"
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Fiche territoire":
+            break
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Fiche territoire"
+    outline = page.evaluate("getComputedStyle(document.activeElement.closest('.planeco-card')).outlineStyle")
+    assert outline == "solid"
+    # no horizontal scrolling at tablet width
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    page.screenshot(path=str(artifacts_dir / "02_galerie_tablette.png"), full_page=True)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/voila/render/fiche_territoire.ipynb")
+
+
+def test_hello_app_uses_planeco_template(server, offline_page, artifacts_dir):
+    op = offline_page()
+    page = op.page
+    t0 = time.monotonic()
+    page.goto(server + "voila/render/hello.ipynb")
+    page.locator("h1.hello").wait_for(state="visible", timeout=60_000)
+    elapsed = time.monotonic() - t0
+    assert page.locator(".planeco-brand__name").is_visible()
+    # code is never shown
+    assert page.locator(".jp-InputArea:visible, .jp-CodeMirrorEditor:visible").count() == 0
+    assert "import ipywidgets" not in page.content()
+    page.screenshot(path=str(artifacts_dir / "03_hello.png"))
+    assert op.blocked == [], f"the app asked for network resources: {op.blocked}"
+    assert elapsed < 30
+
+
+def test_voila_file_listing_redirects_to_gallery(server, offline_page):
+    op = offline_page()
+    op.page.goto(server + "voila/tree")
+    op.page.locator(".planeco-card").first.wait_for(timeout=30_000)
+    assert op.page.url == server
