@@ -368,3 +368,25 @@ class NotebookThreads(_Base):
         self.form.kind.value = "question"
         self.form.title.value, self.form.body.value = title, body
         return self.form.submit()
+
+
+def show_app(kb: KnowledgeBase | str | os.PathLike | None = None, member: str | None = None) -> w.Widget:
+    """The « Échanges » app, or a French explanation when there is no knowledge base yet.
+
+    The app notebook calls this so that a visitor never sees a traceback: a missing knowledge
+    base is a setup step, explained with the exact command to run.
+    """
+    from planeco_kernel.knowledge.errors import KBNotFoundError
+
+    try:
+        return EchangesApp(kb, member)
+    except KBNotFoundError as exc:
+        panel = w.HTML(
+            '<div class="planeco-kb-missing" role="alert">'
+            "<h2>Aucune base de connaissances n'est encore configurée</h2>"
+            f"<p>{escape(str(exc))}</p>"
+            "<p>Une base de connaissances est un dépôt git : chaque message y est un fichier, "
+            "versionné, sans aucun suivi de consultation. Une fois créée, rechargez cette page.</p>"
+            "</div>"
+        )
+        return _cls(panel, "app")

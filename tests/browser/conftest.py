@@ -70,12 +70,31 @@ def served_apps_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(served_apps_dir, bundle_dir, tmp_path_factory) -> str:
+def kb_dir(tmp_path_factory) -> Path:
+    """A knowledge base for the « Échanges » app, filled with INVENTED TEST DATA.
+
+    Members: ``marie`` (élue, Lyon, moderator — the server's local identity) and ``acme``
+    (entreprise, Villeurbanne). One REX thread about Villeurbanne whose body carries hostile
+    HTML, to check in the browser that it is shown as text and never executed.
+    """
+    from planeco_kernel.knowledge import KnowledgeBase, Member
+
+    root = tmp_path_factory.mktemp("kb") / "kb"
+    kb = KnowledgeBase.init(root, Member("marie", "Marie Essai (données de test)", "elu", territory="69123"))
+    kb.add_member(Member("acme", "ACME Essai (données de test)", "entreprise", territory="69266"), actor="marie")
+    kb.start_thread("marie", kind="rex", title="Réseau de chaleur bois (essai)", anchor="territory:69266",
+                    body="Mise en service **2024**. <script>window.__pwned = 1</script>"
+                         "<img src=x onerror=\"window.__pwned = 2\">", themes=["énergie"])
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(served_apps_dir, bundle_dir, kb_dir, tmp_path_factory) -> str:
     """Start ``planeco serve`` on a free port; yield its base URL; stop it at the end."""
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "PLANECO_DATA_DIR": str(bundle_dir)}
+           "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(kb_dir), "PLANECO_KB_USER": "marie"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
