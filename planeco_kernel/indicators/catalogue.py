@@ -159,6 +159,7 @@ class Source:
     title: str
     vintage: str
     url: str
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,8 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
     """
     problems: list[str] = []
     themes = dict(data["themes"])
-    sources = {k: Source(k, v["title"], str(v["vintage"]), v["url"]) for k, v in data["sources"].items()}
+    sources = {k: Source(k, v["title"], str(v["vintage"]), v["url"], v.get("short", v["title"]))
+               for k, v in data["sources"].items()}
     components = {}
     for name, spec in data["components"].items():
         if spec["source"] not in sources:
@@ -295,7 +297,7 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
     for raw in data["indicators"]:
         iid = raw.get("id", "?")
         where = f"indicateur {iid}"
-        missing = [k for k in ("id", "label", "subject", "definition", "unit", "theme", "source", "formula",
+        missing = [k for k in ("id", "label", "subject", "definition", "theme", "source", "formula",
                                "aggregation", "polarity", "reference") if not raw.get(k)]
         if missing:
             problems.append(f"{where} : champs manquants {missing}")

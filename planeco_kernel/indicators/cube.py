@@ -87,7 +87,8 @@ class Cube:
         ids = indicators or list(self.catalogue.indicators)
         df = ds[ids].to_dataframe().reset_index()
         df = df.rename(columns={"territory": "code"})
-        df.insert(1, "name", np.asarray(ds["name"].values)[df.index // ds.sizes["year"]] if len(df) else [])
+        df = df[["code", "name", "year", *ids]]
+        df["year"] = df["year"].astype("int64")
         if within is not None:
             members = self.members(level, within)
             df = df[df["code"].isin(members)]
