@@ -216,7 +216,8 @@ def _read_source_frames(data_dir: Path, catalogue: Catalogue, mirror) -> tuple[d
     status: dict[str, SourceStatus] = {}
     connector_sources = sorted({c.source for c in catalogue.components.values()} - {"population", "geometry"})
     manifest = _manifest(data_dir)
-    skipped = {s.get("source"): s for s in manifest.get("skipped", []) if isinstance(s, dict)}
+    skipped = {s.get("source"): s for s in manifest.get("indicator_sources", [])
+               if isinstance(s, dict) and not s.get("included")}
     for sid in connector_sources:
         path = data_dir / SOURCES_DIR / f"{sid}.parquet"
         if path.is_file():
@@ -230,10 +231,12 @@ def _read_source_frames(data_dir: Path, catalogue: Catalogue, mirror) -> tuple[d
     missing = [s for s in connector_sources if s not in status]
     if missing:
         from planeco_kernel.indicators.sources_step import load_source
+        from planeco_kernel.sources import catalog
 
+        availability = catalog.available(mirror, network=False)
         for sid in missing:
             try:
-                got = load_source(sid, mirror=mirror, network=False)
+                got = load_source(sid, mirror=mirror, network=False, availability=availability)
             except Exception as exc:  # noqa: BLE001 - any failure makes the source unavailable, with its reason
                 status[sid] = SourceStatus(False, f"{exc} {HOW_TO_GET}".strip())
                 continue
