@@ -177,3 +177,20 @@ def test_france_compares_without_parents(cube):
     assert res.level == "france" and res.parents == {}
     assert res["population"].value > 6e7
     assert np.isfinite(res["population"].value)
+
+
+@pytest.mark.bundle
+def test_views(cube):
+    from planeco_kernel.indicators import views
+
+    av = views.availability(cube, "revenus_pauvrete")
+    assert (av["statut"] == "disponible").all() and len(av) == 8
+    text = views.theme_summary(cube, "mobilites")
+    assert "indisponibles" in text and "planeco data build" in text
+    top = views.ranking(cube, "taux_pauvrete", "commune", within="01", n=3)
+    assert list(top["code"]) == ["01269", "01283", top["code"][2]] and top["valeur"].is_monotonic_decreasing
+    assert views.ranking(cube, "taux_vacance", "commune").empty  # no census in this bundle: no invented ranking
+    s = views.series(cube, "population", ["01004"], "commune")
+    assert list(s.index)[:1] == [2018] and s.iloc[-1, 0] == 15934
+    prof = views.profile(cube, "01004", "revenus_pauvrete")
+    assert prof["phrase"].str.startswith("Votre commune").all()
