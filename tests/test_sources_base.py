@@ -123,14 +123,38 @@ def test_validate_tidy_normalises_dtypes() -> None:
     assert out.dtypes.astype(str).tolist() == ["string", "int16", "string", "float64", "string"]
 
 
-def test_truncated_zip(tmp_path: Path) -> None:
+def _zip_bytes() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("x.csv", "a;b\n" + "".join(f"{i};{i * 7919 % 104729}\n" for i in range(5000)))
+        zf.writestr("x.csv", "a;b\n" + "".join(f"{i};{i * 7919 % 104729}\n" for i in range(30_000)))
+    return buf.getvalue()
+
+
+def test_truncated_zip(tmp_path: Path) -> None:
     p = tmp_path / "x.zip"
-    p.write_bytes(buf.getvalue()[:-200])
+    p.write_bytes(_zip_bytes()[:-200])
     with pytest.raises(TruncatedFileError, match=r"x.zip: archive ZIP tronquée"):
-        base.read_bytes(p, name="x.zip", member="x.csv")
+        base.TableFile(p, name="x.zip", member="x.csv")
+
+
+def test_corrupt_zip_member_is_detected_while_streaming(tmp_path: Path) -> None:
+    """A damaged byte inside the compressed member: the CRC check fails during the read."""
+    data = bytearray(_zip_bytes())
+    data[int(len(data) * 0.8)] ^= 0xFF  # beyond the 64 KiB header peek: caught while pandas streams
+    p = tmp_path / "x.zip"
+    p.write_bytes(bytes(data))
+    rel = Release("t", 2020, "https://example.invalid/x.zip", "x.zip", member="x.csv")
+    with pytest.raises((TruncatedFileError, SchemaError), match=r"x.zip"):
+        base.read_csv(p, rel, required=["a", "b"])
+
+
+def test_streamed_read_keeps_only_wanted_columns(tmp_path: Path) -> None:
+    p = tmp_path / "x.zip"
+    p.write_bytes(_zip_bytes())
+    rel = Release("t", 2020, "https://example.invalid/x.zip", "x.zip", member="x.csv")
+    df = base.read_csv(p, rel, required=["a"], usecols=["a"])
+    assert list(df.columns) == ["a"] and len(df) == 30_000 and df["a"].iloc[7] == "7"
+    assert df.attrs["source_name"] == "x.zip!x.csv"
 
 
 def test_cp1252_file_is_decoded(tmp_path: Path, isolated_cache) -> None:

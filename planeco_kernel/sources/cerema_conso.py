@@ -76,10 +76,9 @@ def columns_for(year: int) -> dict[str, tuple[str, str]]:
 
 def parse(path: Path, rel: Release = RELEASE) -> tuple[pd.DataFrame, list[int]]:
     """Parse and validate the commune file; return (wide frame in m², flow years)."""
-    data, label = base.read_bytes(path, name=rel.filename, member=rel.member)
-    text = base.decode(data, name=label, encodings=rel.encodings)
-    header_line = text.split("\n", 1)[0].rstrip("\r")
-    header = [h.strip().strip('"').lstrip("\ufeff") for h in header_line.split(rel.sep)]
+    table = base.TableFile(path, name=rel.filename, member=rel.member)
+    header, _ = base.peek_header(table, sep=rel.sep, encodings=rel.encodings)
+    label = table.name
     years = flow_years(header)
     if not years or years[0] != FIRST_YEAR or years != list(range(FIRST_YEAR, years[-1] + 1)):
         raise SchemaError(
@@ -90,7 +89,7 @@ def parse(path: Path, rel: Release = RELEASE) -> tuple[pd.DataFrame, list[int]]:
     for y in years:
         cols.update(columns_for(y))
     required = ["idcom", *cols]
-    df = base.read_csv_text(text, name=label, sep=rel.sep, required=required, usecols=required)
+    df = base.read_csv(path, rel, required=required, usecols=required)
     df["commune_code"] = base.check_codes(df["idcom"], name=label, column="idcom")
     if df["commune_code"].duplicated().any():
         raise SchemaError(f"{label}: duplicated idcom, e.g. {df.loc[df['commune_code'].duplicated(), 'commune_code'].head(3).tolist()}")

@@ -107,13 +107,13 @@ def parse(path: Path, rel: Release = RELEASE) -> tuple[pd.DataFrame, int]:
 
     Only the columns planeco uses are kept (the file has ~1,900).
     """
-    data, label = base.read_bytes(path, name=rel.filename, member=rel.member)
-    text = base.decode(data, name=label, encodings=rel.encodings)
-    header = [h.strip().lstrip("\ufeff") for h in text.split("\n", 1)[0].rstrip("\r").split(rel.sep)]
+    table = base.TableFile(path, name=rel.filename, member=rel.member)
+    header, _ = base.peek_header(table, sep=rel.sep, encodings=rel.encodings)
+    label = table.name
     year = census_year(header, name=label)
     cols = columns_for(year)
     required = ["CODGEO", *cols]
-    df = base.read_csv_text(text, name=label, sep=rel.sep, required=required, usecols=required)
+    df = base.read_csv(path, rel, required=required, usecols=required)
     df["commune_code"] = base.check_codes(df["CODGEO"], name=label, column="CODGEO")
     if df["commune_code"].duplicated().any():
         raise SchemaError(f"{label}: duplicated CODGEO, e.g. {df.loc[df['commune_code'].duplicated(), 'commune_code'].head(3).tolist()}")

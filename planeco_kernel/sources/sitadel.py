@@ -66,11 +66,9 @@ def _parse_dates(values: pd.Series, *, name: str, column: str) -> pd.Series:
 
 def parse(path: Path, rel: Release = RELEASE) -> pd.DataFrame:
     """Parse and validate the permit file; return one row per permit with dates and dwellings."""
-    data, label = base.read_bytes(path, name=rel.filename, member=rel.member)
-    text = base.decode(data, name=label, encodings=rel.encodings)
-    first, _, rest = text.partition("\n")
-    text = first.upper() + "\n" + rest  # header names are matched case-insensitively
-    df = base.read_csv_text(text, name=label, sep=rel.sep, required=REQUIRED, usecols=(*REQUIRED, *OPTIONAL))
+    # Header names are matched case-insensitively (Etat_DAU / ETAT_DAU across vintages).
+    df = base.read_csv(path, rel, required=REQUIRED, usecols=(*REQUIRED, *OPTIONAL), header_map=str.upper)
+    label = df.attrs["source_name"]
     df["commune_code"] = base.check_codes(df["COMM"], name=label, column="COMM")
     df = base.to_numeric(df, ["NB_LGT_TOT_CREES"], name=label)
     base.check_ranges(df, {"NB_LGT_TOT_CREES": (0, 10_000)}, name=label)
