@@ -1,7 +1,7 @@
-"""Benchmark of the map helpers on the real bundle: load times, GeoJSON sizes, file sizes.
+"""Benchmark of the map helpers on the real bundle: load times, GeoJSON sizes and build times, classification.
 
-Run: ``PLANECO_DATA_DIR=/path/to/bundle python benchmarks/bench_geo.py``. Prints one line per
-measure; the first load includes the pyarrow import (cold), the others are warm.
+Run: ``python -m benchmarks geo`` (bundle from ``PLANECO_DATA_DIR``). Reports medians over repeated
+runs; the cold import of the module is measured once.
 """
 
 from __future__ import annotations
@@ -9,41 +9,39 @@ from __future__ import annotations
 import json
 import time
 
+from benchmarks.timing import measure
 from planeco_kernel import config
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     from planeco_kernel import geo
 
-    print(f"import planeco_kernel.geo: {time.perf_counter() - t0:.3f} s")
+    print(f"import planeco_kernel.geo (cold, once)              {time.perf_counter() - t0:.3f} s")
     data = config.data_dir()
     for name in ("communes.parquet", "display.parquet"):
         size = (data / "geometry" / name).stat().st_size
-        print(f"geometry/{name}: {size / 1e6:.1f} MB")
+        print(f"geometry/{name:<42} {size / 1e6:6.1f} MB")
     for dep in ("15", "62", "59", "2A", "974"):
-        t = time.perf_counter()
-        df = geo.load_display("commune", data_dir=data, within=("departement", dep))
-        print(f"load communes of département {dep}: {len(df)} rows in {1000 * (time.perf_counter() - t):.1f} ms")
+        n = len(geo.load_display("commune", data_dir=data, within=("departement", dep)))
+        print(measure(f"load communes of département {dep} ({n})",
+                      lambda dep=dep: geo.load_display("commune", data_dir=data, within=("departement", dep))).row("ms"))
     for reg, label in (("53", "Bretagne"), ("84", "Auvergne-Rhône-Alpes")):
         df = geo.load_display("commune", data_dir=data, within=("region", reg))
-        for precision in (4, 5):
-            t = time.perf_counter()
-            text = json.dumps(geo.to_geojson(df, precision=precision), separators=(",", ":"))
-            print(f"GeoJSON {label} communes ({len(df)}), {precision} decimals: {len(text) / 1e6:.2f} MB "
-                  f"in {1000 * (time.perf_counter() - t):.0f} ms")
-    for level in ("epci", "departement", "region", "france"):
+        text = json.dumps(geo.to_geojson(df, precision=4), separators=(",", ":"))
+        print(measure(f"GeoJSON {label} communes ({len(df)}, {len(text) / 1e6:.2f} MB)",
+                      lambda df=df: geo.to_geojson(df, precision=4), repeat=5).row("ms"))
+    for level in ("epci", "departement", "region"):
         df = geo.load_display(level, data_dir=data)
         text = json.dumps(geo.to_geojson(df), separators=(",", ":"))
-        print(f"GeoJSON all {level} ({len(df)}): {len(text) / 1e6:.2f} MB")
+        print(f"GeoJSON all {level} ({len(df)}){'':<28} {len(text) / 1e6:6.2f} MB")
     import numpy as np
 
     x = np.random.default_rng(0).lognormal(3, 1, 35_000)
     for method in ("quantiles", "jenks"):
-        t = time.perf_counter()
-        geo.classify(x, 5, method)
-        print(f"classify 35 000 values, {method}: {1000 * (time.perf_counter() - t):.0f} ms")
+        print(measure(f"classify 35 000 values, {method}", lambda m=method: geo.classify(x, 5, m), repeat=5).row("ms"))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
