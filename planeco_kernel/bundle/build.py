@@ -149,7 +149,11 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         _geometry_build(st, rep, tmp)
         with rep.step("Validation et écriture des tables"):
             tables = _write_tables(st, tmp)
+        with _offline(opts.offline):  # indicator sources: written to sources/, or recorded as skipped with why
+            from planeco_kernel.indicators.sources_step import build_sources
+            indicator_sources = build_sources(tmp, opts.mirror, rep)
         man = _manifest(st, opts, tables, time.perf_counter() - t_start)
+        man["indicator_sources"] = indicator_sources
         mf.write(tmp, man)
         _swap(tmp, opts.data_dir)
     finally:

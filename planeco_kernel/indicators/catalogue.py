@@ -1,0 +1,381 @@
+"""The indicator catalogue, declared as data in ``catalogue.yaml`` and validated here.
+
+Each indicator has an id, a French label, subject (for sentences) and definition, a unit, a
+theme, a source, a formula over *components* (commune-level variables named exactly as the
+connectors' tidy output), an aggregation rule, a coverage rule, a polarity and a reference to
+the official definition. :func:`load_catalogue` parses and checks the file once (cached).
+
+Formula language
+----------------
+``numerator`` / ``denominator`` are sums of terms (``a + b - c``); a term is a product of
+factors (``taux_pauvrete_pct * nb_personnes_menages_fiscaux``); a factor is a number or a
+component with an optional year selector: ``x`` (same year), ``x[-5]`` (five years earlier),
+``x[-5:-1]`` (sum over years y-5 … y-1), ``x[~]`` (the nearest year where ``x`` exists).
+Numerators and denominators are computed per commune and year, then *summed* up the territory
+hierarchy before the ratio is taken: a rolled-up ratio is always a ratio of sums, never an
+average of ratios.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from planeco_kernel.errors import PlanecoError
+
+CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
+
+Kind = Literal["sum", "ratio", "growth", "median"]
+Aggregation = Literal["sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only"]
+Polarity = Literal["higher_better", "higher_worse", "neutral"]
+
+KINDS = ("sum", "ratio", "growth", "median")
+AGGREGATIONS = ("sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only")
+POLARITIES = ("higher_better", "higher_worse", "neutral")
+COVERAGES = ("strict", "estimate")
+# formula kind -> aggregation rules that are consistent with it
+_COMPATIBLE = {
+    "sum": {"sum"},
+    "ratio": {"ratio_of_sums", "population_weighted"},
+    "growth": {"growth_of_sums"},
+    "median": {"official_only"},
+}
+
+
+class UnknownIndicatorError(PlanecoError, KeyError):
+    """An indicator id that the catalogue does not hold."""
+
+    def __init__(self, indicator_id: str, suggestions: list[str]):
+        self.indicator_id = indicator_id
+        hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
+        super().__init__(
+            f"Indicateur inconnu : « {indicator_id} ».{hint} "
+            "La liste complète : `planeco indicators list`."
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class CatalogueError(PlanecoError):
+    """``catalogue.yaml`` is inconsistent (a developer error, caught by the tests)."""
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A number (``component`` is None) or a component at a year selector."""
+
+    component: str | None = None
+    number: float = 1.0
+    lag: int = 0
+    lag_to: int | None = None  # x[a:b]: sum over lags a..b
+    nearest: bool = False  # x[~]
+
+    def lags(self) -> range:
+        if self.lag_to is None:
+            return range(self.lag, self.lag + 1)
+        return range(self.lag, self.lag_to + 1)
+
+
+@dataclass(frozen=True)
+class Term:
+    sign: float
+    factors: tuple[Factor, ...]
+
+
+@dataclass(frozen=True)
+class Expression:
+    text: str
+    terms: tuple[Term, ...]
+
+    @property
+    def components(self) -> set[str]:
+        return {f.component for t in self.terms for f in t.factors if f.component}
+
+
+_FACTOR = re.compile(
+    r"^(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[a-z][a-z0-9_]*)(?:\[(?:(?P<near>~)|(?P<a>-?\d+)(?::(?P<b>-?\d+))?)\])?)$"
+)
+
+
+def parse_expression(text: str) -> Expression:
+    """Parse ``"a + b[-5] - 2 * c[~]"`` into terms and factors.
+
+    Raises
+    ------
+    CatalogueError
+        On any syntax error, naming the expression.
+    """
+    src = str(text).strip()
+    if not src:
+        raise CatalogueError("expression vide")
+    tokens = re.split(r"\s*([+-])\s*(?![^\[]*\])", src)
+    if tokens[0] == "":
+        tokens = tokens[1:]
+    else:
+        tokens = ["+", *tokens]
+    terms = []
+    for sign, body in zip(tokens[0::2], tokens[1::2]):
+        factors = []
+        for part in body.split("*"):
+            m = _FACTOR.match(part.strip())
+            if not m:
+                raise CatalogueError(f"formule « {src} » : facteur illisible « {part.strip()} »")
+            if m["num"]:
+                factors.append(Factor(number=float(m["num"])))
+            else:
+                a = int(m["a"]) if m["a"] else 0
+                b = int(m["b"]) if m["b"] else None
+                if b is not None and b < a:
+                    raise CatalogueError(f"formule « {src} » : intervalle d'années décroissant [{a}:{b}]")
+                factors.append(Factor(component=m["name"], lag=a, lag_to=b, nearest=bool(m["near"])))
+        terms.append(Term(1.0 if sign == "+" else -1.0, tuple(factors)))
+    return Expression(src, tuple(terms))
+
+
+# --------------------------------------------------------------------------- catalogue objects
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    source: str
+    unit: str
+    kind: Literal["extensive", "intensive"]
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    vintage: str
+    url: str
+    short: str = ""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the catalogue (see the module docstring for the formula language)."""
+
+    id: str
+    label: str
+    subject: str
+    definition: str
+    unit: str
+    theme: str
+    source: str
+    kind: Kind
+    numerator: Expression
+    denominator: Expression | None
+    scale: float
+    growth_years: int
+    aggregation: Aggregation
+    coverage: Literal["strict", "estimate"]
+    polarity: Polarity
+    reference: str
+
+    @property
+    def components(self) -> set[str]:
+        out = set(self.numerator.components)
+        if self.denominator is not None:
+            out |= self.denominator.components
+        return out
+
+    def formula_text(self) -> str:
+        if self.kind == "growth":
+            return f"(({self.numerator.text}) / ({self.denominator.text}))^(1/{self.growth_years}) - 1, en %"
+        if self.denominator is None:
+            return self.numerator.text
+        scale = "" if self.scale == 1 else f"{self.scale:g} × "
+        return f"{scale}({self.numerator.text}) / ({self.denominator.text})"
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "label": self.label, "definition": self.definition, "unit": self.unit,
+            "theme": self.theme, "source": self.source, "formula": self.formula_text(), "kind": self.kind,
+            "aggregation": self.aggregation, "coverage": self.coverage, "polarity": self.polarity,
+            "reference": self.reference, "components": sorted(self.components),
+        }
+
+
+@dataclass(frozen=True)
+class SizeClass:
+    min: float
+    label: str
+
+
+@dataclass
+class Catalogue:
+    """The whole catalogue: themes, sources, peer-group classes, components and indicators."""
+
+    themes: dict[str, str]
+    sources: dict[str, Source]
+    components: dict[str, Component]
+    indicators: dict[str, Indicator]
+    size_classes: tuple[SizeClass, ...]
+    density_classes: tuple[SizeClass, ...]
+    peer_description: str
+    sha256: str = ""
+    _ids: list[str] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.indicators.values())
+
+    def __len__(self) -> int:
+        return len(self.indicators)
+
+    def get(self, indicator_id: str) -> Indicator:
+        """The indicator ``indicator_id``; raises :class:`UnknownIndicatorError` with suggestions."""
+        try:
+            return self.indicators[indicator_id]
+        except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(indicator_id, list(self.indicators), n=3, cutoff=0.5)
+            if not close:
+                close = [i for i in self.indicators if indicator_id.lower() in i][:3]
+            raise UnknownIndicatorError(indicator_id, close) from None
+
+    def by_theme(self, theme: str | None = None) -> list[Indicator]:
+        """Indicators of one theme (id or French label, case-insensitive), or all of them."""
+        if theme is None:
+            return list(self.indicators.values())
+        key = self.theme_id(theme)
+        return [i for i in self.indicators.values() if i.theme == key]
+
+    def theme_id(self, theme: str) -> str:
+        """Resolve a theme given by id or French label; raises a French error listing the themes."""
+        from planeco_kernel.territory.names import normalize
+
+        wanted = normalize(theme).replace(" ", "_").replace("-", "_")
+        for tid, label in self.themes.items():
+            if wanted in (tid, normalize(label).replace(" ", "_").replace("-", "_")) or normalize(label).startswith(normalize(theme)):
+                return tid
+        raise PlanecoError(
+            f"Thème inconnu : « {theme} ». Thèmes disponibles : "
+            + ", ".join(f"{k} ({v})" for k, v in self.themes.items()) + "."
+        )
+
+
+def _expr(value, where: str) -> Expression:
+    try:
+        return parse_expression(value)
+    except CatalogueError as exc:
+        raise CatalogueError(f"{where} : {exc}") from None
+
+
+def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
+    """Build and validate a :class:`Catalogue` from the parsed YAML mapping.
+
+    Raises
+    ------
+    CatalogueError
+        Listing every inconsistency (unknown theme, source or component; formula and
+        aggregation that do not match; duplicated ids …).
+    """
+    problems: list[str] = []
+    themes = dict(data["themes"])
+    sources = {k: Source(k, v["title"], str(v["vintage"]), v["url"], v.get("short", v["title"]))
+               for k, v in data["sources"].items()}
+    components = {}
+    for name, spec in data["components"].items():
+        if spec["source"] not in sources:
+            problems.append(f"composante {name} : source inconnue {spec['source']!r}")
+        if spec["kind"] not in ("extensive", "intensive"):
+            problems.append(f"composante {name} : kind {spec['kind']!r}")
+        components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"])
+    indicators: dict[str, Indicator] = {}
+    for raw in data["indicators"]:
+        iid = raw.get("id", "?")
+        where = f"indicateur {iid}"
+        missing = [k for k in ("id", "label", "subject", "definition", "theme", "source", "formula",
+                               "aggregation", "polarity", "reference") if not raw.get(k)]
+        if missing:
+            problems.append(f"{where} : champs manquants {missing}")
+            continue
+        f = raw["formula"]
+        kind = f.get("kind")
+        try:
+            num = _expr(f["numerator"], where)
+            den = _expr(f["denominator"], where) if f.get("denominator") is not None else None
+        except (CatalogueError, KeyError) as exc:
+            problems.append(str(exc))
+            continue
+        ind = Indicator(
+            id=iid, label=raw["label"], subject=raw["subject"], definition=raw["definition"], unit=str(raw["unit"]),
+            theme=raw["theme"], source=raw["source"], kind=kind, numerator=num, denominator=den,
+            scale=float(f.get("scale", 1)), growth_years=int(f.get("growth_years", 0)),
+            aggregation=raw["aggregation"], coverage=raw.get("coverage", "strict"), polarity=raw["polarity"],
+            reference=raw["reference"],
+        )
+        problems += _check_indicator(ind, themes, sources, components)
+        if iid in indicators:
+            problems.append(f"{where} : id en double")
+        indicators[iid] = ind
+    peers = data["peer_groups"]
+    size = tuple(SizeClass(float(c["min"]), c["label"]) for c in peers["size_classes"])
+    dens = tuple(SizeClass(float(c["min"]), c["label"]) for c in peers["density_classes"])
+    for name, classes in (("size_classes", size), ("density_classes", dens)):
+        mins = [c.min for c in classes]
+        if mins != sorted(mins) or mins[0] != 0:
+            problems.append(f"peer_groups.{name} : bornes non croissantes ou ne partant pas de 0")
+    if problems:
+        raise CatalogueError("catalogue.yaml incohérent :\n- " + "\n- ".join(problems))
+    return Catalogue(themes, sources, components, indicators, size, dens, " ".join(str(peers["description"]).split()),
+                     sha256)
+
+
+def _check_indicator(ind: Indicator, themes, sources, components) -> list[str]:
+    where = f"indicateur {ind.id}"
+    out = []
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", ind.id):
+        out.append(f"{where} : id non conforme (snake_case)")
+    if ind.theme not in themes:
+        out.append(f"{where} : thème inconnu {ind.theme!r}")
+    if ind.source not in sources:
+        out.append(f"{where} : source inconnue {ind.source!r}")
+    if ind.kind not in KINDS:
+        out.append(f"{where} : formula.kind {ind.kind!r} (attendu {KINDS})")
+    elif ind.aggregation not in _COMPATIBLE[ind.kind]:
+        out.append(f"{where} : agrégation {ind.aggregation!r} incompatible avec kind {ind.kind!r}")
+    if ind.aggregation not in AGGREGATIONS:
+        out.append(f"{where} : agrégation inconnue {ind.aggregation!r}")
+    if ind.polarity not in POLARITIES:
+        out.append(f"{where} : polarité inconnue {ind.polarity!r}")
+    if ind.coverage not in COVERAGES:
+        out.append(f"{where} : coverage inconnue {ind.coverage!r}")
+    if ind.kind in ("ratio", "growth") and ind.denominator is None:
+        out.append(f"{where} : un {ind.kind} demande un dénominateur")
+    if ind.kind == "growth" and ind.growth_years <= 0:
+        out.append(f"{where} : growth_years manquant")
+    unknown = sorted(c for c in ind.components if c not in components)
+    if unknown:
+        out.append(f"{where} : composantes inconnues {unknown}")
+    for expr in filter(None, (ind.numerator, ind.denominator)):
+        for t in expr.terms:
+            intensive = [f.component for f in t.factors if f.component in components and components[f.component].kind == "intensive"]
+            if ind.kind != "median" and intensive and len(t.factors) < 2:
+                out.append(f"{where} : la composante intensive {intensive} doit être pondérée (produit par un effectif)")
+    if ind.aggregation == "population_weighted":
+        if ind.denominator is None or not all(len(t.factors) == 2 for t in ind.numerator.terms):
+            out.append(f"{where} : population_weighted demande numérateur = valeur × poids, dénominateur = poids")
+    if ind.kind == "median" and (len(ind.numerator.terms) != 1 or len(ind.numerator.terms[0].factors) != 1):
+        out.append(f"{where} : une médiane se lit sur une seule composante")
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Parse and validate the catalogue (default: the packaged ``catalogue.yaml``); cached."""
+    p = Path(path) if path is not None else CATALOGUE_PATH
+    raw = p.read_bytes()
+    return parse_catalogue(yaml.safe_load(raw), sha256=hashlib.sha256(raw).hexdigest())

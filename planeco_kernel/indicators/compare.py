@@ -1,0 +1,329 @@
+"""Compare one territory with its parents and its peers, for every indicator.
+
+For a territory of level L, each indicator is read at its latest year with values at level L,
+and compared within each group the territory belongs to: the territories of level L of the
+same EPCI, SCoT, département, région, France, and — for communes — the peer group declared in
+the catalogue (:mod:`planeco_kernel.indicators.peers`). For each group: rank (1 = the best
+value by the indicator's polarity; the highest value for neutral indicators), percentile (share
+of the group's values lower than or equal to it, in %), the parent's own value and the gap to it.
+Plus the evolution between the latest year and an earlier vintage (difference and annual
+growth), and one French sentence. Every value carries its source and vintage.
+
+Ranks and percentiles of a whole level are computed at once (pandas ``groupby().rank()`` over
+all indicators) the first time a level is compared, then each comparison is a few lookups.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planeco_kernel.bundle.schema import LEVELS
+from planeco_kernel.indicators import sentences as fr
+from planeco_kernel.indicators.cube import PARENT_COLUMNS, Cube, load_cube
+from planeco_kernel.indicators.peers import peer_keys
+
+EVOLUTION_SPAN = 5
+"""Evolution compares the latest year with the latest year at least this many years earlier
+(or the earliest year available when the series is shorter)."""
+
+
+@dataclass
+class _LevelTables:
+    ids: list[str]
+    years: np.ndarray  # per indicator: index of the latest year with values at this level (-1: none)
+    values: np.ndarray  # (n, K, Y)
+    coverage: np.ndarray  # (n, K, Y), NaN where not stored
+    latest: np.ndarray  # (n, K): value at the latest year
+    row: dict[str, int]
+    groups: dict[str, np.ndarray]  # group name -> key per territory (object, None = no group)
+    rank: dict[str, np.ndarray] = field(default_factory=dict)
+    pct: dict[str, np.ndarray] = field(default_factory=dict)
+    count: dict[str, np.ndarray] = field(default_factory=dict)
+    median: dict[str, np.ndarray] = field(default_factory=dict)
+    peer_labels: np.ndarray | None = None
+
+
+class Comparator:
+    """Comparisons over a :class:`~planeco_kernel.indicators.cube.Cube` (precomputed per level, lazily)."""
+
+    def __init__(self, cube: Cube):
+        self.cube = cube
+        self._levels: dict[str, _LevelTables] = {}
+        t = cube.territories
+        self._terr = {lv: t[t["level"] == lv].set_index("code") for lv in LEVELS}
+
+    def tables(self, level: str) -> _LevelTables:
+        if level not in self._levels:
+            self._levels[level] = self._prepare(level)
+        return self._levels[level]
+
+    def _prepare(self, level: str) -> _LevelTables:
+        cube = self.cube
+        ds = cube.dataset(level)
+        ids = [i for i in cube.catalogue.indicators if cube.status[i].available]
+        values = np.stack([ds[i].values for i in ids], axis=1) if ids else np.zeros((ds.sizes["territory"], 0, ds.sizes["year"]))
+        coverage = np.stack([ds[f"{i}__coverage"].values if f"{i}__coverage" in ds else np.full(ds[i].shape, np.nan)
+                             for i in ids], axis=1) if ids else values.copy()
+        has = ~np.isnan(values)
+        any_year = has.any(axis=0)  # (K, Y)
+        years = np.array([np.flatnonzero(any_year[k])[-1] if any_year[k].any() else -1 for k in range(len(ids))])
+        n = values.shape[0]
+        latest = np.full((n, len(ids)), np.nan)
+        for k, j in enumerate(years):
+            if j >= 0:
+                latest[:, k] = values[:, k, j]
+        codes = [str(c) for c in ds["territory"].values]
+        terr = self._terr[level].reindex(codes)
+        groups: dict[str, np.ndarray] = {}
+        for parent in LEVELS[LEVELS.index(level) + 1:]:
+            if parent == "france":
+                groups[parent] = np.full(n, "FR", dtype=object)
+            elif PARENT_COLUMNS[parent] in terr.columns:
+                col = terr[PARENT_COLUMNS[parent]].to_numpy(dtype=object)
+                if not pd.isna(col).all():
+                    groups[parent] = np.where(pd.isna(col), None, col)
+        peer_labels = None
+        if level == "commune":
+            comps = cube.components
+            surface = None
+            if "surface_km2" in comps.values:
+                s = comps.values["surface_km2"]
+                surface = np.nanmax(np.where(np.isnan(s), -np.inf, s), axis=1)
+                surface = np.where(np.isfinite(surface), surface, np.nan)
+            keys, peer_labels = peer_keys(terr["population"].astype("float64").to_numpy(), surface, cube.catalogue)
+            groups["peers"] = keys
+        tab = _LevelTables(ids, years, values, coverage, latest, {c: i for i, c in enumerate(codes)}, groups,
+                           peer_labels=peer_labels)
+        sign = np.array([-1.0 if cube.catalogue.indicators[i].polarity == "higher_worse" else 1.0 for i in ids])
+        frame = pd.DataFrame(latest)
+        better = pd.DataFrame(latest * sign)
+        for name, key in groups.items():
+            k = pd.Series(key).where(pd.Series(key).notna(), None)
+            grouped = frame.groupby(k.to_numpy(), dropna=True)
+            tab.rank[name] = better.groupby(k.to_numpy(), dropna=True).rank(method="min", ascending=False).reindex(frame.index).to_numpy()
+            tab.pct[name] = (grouped.rank(method="max", pct=True) * 100).reindex(frame.index).to_numpy()
+            tab.count[name] = frame.notna().groupby(k.to_numpy(), dropna=True).transform("sum").reindex(frame.index).to_numpy()
+            tab.median[name] = grouped.transform("median").reindex(frame.index).to_numpy()
+        return tab
+
+    # ------------------------------------------------------------------ one territory
+    def compare(self, code: str, level: str | None = None) -> Comparison:
+        """Compare the territory ``code`` (level inferred when unambiguous)."""
+        level, code = self._resolve(code, level)
+        tab = self.tables(level)
+        i = tab.row[code]
+        cube = self.cube
+        years = [int(y) for y in cube.dataset(level)["year"].values]
+        terr = self._terr[level].loc[code]
+        parents = {}
+        for g in tab.groups:
+            key = tab.groups[g][i]
+            if key is None:
+                continue
+            if g == "peers":
+                parents[g] = {"level": "peers", "code": key, "name": tab.peer_labels[i]}
+            else:
+                name = self._terr[g]["name"].get(key) if key in self._terr[g].index else None
+                parents[g] = {"level": g, "code": key, "name": name}
+        items = []
+        for ind in cube.catalogue:
+            if not cube.status[ind.id].available:
+                items.append(IndicatorComparison(ind.id, ind.label, ind.unit, ind.theme, available=False,
+                                                 reason=cube.status[ind.id].reason,
+                                                 source=cube.catalogue.sources[ind.source].title))
+                continue
+            k = tab.ids.index(ind.id)
+            j = int(tab.years[k])
+            items.append(self._item(ind, level, tab, i, k, j, years, parents))
+        return Comparison(level=level, code=code, name=str(terr["name"]), parents=parents, indicators=items)
+
+    def _item(self, ind, level, tab, i, k, j, years, parents) -> IndicatorComparison:
+        cube = self.cube
+        src = cube.catalogue.sources[ind.source]
+        value = float(tab.values[i, k, j]) if j >= 0 else math.nan
+        year = years[j] if j >= 0 else None
+        cover = float(tab.coverage[i, k, j]) if j >= 0 else math.nan
+        estimate = level != "commune" and not math.isnan(cover) and cover < 0.999
+        provenance = f"{src.short} {year}" if year else src.short
+        groups = []
+        for g, info in parents.items():
+            if g == "peers":
+                pval = float(tab.median[g][i, k])
+            else:
+                ptab = self.tables(g)
+                prow = ptab.row.get(info["code"])
+                pval = float(ptab.values[prow, ptab.ids.index(ind.id), j]) if prow is not None and j >= 0 else math.nan
+            groups.append(GroupComparison(
+                group=g, code=info["code"], name=info["name"], value=_f(pval),
+                gap=_f(value - pval), rank=_i(tab.rank[g][i, k]), count=_i(tab.count[g][i, k]),
+                percentile=_f(tab.pct[g][i, k]),
+            ))
+        evo = _evolution(tab.values[i, k], years, j, ind.unit)
+        sentence = ""
+        if not math.isnan(value):
+            target = (next((gr for gr in groups if gr.group != "peers" and (gr.count or 0) >= 4 and gr.value is not None), None)
+                      or next((gr for gr in groups if (gr.count or 0) >= 4), None) or (groups[0] if groups else None))
+            if target is not None:
+                sentence = fr.comparison_sentence(
+                    level=level, group=target.group, subject=ind.subject, percentile=target.percentile,
+                    polarity=ind.polarity, value_text=fr.format_value(value, ind.unit),
+                    reference_text=f"{fr.format_value(target.value, ind.unit)} {fr.PARENT_WORDS[target.group]}",
+                    provenance=provenance, estimate=estimate)
+            else:
+                sentence = f"{fr.LEVEL_WORDS[level][0]} : {ind.subject} vaut {fr.format_value(value, ind.unit)} ({provenance})."
+        return IndicatorComparison(
+            ind.id, ind.label, ind.unit, ind.theme, available=not math.isnan(value), year=year, value=_f(value),
+            value_text=fr.format_value(value, ind.unit), source=src.title, vintage=src.vintage,
+            estimate=estimate, coverage=_f(cover), groups=groups, evolution=evo, sentence=sentence,
+            reason="" if not math.isnan(value) else "pas de valeur pour ce territoire (secret statistique ou donnée absente)",
+        )
+
+    def _resolve(self, code: str, level: str | None) -> tuple[str, str]:
+        from planeco_kernel.errors import TerritoryNotFoundError
+
+        code = str(code).strip().upper() if str(code).strip().upper() == "FR" else str(code).strip()
+        if level is not None:
+            if level not in self._terr:
+                raise TerritoryNotFoundError(code, level=level)
+            if code not in self._terr[level].index:
+                raise TerritoryNotFoundError(code, level=level)
+            return level, code
+        for lv in LEVELS:
+            if code in self._terr[lv].index:
+                return lv, code
+        from planeco_kernel.territory import load_model
+
+        try:
+            t = load_model().get(code)
+        except Exception as exc:  # noqa: BLE001 - re-raised as a territory error below
+            raise TerritoryNotFoundError(code) from exc
+        return t.level, t.code
+
+
+def _f(x) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def _i(x) -> int | None:
+    f = _f(x)
+    return None if f is None else int(f)
+
+
+def _evolution(series: np.ndarray, years: list[int], j: int, unit: str) -> dict[str, Any] | None:
+    have = [t for t in range(len(years)) if not np.isnan(series[t])]
+    if j < 0 or np.isnan(series[j]) or len(have) < 2:
+        return None
+    earlier = [t for t in have if years[t] <= years[j] - EVOLUTION_SPAN]
+    j0 = earlier[-1] if earlier else have[0]
+    if j0 >= j:
+        return None
+    v0, v1 = float(series[j0]), float(series[j])
+    span = years[j] - years[j0]
+    growth = ((v1 / v0) ** (1 / span) - 1) * 100 if v0 > 0 and v1 > 0 and "%" not in unit else None
+    return {"from_year": years[j0], "to_year": years[j], "from_value": v0, "difference": v1 - v0,
+            "annual_growth_pct": growth, "text": f"{fr.format_signed(v1 - v0, unit)} entre {years[j0]} et {years[j]}"
+            + (f" ({fr.format_signed(growth, '%/an').replace(' points', '').replace(' point', '')})" if growth is not None else "")}
+
+
+@dataclass
+class GroupComparison:
+    group: str
+    code: str
+    name: str | None
+    value: float | None
+    gap: float | None
+    rank: int | None
+    count: int | None
+    percentile: float | None
+
+
+@dataclass
+class IndicatorComparison:
+    id: str
+    label: str
+    unit: str
+    theme: str
+    available: bool
+    year: int | None = None
+    value: float | None = None
+    value_text: str = "n.d."
+    source: str = ""
+    vintage: str = ""
+    estimate: bool = False
+    coverage: float | None = None
+    groups: list[GroupComparison] = field(default_factory=list)
+    evolution: dict[str, Any] | None = None
+    sentence: str = ""
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["groups"] = [g.__dict__ for g in self.groups]
+        return d
+
+
+@dataclass
+class Comparison:
+    """The comparison of one territory: one :class:`IndicatorComparison` per indicator."""
+
+    level: str
+    code: str
+    name: str
+    parents: dict[str, dict]
+    indicators: list[IndicatorComparison]
+
+    def __getitem__(self, indicator_id: str) -> IndicatorComparison:
+        for it in self.indicators:
+            if it.id == indicator_id:
+                return it
+        from planeco_kernel.indicators.catalogue import load_catalogue
+
+        load_catalogue().get(indicator_id)  # raises the French error with suggestions
+        raise KeyError(indicator_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "code": self.code, "name": self.name, "parents": self.parents,
+                "indicators": [i.to_dict() for i in self.indicators]}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per available indicator: value, year, source, and per group rank/percentile/parent value."""
+        rows = []
+        for it in self.indicators:
+            if not it.available:
+                continue
+            row = {"indicateur": it.id, "libellé": it.label, "année": it.year, "valeur": it.value, "unité": it.unit,
+                   "source": it.source}
+            for g in it.groups:
+                row[f"{g.group}_valeur"] = g.value
+                row[f"{g.group}_rang"] = g.rank
+                row[f"{g.group}_effectif"] = g.count
+                row[f"{g.group}_centile"] = g.percentile
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+_COMPARATORS: dict[int, Comparator] = {}
+
+
+def comparator(cube: Cube) -> Comparator:
+    """The (cached) comparator of a cube."""
+    key = id(cube)
+    if key not in _COMPARATORS:
+        _COMPARATORS.clear()
+        _COMPARATORS[key] = Comparator(cube)
+    return _COMPARATORS[key]
+
+
+def compare(code: str, level: str | None = None, *, cube: Cube | None = None, data_dir=None) -> Comparison:
+    """Compare the territory ``code`` with its parents and peers, for every indicator."""
+    cube = cube or load_cube(data_dir)
+    return comparator(cube).compare(code, level)

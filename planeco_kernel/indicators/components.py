@@ -1,0 +1,371 @@
+"""Commune-level components of the indicators, on the current geography, one array per variable.
+
+A :class:`Components` holds, for every commune of the bundle's ``territories`` table (current
+COG) and every year, the value of each component the catalogue names (``pop_municipale``,
+``surface_km2`` and the connectors' tidy variables). It is assembled from:
+
+- the bundle's ``population`` table (``pop_municipale``) and, when present, the
+  ``commune_geometry`` table (``surface_km2``);
+- each source's tidy frame: ``sources/<source_id>.parquet`` in the bundle (written by
+  ``planeco data build``), or else, read directly from the offline mirror or the download cache
+  through the connectors (:mod:`planeco_kernel.sources.catalog`).
+
+Source codes of older geographies are moved to the current communes through the bundle's
+``code_history``: extensive values (counts, surfaces) of merged communes are summed — the sum is
+missing if one piece is missing — and intensive values (rates, medians) are kept only when one
+old commune maps to one current commune; otherwise they are missing, never averaged.
+
+The result is cached as a Parquet file (``indicators/components.parquet`` in the bundle, or a
+copy in the user cache keyed by the bundle and catalogue), so that building the cube is a load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planeco_kernel import config
+from planeco_kernel.indicators.catalogue import Catalogue, load_catalogue
+
+log = logging.getLogger(__name__)
+
+BUNDLE_COMPONENTS = "indicators/components.parquet"
+SOURCES_DIR = "sources"
+FORMAT = 1
+HOW_TO_GET = (
+    "Lancez `planeco data build` sur une machine ayant accès à internet (ou avec un miroir contenant "
+    "le fichier officiel, --mirror / PLANECO_MIRROR) pour l'ajouter au paquet de données."
+)
+
+
+@dataclass
+class SourceStatus:
+    """Whether a source's values are in the components, and why not."""
+
+    available: bool
+    reason: str
+    years: list[int] = field(default_factory=list)
+    origin: str = ""
+
+    def to_dict(self) -> dict:
+        return {"available": self.available, "reason": self.reason, "years": self.years, "origin": self.origin}
+
+
+@dataclass
+class Components:
+    """Commune × year arrays of every component, plus what is known about their sources.
+
+    Attributes
+    ----------
+    codes
+        Commune codes (current COG), in the order of the bundle's ``territories`` table.
+    years
+        Sorted years of the year axis.
+    values
+        ``{component: float64 array (len(codes), len(years))}``; NaN where missing.
+    sources
+        ``{source_id: SourceStatus}`` for every source of the catalogue.
+    official
+        Official non-additive values published for EPCI: ``{component: DataFrame}`` indexed by
+        EPCI SIREN, one column per year (e.g. Filosofi's EPCI file).
+    notes
+        Remarks of the assembly (unmatched old codes …), in French.
+    """
+
+    codes: np.ndarray
+    years: list[int]
+    values: dict[str, np.ndarray]
+    sources: dict[str, SourceStatus]
+    official: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    scope: dict[str, np.ndarray] = field(default_factory=dict)
+    """``{source_id: bool array}``: the communes a source covers at all (a row in its file, even with
+    values withheld by statistical secret). Communes outside every year of a source — Mayotte in
+    the census series, for instance — are outside its scope, not missing values."""
+
+    def year_index(self, year: int) -> int | None:
+        try:
+            return self.years.index(int(year))
+        except ValueError:
+            return None
+
+    # ------------------------------------------------------------------ persistence
+    def to_parquet(self, path: Path) -> None:
+        """Write the components (wide, one column per component and year) and metadata."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = {"commune_code": pa.array(self.codes.astype(str))}
+        for sid, mask in self.scope.items():
+            cols[f"scope:{sid}"] = pa.array(mask.astype(bool))
+        for name, arr in self.values.items():
+            for j, y in enumerate(self.years):
+                col = arr[:, j]
+                if not np.isnan(col).all():
+                    cols[f"{name}|{y}"] = pa.array(col)
+        official = {
+            name: {"index": df.index.astype(str).tolist(), "columns": [int(c) for c in df.columns],
+                   "data": [[None if np.isnan(v) else float(v) for v in row] for row in df.to_numpy()]}
+            for name, df in self.official.items()
+        }
+        meta = {
+            "format": FORMAT, "years": self.years, "components": sorted(self.values),
+            "sources": {k: v.to_dict() for k, v in self.sources.items()}, "official": official, "notes": self.notes,
+        }
+        table = pa.table(cols).replace_schema_metadata({b"planeco_components": json.dumps(meta).encode()})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+
+    @classmethod
+    def from_parquet(cls, path: Path) -> Components:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[b"planeco_components"])
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: components format {meta.get('format')} (expected {FORMAT})")
+        years = [int(y) for y in meta["years"]]
+        codes = np.asarray(table.column("commune_code").to_pylist(), dtype=object)
+        n = len(codes)
+        values = {name: np.full((n, len(years)), np.nan) for name in meta["components"]}
+        scope = {}
+        for col in table.column_names[1:]:
+            if col.startswith("scope:"):
+                scope[col[len("scope:"):]] = table.column(col).to_numpy(zero_copy_only=False).astype(bool)
+                continue
+            name, y = col.rsplit("|", 1)
+            values[name][:, years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False)
+        official = {
+            name: pd.DataFrame(spec["data"], index=pd.Index(spec["index"], name="epci_siren"),
+                               columns=spec["columns"], dtype="float64")
+            for name, spec in meta["official"].items()
+        }
+        sources = {k: SourceStatus(v["available"], v["reason"], v["years"], v.get("origin", "")) for k, v in meta["sources"].items()}
+        return cls(codes, years, values, sources, official, meta.get("notes", []), scope)
+
+
+# --------------------------------------------------------------------------- crosswalk
+
+
+def current_code_map(code_history: pd.DataFrame, cog_communes: pd.DataFrame | None = None) -> pd.Series:
+    """Map every code ever seen to its current commune (latest vintage wins).
+
+    ``code_history`` covers the codes of the COG vintages at hand; ``cog_communes`` adds the
+    older codes that those vintages list as absorbed (``anciens_codes``), mapped through the
+    commune that absorbed them.
+    """
+    h = code_history.dropna(subset=["current_code"]).sort_values("vintage")
+    out = h.drop_duplicates("code", keep="last").set_index("code")["current_code"].astype(str)
+    if cog_communes is not None:
+        act = cog_communes[(cog_communes["type"] == "commune-actuelle") & cog_communes["anciens_codes"].notna()]
+        old = act[["vintage", "code", "anciens_codes"]].explode("anciens_codes").dropna(subset=["anciens_codes"])
+        old = old.sort_values("vintage").drop_duplicates("anciens_codes", keep="last")
+        extra = pd.Series(old["code"].astype(str).map(out).to_numpy(), index=old["anciens_codes"].astype(str).to_numpy())
+        extra = extra.dropna()
+        out = pd.concat([out, extra[~extra.index.isin(out.index)]])
+    return out
+
+
+def to_current_geography(
+    tidy: pd.DataFrame, code_map: pd.Series, current: pd.Index, extensive: set[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Move a tidy frame (``commune_code, year, variable, value``) onto the current communes.
+
+    Returns a frame indexed by current commune code with columns ``(variable, year)``, and the
+    old codes that could not be matched.
+    """
+    wide = tidy.pivot_table(index="commune_code", columns=["variable", "year"], values="value", aggfunc="first",
+                            dropna=False)
+    old = wide.index.astype(str)
+    direct = old.isin(current)
+    mapped = pd.Series(np.where(direct, old, old.map(code_map).fillna("").to_numpy()), index=old)
+    unmatched = sorted(mapped.index[mapped == ""])
+    wide = wide.loc[(mapped != "").to_numpy()]
+    target = mapped[mapped != ""].to_numpy()
+    pieces = pd.Series(1, index=target).groupby(level=0).size()
+    ext_cols = [c for c in wide.columns if c[0] in extensive]
+    int_cols = [c for c in wide.columns if c[0] not in extensive]
+    parts = []
+    if ext_cols:
+        parts.append(wide[ext_cols].groupby(target).sum(min_count=1).where(
+            wide[ext_cols].notna().groupby(target).all()))
+    if int_cols:
+        first = wide[int_cols].groupby(target).first()
+        single = (pieces.reindex(first.index) == 1).to_numpy()
+        first.loc[~single] = np.nan
+        parts.append(first)
+    out = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=pd.Index([], dtype=str))
+    return out, unmatched
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _read_source_frames(data_dir: Path, catalogue: Catalogue, mirror) -> tuple[dict[str, pd.DataFrame], dict[str, SourceStatus]]:
+    """Tidy frames of every connector source: from the bundle, else from the mirror/cache (no network)."""
+    frames: dict[str, pd.DataFrame] = {}
+    status: dict[str, SourceStatus] = {}
+    connector_sources = sorted({c.source for c in catalogue.components.values()} - {"population", "geometry"})
+    manifest = _manifest(data_dir)
+    skipped = {s.get("source"): s for s in manifest.get("indicator_sources", [])
+               if isinstance(s, dict) and not s.get("included")}
+    for sid in connector_sources:
+        path = data_dir / SOURCES_DIR / f"{sid}.parquet"
+        if path.is_file():
+            frames[sid] = pd.read_parquet(path)
+            status[sid] = SourceStatus(True, "", origin=f"paquet de données ({SOURCES_DIR}/{sid}.parquet)")
+            epci = data_dir / SOURCES_DIR / f"{sid}_epci.parquet"
+            if epci.is_file():
+                frames[f"{sid}_epci"] = pd.read_parquet(epci)
+        elif sid in skipped:
+            status[sid] = SourceStatus(False, f"source ignorée à la construction du paquet : {skipped[sid].get('reason', '')}. {HOW_TO_GET}")
+    missing = [s for s in connector_sources if s not in status]
+    if missing:
+        from planeco_kernel.indicators.sources_step import load_source
+        from planeco_kernel.sources import catalog
+
+        availability = catalog.available(mirror, network=False)
+        for sid in missing:
+            try:
+                got = load_source(sid, mirror=mirror, network=False, availability=availability)
+            except Exception as exc:  # noqa: BLE001 - any failure makes the source unavailable, with its reason
+                status[sid] = SourceStatus(False, f"{exc} {HOW_TO_GET}".strip())
+                continue
+            if got is None:
+                status[sid] = SourceStatus(False, f"fichier absent du paquet de données, du miroir et du cache. {HOW_TO_GET}")
+                continue
+            frames.update(got.frames)
+            status[sid] = SourceStatus(True, "", origin=got.origin)
+    return frames, status
+
+
+def _manifest(data_dir: Path) -> dict:
+    try:
+        return json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
+             frames: dict[str, pd.DataFrame] | None = None,
+             status: dict[str, SourceStatus] | None = None) -> Components:
+    """Assemble the components from the bundle and the sources (no caching; see :func:`load_components`)."""
+    cat = catalogue or load_catalogue()
+    terr = pd.read_parquet(data_dir / "territories.parquet", columns=["level", "code"])
+    codes = terr.loc[terr["level"] == "commune", "code"].astype(str).to_numpy(dtype=object)
+    current = pd.Index(codes)
+    n = len(codes)
+    if frames is None:
+        frames, status = _read_source_frames(data_dir, cat, mirror)
+    status = dict(status or {})
+    notes: list[str] = []
+    scope: dict[str, np.ndarray] = {}
+    per_var: dict[tuple[str, int], np.ndarray] = {}
+
+    pop = pd.read_parquet(data_dir / "population.parquet", columns=["level", "code", "census_year", "population"])
+    pop = pop[pop["level"] == "commune"]
+    pw = pop.pivot(index="code", columns="census_year", values="population").reindex(current)
+    for y in pw.columns:
+        per_var[("pop_municipale", int(y))] = pw[y].astype("float64").to_numpy()
+    scope["population"] = pw.notna().any(axis=1).to_numpy()
+    status["population"] = SourceStatus(True, "", sorted(int(y) for y in pw.columns), "paquet de données (population.parquet)")
+
+    geom = data_dir / "geometry" / "communes.parquet"
+    if geom.is_file():
+        g = pd.read_parquet(geom, columns=["code", "area_km2"]).set_index("code")["area_km2"]
+        gyear = int(_manifest(data_dir).get("current_cog", 2025))
+        for src in _manifest(data_dir).get("sources", []):
+            if src.get("name") == "geometry" and src.get("vintage"):
+                gyear = int(src["vintage"])
+        per_var[("surface_km2", gyear)] = g.reindex(current).astype("float64").to_numpy()
+        scope["geometry"] = ~np.isnan(per_var[("surface_km2", gyear)])
+        status["geometry"] = SourceStatus(True, "", [gyear], "paquet de données (geometry/communes.parquet)")
+    else:
+        status["geometry"] = SourceStatus(
+            False, "la table des surfaces communales (commune_geometry, geometry/communes.parquet) est absente du "
+            "paquet de données ; lancez `planeco data build` (étape géométrie) pour l'ajouter.")
+
+    wanted = set(cat.components)
+    extensive = {k for k, c in cat.components.items() if c.kind == "extensive"}
+    code_map = None
+    official: dict[str, pd.DataFrame] = {}
+    for sid, tidy in frames.items():
+        if sid.endswith("_epci"):
+            sub = tidy[tidy["variable"].isin(wanted)]
+            for var, g in sub.groupby("variable"):
+                official[str(var)] = g.pivot_table(index="epci_siren", columns="year", values="value", aggfunc="first")
+            continue
+        sub = tidy[tidy["variable"].isin(wanted)]
+        if sub.empty:
+            continue
+        if code_map is None:
+            cog_path = data_dir / "cog" / "communes.parquet"
+            code_map = current_code_map(
+                pd.read_parquet(data_dir / "code_history.parquet", columns=["code", "vintage", "current_code"]),
+                pd.read_parquet(cog_path, columns=["vintage", "code", "type", "anciens_codes"]) if cog_path.is_file() else None,
+            )
+        wide, unmatched = to_current_geography(sub, code_map, current, extensive)
+        if unmatched:
+            notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
+                         f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
+        scope[sid] = current.isin(wide.index)
+        wide = wide.reindex(current)
+        for var, y in wide.columns:
+            per_var[(str(var), int(y))] = wide[(var, y)].astype("float64").to_numpy()
+        if sid in status:
+            status[sid].years = sorted({int(y) for _, y in wide.columns})
+    years = sorted({y for _, y in per_var})
+    values = {}
+    for (var, y), arr in per_var.items():
+        values.setdefault(var, np.full((n, len(years)), np.nan))[:, years.index(y)] = arr
+    for sid in {c.source for c in cat.components.values()}:
+        status.setdefault(sid, SourceStatus(False, f"source non lue. {HOW_TO_GET}"))
+    return Components(codes, years, values, status, official, notes, scope)
+
+
+def cache_key(data_dir: Path, catalogue: Catalogue) -> str:
+    """Key of a cached components file: the bundle's build stamp and the catalogue's checksum."""
+    man = _manifest(data_dir)
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    stamp = f"{man.get('built_at', '')}|{catalogue.sha256}|{code}|{config.mirror_dir() or ''}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def load_components(data_dir: str | Path | None = None, *, catalogue: Catalogue | None = None,
+                    refresh: bool = False) -> Components:
+    """The components of a bundle: from ``indicators/components.parquet`` in the bundle, else from a
+    cached copy in the user cache, else assembled (and cached).
+
+    Parameters
+    ----------
+    refresh
+        Re-assemble even when a cached copy exists.
+    """
+    d = Path(data_dir) if data_dir is not None else config.data_dir()
+    cat = catalogue or load_catalogue()
+    bundled = d / BUNDLE_COMPONENTS
+    if bundled.is_file() and not refresh:
+        return Components.from_parquet(bundled)
+    cached = config.cache_dir() / "indicators" / f"components-{cache_key(d, cat)}.parquet"
+    if cached.is_file() and not refresh:
+        try:
+            return Components.from_parquet(cached)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt
+            log.warning("damaged components cache %s: rebuilding", cached)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # old-vintage warnings: the vintage is in every value's provenance
+        comp = assemble(d, cat)
+    try:
+        comp.to_parquet(cached)
+    except OSError as exc:
+        log.warning("cannot cache components in %s: %s", cached, exc)
+    return comp

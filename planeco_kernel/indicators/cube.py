@@ -1,0 +1,289 @@
+"""The indicator cube: one :class:`xarray.Dataset` per level (territory × year), all France at once.
+
+:func:`build_cube` evaluates every indicator's numerator and denominator per commune and year
+(:mod:`planeco_kernel.indicators.formula`), sums them up commune → EPCI → SCoT → département →
+région → France through :class:`~planeco_kernel.indicators.rollup.GroupIndex` (the parent codes
+of the bundle's ``territories`` table), and only then takes the ratio, so that a rolled-up
+value is always a ratio of sums (or a population-weighted mean), never an average of ratios.
+
+Missing commune values (statistical secret) are handled by each indicator's ``coverage`` rule:
+``strict`` — the aggregate is missing unless the member communes with a value hold
+:data:`STRICT_MIN_COVERAGE` of the population; ``estimate`` — the
+aggregate is computed over the communes that have a value and carries its coverage (share of
+the population covered); below
+:data:`MIN_ESTIMATE_COVERAGE` it is missing. Medians and deciles (``official_only``) are never
+rolled up: EPCI take the value the publisher computed for them (Filosofi's EPCI file) when the
+EPCI's perimeter is unchanged since (checked on the number of fiscal households), and the other
+levels are unavailable. Every rolled-up indicator carries its coverage in ``<id>__coverage``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planeco_kernel import config
+from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
+from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
+from planeco_kernel.indicators.components import Components, load_components
+from planeco_kernel.indicators.formula import Unavailable, evaluate
+from planeco_kernel.indicators.rollup import GroupIndex
+
+MIN_ESTIMATE_COVERAGE = 0.5
+"""Below this share of the population covered, an estimated aggregate is not shown."""
+
+STRICT_MIN_COVERAGE = 0.999
+"""A ``strict`` aggregate needs values for communes holding at least this share of the population
+(a handful of communes have no value in the bundle's population table: islands outside any EPCI,
+communes re-created after a split whose old value stays with the commune that held it)."""
+
+PERIMETER_TOLERANCE = 0.005
+"""Relative gap allowed between an EPCI's official household count and its current members' sum."""
+
+PARENT_COLUMNS = {"epci": "epci_code", "scot": "scot_code", "departement": "departement_code", "region": "region_code"}
+
+
+@dataclass
+class IndicatorStatus:
+    available: bool
+    reason: str = ""
+    years: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Cube:
+    """The indicator datasets of every level, with the catalogue and the territories they describe."""
+
+    catalogue: Catalogue
+    datasets: dict[str, object]  # level -> xarray.Dataset
+    territories: pd.DataFrame
+    status: dict[str, IndicatorStatus]
+    components: Components
+
+    def __getitem__(self, level: str):
+        return self.dataset(level)
+
+    def dataset(self, level: str):
+        """The :class:`xarray.Dataset` of one level (``commune`` … ``france``)."""
+        if level not in self.datasets:
+            raise KeyError(f"Niveau inconnu : « {level} ». Niveaux : {', '.join(self.datasets)}.")
+        return self.datasets[level]
+
+    def available(self) -> list[str]:
+        """Ids of the indicators that have values."""
+        return [k for k, s in self.status.items() if s.available]
+
+    def unavailable(self) -> dict[str, str]:
+        """``{indicator id: French reason}`` for the indicators without values."""
+        return {k: s.reason for k, s in self.status.items() if not s.available}
+
+    def table(self, level: str, *, year: int | None = None, within: str | None = None,
+              indicators: list[str] | None = None) -> pd.DataFrame:
+        """A flat table: code, name, year, one column per indicator (long over years unless ``year``)."""
+        ds = self.dataset(level)
+        ids = indicators or list(self.catalogue.indicators)
+        df = ds[ids].to_dataframe().reset_index()
+        df = df.rename(columns={"territory": "code"})
+        df = df[["code", "name", "year", *ids]]
+        df["year"] = df["year"].astype("int64")
+        if within is not None:
+            members = self.members(level, within)
+            df = df[df["code"].isin(members)]
+        if year is not None:
+            df = df[df["year"] == int(year)]
+        df = df.dropna(subset=ids, how="all")
+        return df.reset_index(drop=True)
+
+    def members(self, level: str, within: str) -> set[str]:
+        """Codes of the ``level`` territories inside the territory ``within`` (any level)."""
+        t = self.territories
+        row = t[t["code"] == within]
+        if row.empty:
+            from planeco_kernel.errors import TerritoryNotFoundError
+
+            raise TerritoryNotFoundError(within)
+        wl = row["level"].iloc[0]
+        here = t[t["level"] == level]
+        if wl == "france":
+            return set(here["code"])
+        if wl == level:
+            return {within}
+        col = PARENT_COLUMNS.get(wl)
+        if col is None or col not in here.columns:
+            return set()
+        return set(here.loc[here[col] == within, "code"])
+
+
+def _territories(data_dir: Path) -> pd.DataFrame:
+    cols = ["level", "code", "name", "epci_code", "scot_code", "departement_code", "region_code", "population"]
+    t = pd.read_parquet(data_dir / "territories.parquet", columns=cols)
+    for c in cols:
+        if c != "population":
+            t[c] = t[c].astype(object).where(t[c].notna(), None)
+    return t
+
+
+def build_cube(components: Components, territories: pd.DataFrame, catalogue: Catalogue | None = None):
+    """Evaluate and roll up every indicator; return a :class:`Cube`."""
+    import xarray as xr
+
+    cat = catalogue or load_catalogue()
+    years = components.years
+    communes = territories[territories["level"] == "commune"].set_index("code").reindex(components.codes)
+    weight = communes["population"].astype("float64").fillna(0.0).to_numpy()
+    groups: dict[str, GroupIndex] = {}
+    level_codes: dict[str, np.ndarray] = {"commune": np.asarray(components.codes, dtype=object)}
+    for level in LEVELS[1:]:
+        codes = territories.loc[territories["level"] == level, "code"].to_numpy(dtype=object)
+        level_codes[level] = codes
+        if level == "france":
+            groups[level] = GroupIndex.from_index(np.zeros(len(weight), dtype=np.int64), len(codes))
+        else:
+            groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
+    sources_of = {k: c.source for k, c in cat.components.items()}
+    data: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
+    status: dict[str, IndicatorStatus] = {}
+    for ind in cat:
+        try:
+            num, den = evaluate(ind, components)
+        except Unavailable as exc:
+            status[ind.id] = IndicatorStatus(False, str(exc))
+            continue
+        valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
+        keep = valid.any(axis=0)
+        if not keep.any():
+            status[ind.id] = IndicatorStatus(False, "aucune valeur communale dans les données disponibles.")
+            continue
+        in_scope = np.ones(len(weight), dtype=bool)
+        for sid in {sources_of[c] for c in ind.components}:
+            if sid in components.scope:
+                in_scope &= components.scope[sid]
+        out = ~in_scope
+        note = ""
+        if out.any():
+            note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
+                    "exclues des agrégats")
+        status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
+        data["commune"][ind.id] = (_finish(ind, num, den), None)
+        if ind.aggregation == "official_only":
+            for level in LEVELS[1:]:
+                vals = _official(ind, components, level_codes[level], groups[level]) if level == "epci" else None
+                data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
+            continue
+        n, y = num.shape
+        stacked = np.concatenate([
+            np.where(valid, num, 0.0),
+            np.where(valid, den, 0.0) if den is not None else np.zeros((n, 0)),
+            np.where(valid & in_scope[:, None], weight[:, None], 0.0),
+            (weight * in_scope)[:, None],
+        ], axis=1)
+        for level in LEVELS[1:]:
+            s = groups[level].sum(stacked)
+            s_num, rest = s[:, :y], s[:, y:]
+            s_den = rest[:, :y] if den is not None else None
+            w_valid = rest[:, -y - 1:-1]
+            w_tot = rest[:, -1:]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cover = np.where(w_tot > 0, w_valid / w_tot, np.nan)
+            value = _finish(ind, s_num, s_den)
+            if ind.coverage == "strict":
+                value = np.where(cover >= STRICT_MIN_COVERAGE, value, np.nan)
+            else:
+                value = np.where(cover >= MIN_ESTIMATE_COVERAGE, value, np.nan)
+            data[level][ind.id] = (value, cover)
+        data["commune"][ind.id] = (data["commune"][ind.id][0], valid.astype("float64"))
+    names = territories.set_index(["level", "code"])["name"]
+    datasets = {}
+    for level in LEVELS:
+        codes = level_codes[level]
+        n = len(codes)
+        dvars = {}
+        for ind in cat:
+            if ind.id in data[level]:
+                value, cover = data[level][ind.id]
+            else:
+                value, cover = np.full((n, len(years)), np.nan), None
+            dvars[ind.id] = (("territory", "year"), value, _attrs(ind, cat, status[ind.id], components))
+            if cover is not None:
+                dvars[f"{ind.id}__coverage"] = (("territory", "year"), cover, {
+                    "long_name": f"Couverture de « {ind.label} » (part de la population des communes renseignées)",
+                    "units": "1", "role": "coverage", "indicator": ind.id})
+        lvl_names = names.xs(level).reindex(codes).to_numpy(dtype=object) if n else np.array([], dtype=object)
+        datasets[level] = xr.Dataset(
+            dvars, coords={"territory": codes.astype(str), "year": np.asarray(years, dtype=np.int16),
+                           "name": ("territory", lvl_names.astype(str))},
+            attrs={"level": level, "catalogue_sha256": cat.sha256,
+                   "title": f"Indicateurs planeco — niveau {level}"},
+        )
+    return Cube(cat, datasets, territories, status, components)
+
+
+def _finish(ind: Indicator, num: np.ndarray, den: np.ndarray | None) -> np.ndarray:
+    if ind.kind in ("sum", "median"):
+        return num.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(den != 0, num / np.where(den == 0, 1.0, den), np.nan)
+        if ind.kind == "ratio":
+            return ind.scale * ratio
+        return (np.power(ratio, 1.0 / ind.growth_years) - 1.0) * 100.0
+
+
+def _official(ind: Indicator, comps: Components, codes: np.ndarray, group: GroupIndex) -> np.ndarray | None:
+    """Official EPCI values of a non-additive indicator, kept where the EPCI's perimeter is unchanged."""
+    comp = ind.numerator.terms[0].factors[0].component
+    table = comps.official.get(comp)
+    households = comps.official.get("nb_menages_fiscaux")
+    out = np.full((len(codes), len(comps.years)), np.nan)
+    if table is None or households is None or "nb_menages_fiscaux" not in comps.values:
+        return out
+    members = comps.values["nb_menages_fiscaux"]
+    complete = group.sum(np.isnan(members).astype("float64")) == 0
+    member_sum = group.sum(np.nan_to_num(members))
+    for j, y in enumerate(comps.years):
+        if y not in table.columns or y not in households.columns:
+            continue
+        off = table[y].reindex(codes).to_numpy(dtype="float64")
+        hh = households[y].reindex(codes).to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            same = complete[:, j] & (np.abs(member_sum[:, j] - hh) <= PERIMETER_TOLERANCE * hh)
+        out[:, j] = np.where(same, off, np.nan)
+    return out
+
+
+def _attrs(ind: Indicator, cat: Catalogue, st: IndicatorStatus, comps: Components) -> dict:
+    src = cat.sources[ind.source]
+    return {
+        "long_name": ind.label, "units": ind.unit, "theme": cat.themes[ind.theme], "definition": ind.definition,
+        "source": src.title, "source_id": ind.source, "source_vintage": src.vintage, "source_url": src.url,
+        "years": ",".join(str(y) for y in st.years), "formula": ind.formula_text(), "aggregation": ind.aggregation,
+        "coverage_rule": ind.coverage, "polarity": ind.polarity, "reference": ind.reference,
+        "status": "disponible" if st.available else "indisponible", "reason": st.reason if not st.available else "",
+        "scope_note": st.reason if st.available else "",
+    }
+
+
+_CUBES: dict = {}
+
+
+def load_cube(data_dir: str | Path | None = None, *, catalogue: Catalogue | None = None, refresh: bool = False) -> Cube:
+    """The cube of a bundle (cached in memory per bundle directory and build stamp)."""
+    d = Path(data_dir) if data_dir is not None else config.data_dir()
+    if not (d / "territories.parquet").is_file():
+        from planeco_kernel.errors import BundleError
+
+        raise BundleError(f"Pas de paquet de données dans {d} : lancez `planeco data build` (ou indiquez PLANECO_DATA_DIR).")
+    stamp = (str(d.resolve()), (d / "manifest.json").stat().st_mtime if (d / "manifest.json").exists() else 0,
+             (catalogue or load_catalogue()).sha256)
+    if not refresh and stamp in _CUBES:
+        return _CUBES[stamp]
+    comps = load_components(d, catalogue=catalogue, refresh=refresh)
+    cube = build_cube(comps, _territories(d), catalogue)
+    _CUBES.clear()
+    _CUBES[stamp] = cube
+    return cube
+
+
+__all__ = ["Cube", "build_cube", "load_cube", "FRANCE_CODE"]

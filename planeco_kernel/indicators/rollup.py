@@ -1,0 +1,65 @@
+"""Vectorised roll-up of commune arrays to a parent level: sums through a group index.
+
+A :class:`GroupIndex` sorts the communes once by their parent (``territories`` parent codes) so
+that every roll-up is a single :func:`numpy.add.reduceat` over a stacked 2-D array: all
+numerators, denominators and coverage weights of an indicator, all years, in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GroupIndex:
+    """Membership of communes in the territories of one level.
+
+    Attributes
+    ----------
+    n_groups
+        Number of territories of the level.
+    order
+        Indices of the communes that belong to some territory, sorted by territory.
+    starts
+        Start of each non-empty territory's run within ``order``.
+    present
+        The territory index of each run (territories without any commune are absent).
+    """
+
+    n_groups: int
+    order: np.ndarray
+    starts: np.ndarray
+    present: np.ndarray
+
+    @classmethod
+    def from_codes(cls, member_parent: np.ndarray, parent_codes: np.ndarray) -> GroupIndex:
+        """Build from each commune's parent code (``None``/NaN when it has none) and the level's codes."""
+        pos = {c: i for i, c in enumerate(parent_codes)}
+        idx = np.fromiter((pos.get(c, -1) if isinstance(c, str) else -1 for c in member_parent), dtype=np.int64,
+                          count=len(member_parent))
+        return cls.from_index(idx, len(parent_codes))
+
+    @classmethod
+    def from_index(cls, idx: np.ndarray, n_groups: int) -> GroupIndex:
+        keep = np.flatnonzero(idx >= 0)
+        order = keep[np.argsort(idx[keep], kind="stable")]
+        sorted_idx = idx[order]
+        if len(order) == 0:
+            return cls(n_groups, order, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
+        return cls(n_groups, order, starts, sorted_idx[starts])
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum rows of ``values`` (communes × k, NaN-free) per territory → (n_groups × k); 0 for empty groups."""
+        out = np.zeros((self.n_groups, *values.shape[1:]), dtype=np.float64)
+        if len(self.order):
+            out[self.present] = np.add.reduceat(values[self.order], self.starts, axis=0)
+        return out
+
+    def size(self) -> np.ndarray:
+        """Number of communes in each territory."""
+        out = np.zeros(self.n_groups, dtype=np.int64)
+        out[self.present] = np.diff(np.r_[self.starts, len(self.order)])
+        return out

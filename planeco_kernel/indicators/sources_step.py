@@ -1,0 +1,150 @@
+"""The data-build step that adds every reachable indicator source to the bundle.
+
+:func:`build_sources` is called by ``planeco data build`` (:mod:`planeco_kernel.bundle.build`):
+for each source of :data:`planeco_kernel.sources.catalog.SOURCES` whose file is reachable (the
+offline mirror, the download cache, or the publisher's URL), it writes the connector's tidy frame
+to ``sources/<source_id>.parquet`` (Filosofi's EPCI file to ``sources/filosofi_epci.parquet``),
+then the commune components of the indicators to ``indicators/components.parquet``. It returns
+one manifest entry per source: included ones (``included: True``, with rows, years and origin)
+and skipped ones with the reason and how to get them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planeco_kernel.errors import SourceUnavailableError
+
+log = logging.getLogger(__name__)
+
+DPE_TOO_BIG = (
+    "l'API de l'ADEME sert les DPE commune par commune (plus de dix millions de certificats) : planeco ne "
+    "les télécharge pas pour toute la France à la construction du paquet. Placez l'export CSV du jeu "
+    "« dpe03existant » dans le miroir (ademe/dpe03existant.csv), ou chargez les communes voulues avec "
+    "planeco_kernel.sources.ademe_dpe.load(communes=[...])."
+)
+
+
+@dataclass
+class LoadedSource:
+    """Tidy frames of one source (``{"filosofi": …, "filosofi_epci": …}``) and where they came from."""
+
+    frames: dict[str, pd.DataFrame]
+    origin: str
+
+
+def load_source(source_id: str, *, mirror=None, network: bool = True, communes: list[str] | None = None,
+                availability: dict | None = None) -> LoadedSource:
+    """Load one source's tidy frame(s) from the mirror, the cache or (if ``network``) the publisher.
+
+    Raises
+    ------
+    SourceUnavailableError
+        The source cannot be reached; the message says why (French).
+    """
+    from planeco_kernel.sources import catalog
+
+    info = (availability or catalog.available(mirror, network=network))[source_id]
+    if info["status"] == "unavailable":
+        raise SourceUnavailableError(f"{catalog.SOURCES[source_id].title} : {info['reason']}.")
+    origin = f"{info['status']} : {info['location']}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # old-vintage warnings: the vintage is recorded in the manifest
+        if source_id == "filosofi":
+            return LoadedSource(_filosofi(mirror, network), origin)
+        if source_id == "ademe_dpe":
+            if info["status"] != "mirror":
+                raise SourceUnavailableError(DPE_TOO_BIG)
+            if communes is None:
+                raise SourceUnavailableError("ademe_dpe : la liste des communes est nécessaire (territories.parquet).")
+            return LoadedSource({source_id: catalog.load(source_id, communes=communes, mirror=mirror)}, origin)
+        return LoadedSource({source_id: catalog.load(source_id, mirror=mirror)}, origin)
+
+
+def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
+    """Every Filosofi vintage that can be read: all mirrored ones, plus the latest when online."""
+    from planeco_kernel.sources import filosofi
+
+    frames: dict[str, list[pd.DataFrame]] = {"filosofi": [], "filosofi_epci": []}
+    errors = []
+    for (vintage, level), rel in sorted(filosofi.RELEASES.items()):
+        if vintage == filosofi.LATEST_VINTAGE and not network:
+            root = filosofi.base.resolve_mirror(mirror)
+            if root is None or not (root / rel.mirror_path).is_file():
+                continue
+        try:
+            df = filosofi.load(vintage, level=level, mirror=mirror)
+        except SourceUnavailableError as exc:
+            errors.append(str(exc))
+            continue
+        frames["filosofi" if level == "commune" else "filosofi_epci"].append(df)
+    if not frames["filosofi"]:
+        raise SourceUnavailableError("Filosofi : aucun millésime lisible. " + " ".join(errors))
+    return {k: pd.concat(v, ignore_index=True) for k, v in frames.items() if v}
+
+
+def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict[str, Any]]:
+    """Write each reachable source's tidy frame and the indicator components into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        The bundle directory being built; its ``territories``, ``population`` and
+        ``code_history`` tables must already be written.
+    mirror
+        Offline mirror directory (default ``PLANECO_MIRROR``).
+    progress
+        The build's reporter (``progress.step(label)`` context manager), or ``None``.
+
+    Returns
+    -------
+    list of dict
+        Manifest entries: ``{"name", "source", "title", "included", "file", "rows", "years",
+        "origin"}`` for included sources; ``{"source", "title", "included": False, "reason",
+        "fix"}`` for skipped ones.
+    """
+    from planeco_kernel import config
+    from planeco_kernel.indicators import components as comp_mod
+    from planeco_kernel.indicators.catalogue import load_catalogue
+    from planeco_kernel.sources import catalog
+
+    out_dir = Path(out_dir)
+    step = progress.step if progress is not None and hasattr(progress, "step") else (lambda label: contextlib.nullcontext())
+    entries: list[dict[str, Any]] = []
+    frames: dict[str, pd.DataFrame] = {}
+    status: dict[str, comp_mod.SourceStatus] = {}
+    availability = catalog.available(mirror, network=not config.offline())
+    communes = pd.read_parquet(out_dir / "territories.parquet", columns=["level", "code"])
+    communes = communes.loc[communes["level"] == "commune", "code"].astype(str).tolist()
+    (out_dir / comp_mod.SOURCES_DIR).mkdir(parents=True, exist_ok=True)
+    for sid, info in catalog.SOURCES.items():
+        with step(f"Source {info.title}"):
+            try:
+                got = load_source(sid, mirror=mirror, network=not config.offline(), communes=communes,
+                                  availability=availability)
+            except Exception as exc:  # noqa: BLE001 - one failing source must not stop the build
+                reason = str(exc)
+                entries.append({"source": sid, "title": info.title, "included": False, "reason": reason,
+                                "fix": comp_mod.HOW_TO_GET})
+                status[sid] = comp_mod.SourceStatus(False, f"source ignorée à la construction du paquet : {reason} {comp_mod.HOW_TO_GET}")
+                continue
+        for key, df in got.frames.items():
+            path = out_dir / comp_mod.SOURCES_DIR / f"{key}.parquet"
+            df.to_parquet(path, index=False)
+            frames[key] = df
+            entries.append({"name": key, "source": sid, "title": info.title, "included": True,
+                            "file": f"{comp_mod.SOURCES_DIR}/{key}.parquet", "rows": int(len(df)),
+                            "years": sorted(int(y) for y in df["year"].unique()), "origin": got.origin,
+                            "licence": info.licence})
+        status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
+    with step("Composantes des indicateurs"):
+        comps = comp_mod.assemble(out_dir, frames=frames, status=status)
+        comps.to_parquet(out_dir / comp_mod.BUNDLE_COMPONENTS)
+    return entries
