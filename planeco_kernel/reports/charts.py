@@ -51,8 +51,11 @@ def series_chart(series: Mapping[int, float], title: str, unit: str = "hab") -> 
 def bar_chart(labels: Sequence[str], values: Sequence[float | None], title: str, unit: str = "",
               highlight: int | None = None) -> bytes:
     """A horizontal bar chart, one bar per label, ``highlight`` (index) in the accent colour."""
+    from matplotlib.ticker import FuncFormatter
+
     n = len(labels)
     fig, ax = _figure(6.0, max(1.4, 0.28 * n + 0.8))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: number_fr(v, 0 if abs(v) >= 10 or v == int(v) else 1)))
     vals = [0.0 if v is None else float(v) for v in values]
     colors = [ACCENT if i == highlight else MUTED for i in range(n)]
     ax.barh(range(n), vals, color=colors)

@@ -64,6 +64,12 @@ def _html(text: str) -> None:
     _show(HTML(text))
 
 
+def _is_ratio(unit: str) -> bool:
+    """Whether a unit is comparable across territories of different sizes (rate, share, density)."""
+    u = (unit or "").lower()
+    return "%" in u or "/" in u or " par " in u or u.startswith("par ")
+
+
 class DiagnosticReport:
     """The territorial diagnostic of one territory (template ``diagnostic_territoire``).
 
@@ -93,13 +99,92 @@ class DiagnosticReport:
         self.run_stamp = dict(stamp or {})
         self.parameters = dict(parameters or {})
 
+    # -- indicator engine ------------------------------------------------------------------------
+    def _comparison(self):
+        """The indicator engine's comparison of this territory, or the reason it is unavailable."""
+        if not hasattr(self, "_cmp"):
+            from planeco_kernel.errors import PlanecoError
+            from planeco_kernel.indicators.compare import compare
+            from planeco_kernel.indicators.cube import load_cube
+
+            try:
+                cube = load_cube()
+            except (PlanecoError, FileNotFoundError) as exc:  # no indicator data in this bundle: said in the report
+                self._cmp = (None, None, str(exc))
+            else:
+                self._cmp = (cube, compare(self.t.code, self.t.level, cube=cube), None)
+        return self._cmp
+
+    def themes(self, only: list[str] | None = None) -> None:
+        """One section per indicator theme: values, evolutions and French sentences of the indicator engine.
+
+        Parameters
+        ----------
+        only
+            Theme ids (``logement``, ``energie_logements``…) to show; default all themes.
+        """
+        cube, comp, error = self._comparison()
+        if comp is None:
+            _md("## Indicateurs thématiques")
+            _md(f"Indicateurs thématiques non disponibles : {error}. Reconstruisez le paquet de données "
+                "(`planeco data build`) pour les obtenir.")
+            return
+        missing: dict[str, list] = {}
+        for theme_id, label in cube.catalogue.themes.items():
+            if only is not None and theme_id not in only:
+                continue
+            items = [i for i in comp.indicators if i.theme == theme_id]
+            shown = [i for i in items if i.available]
+            if not shown:
+                if items:
+                    missing[label] = items
+                continue
+            _md(f"## {label}")
+            if theme_id == "demographie":
+                _png(charts.series_chart(self.d.population, f"Population municipale de {self.t.name}"))
+                _md(self._growth_sentence())
+            self._theme_table(label, shown)
+            lead = next((i for i in shown if _is_ratio(i.unit)), None)
+            bars = [] if lead is None else [(self.t.name, lead.value)] + [
+                (g.name or g.code, g.value) for g in lead.groups if g.group != "peers" and g.value is not None]
+            if len(bars) > 1:
+                _png(charts.bar_chart([b[0] for b in bars], [b[1] for b in bars],
+                                      f"{lead.label} ({lead.year})", lead.unit, highlight=0))
+            _md("\n".join(f"- {i.sentence}" for i in shown if i.sentence))
+            absent: dict[str, list[str]] = {}
+            for i in items:
+                if not i.available:
+                    absent.setdefault(i.reason or "donnée absente", []).append(i.label)
+            for reason, labels in absent.items():
+                _md(f"Non disponibles ici : {', '.join(labels)}. *{reason}*")
+        if missing:
+            _md("## Thèmes sans données dans ce paquet")
+            _md("\n".join(f"- **{label}** : {len(items)} indicateur(s) — {items[0].reason or 'source absente'}"
+                          for label, items in missing.items()))
+
+    def _theme_table(self, label: str, shown: list) -> None:
+        from types import SimpleNamespace
+
+        reg, t = self.d.figures, self.t
+        rows = []
+        for i in shown:
+            src = f"{i.source} ({i.vintage})" if i.vintage else i.source
+            reg.add(label, i.label, t, i.value, i.unit, i.year, src)
+            for g in i.groups:
+                who = SimpleNamespace(code=g.code, level=g.group, name=g.name or g.code)
+                reg.add(label, i.label, who, g.value, i.unit, i.year,
+                        src if g.group != "peers" else f"{src}, médiane des communes comparables")
+            evo = (i.evolution or {}).get("text", "–")
+            rows.append([i.label + (" (estimation)" if i.estimate else ""), i.value_text, str(i.year or ""), evo])
+        _html(_table(rows, ["Indicateur", "Valeur", "Année", "Évolution"], right={1}))
+
     # -- sections -------------------------------------------------------------------------------
-    def title(self) -> None:
-        """Title, level and parents of the territory."""
+    def title(self, heading: str = "Diagnostic territorial") -> None:
+        """Title (``heading — name``), level and parents of the territory."""
         t = self.t
         parents = " · ".join(f"{p['territory'].level_label} : {p['territory'].name}" for p in self.d.parents)
         nature = f" ({t.nature})" if t.nature else ""
-        _md(f"# Diagnostic territorial — {t.name}\n\n**{t.level_label}{nature}**, code {t.code}."
+        _md(f"# {heading} — {t.name}\n\n**{t.level_label}{nature}**, code {t.code}."
             + (f"  \nAppartient à : {parents}." if parents else "")
             + "".join(f"\n\n> {n}" for n in self.d.notes))
 
@@ -256,6 +341,15 @@ class DiagnosticReport:
         rows = [[s["title"] or s["name"], str(s["version"]), str(s.get("census_year") or s.get("vintage") or ""),
                  s["origin"] or "", s["licence"] or ""] for s in self.d.sources]
         _html(_table(rows, ["Source", "Version", "Millésime", "Origine", "Licence"]))
+        cube, comp, _err = self._comparison()
+        if comp is not None:
+            used = {}
+            for i in comp.indicators:
+                if i.available and i.source:
+                    used.setdefault(i.source, set()).add(str(i.vintage or i.year or ""))
+            if used:
+                _md("Indicateurs thématiques : " + "; ".join(
+                    f"{src} ({', '.join(sorted(v for v in vs if v))})" for src, vs in used.items()) + ".")
         _md(f"Population municipale {self.d.vintage} : {self.d.pop_source}. Contours : {self.d.geo_source}. "
             "Taux d'évolution annuels : taux composés entre la première et la dernière année affichées.")
 

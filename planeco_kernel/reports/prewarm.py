@@ -27,4 +27,14 @@ def run() -> None:
         model.get("FR").population  # builds the population index
         geo.load_display("france", ["FR"])
     except Exception:  # no bundle here: the report itself will say so clearly
+        return
+    try:
+        from planeco_kernel.indicators.compare import comparator
+        from planeco_kernel.indicators.cube import load_cube
+
+        cube = load_cube()
+        comp = comparator(cube)
+        for level in ("commune", "epci", "scot", "departement", "region", "france"):
+            comp.tables(level)
+    except Exception:  # no indicator data: the report says so
         pass

@@ -164,7 +164,12 @@ def _worker_init(parent: int, env: dict[str, str]) -> None:
     _watch_parent(parent)
     from planeco_kernel.reports.executor import kernel_pool
 
-    kernel_pool()  # start the kernel factory now, while the runner dispatches
+    kernel_pool()  # start the kernel factory (its own process) now, and meanwhile import the rest
+    import papermill  # noqa: F401
+
+    from planeco_kernel.reports import export
+
+    export._exporter()
 
 
 def _run_local(tasks: list[Task], workers: int) -> Iterable[dict[str, Any]]:
