@@ -228,6 +228,6 @@ def test_html_hides_code_and_errors():
     nb = new_notebook(cells=[new_markdown_cell("# Titre"), code])
     page = to_html(nb, "T")
     assert "Titre" in page and "Visible" in page
-    for absent in ("secret_code_here", "WarningNoise", "Boom", "Traceback line", 'class="jp-InputArea',
+    for absent in ("secret_code_here", "WarningNoise", "Boom", "Traceback line", '<div class="jp-InputArea', 'jp-mod-noInput" id="cell-id=x',
                    'class="jp-OutputArea-output jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr"'):
         assert absent not in page, absent
