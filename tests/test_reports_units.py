@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -228,6 +229,7 @@ def test_html_hides_code_and_errors():
     nb = new_notebook(cells=[new_markdown_cell("# Titre"), code])
     page = to_html(nb, "T")
     assert "Titre" in page and "Visible" in page
-    for absent in ("secret_code_here", "WarningNoise", "Boom", "Traceback line", '<div class="jp-InputArea', 'jp-mod-noInput" id="cell-id=x',
+    for absent in ("secret_code_here", "WarningNoise", "Boom", "Traceback line", '<div class="highlight',
                    'class="jp-OutputArea-output jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr"'):
         assert absent not in page, absent
+    assert not re.search(r'jp-CodeCell(?![^"]*jp-mod-noInput)', page), "a code cell shows its input"
