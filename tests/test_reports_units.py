@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -130,12 +131,14 @@ def test_appendix_roundtrip(tmp_path):
     reg = FigureRegister()
     reg.add("Chiffres clés", "Population municipale", T, 1436354, "hab", 2023, "communes.json@6.0.0")
     reg.add("Chiffres clés", "Superficie", T, None, "km²", None, "x")
-    reg.add("Chiffres clés", "Évolution", T, 0.5299485588, "%", 2023, "x")
+    reg.add("Chiffres clés", "Évolution", T, np.float64(0.5299485588), "%", 2023, "x")
+    reg.add("Chiffres clés", "Communes", T, np.int64(58), "communes", None, "x")
     path = reg.to_csv(tmp_path / "a.csv")
     assert path.read_text(encoding="utf-8-sig").splitlines()[0] == ";".join(COLUMNS)
     back = read_csv(path)
     assert [(f.indicateur, f.valeur, f.annee) for f in back] == [
-        ("Population municipale", 1436354.0, 2023), ("Superficie", None, None), ("Évolution", 0.529949, 2023)]
+        ("Population municipale", 1436354.0, 2023), ("Superficie", None, None), ("Évolution", 0.529949, 2023),
+        ("Communes", 58.0, None)]
 
 
 def test_read_csv_rejects_other_files(tmp_path):

@@ -123,7 +123,7 @@ def _cell_error(exc: BaseException) -> tuple[str, int | None]:
     src = (getattr(exc, "source", "") or "").strip().splitlines()
     first = src[0] if src else ""
     evalue = getattr(exc, "evalue", "")
-    where = f"cellule {idx} (« {first[:80]} »)" if idx is not None else "une cellule"
+    where = f"cellule {idx} du notebook exécuté (« {first[:80]} »)" if idx is not None else "une cellule"
     return f"Échec dans la {where} : {ename} : {evalue}", idx
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,12 @@ class FigureRegister:
 def _cell(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, float):
-        return repr(round(v, 6))
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    if isinstance(v, numbers.Real):  # numpy scalars included
+        return repr(round(float(v), 6))
     return str(v)
 
 

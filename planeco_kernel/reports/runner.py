@@ -47,6 +47,8 @@ class RunOptions:
     pdf: bool = False
     progress: bool = True
     timeout: int = 600
+    keep_kernels: bool = False
+    """With ``workers=1``: keep this process's kernel factory for later batches (notebook sessions, tests)."""
 
 
 @dataclass
@@ -172,7 +174,7 @@ def _worker_init(parent: int, env: dict[str, str]) -> None:
     export._exporter()
 
 
-def _run_local(tasks: list[Task], workers: int) -> Iterable[dict[str, Any]]:
+def _run_local(tasks: list[Task], workers: int, keep_kernels: bool = False) -> Iterable[dict[str, Any]]:
     if workers <= 1:
         from planeco_kernel.reports.executor import close_pool
 
@@ -180,7 +182,8 @@ def _run_local(tasks: list[Task], workers: int) -> Iterable[dict[str, Any]]:
             for t in tasks:
                 yield execute_task(t)
         finally:
-            close_pool()
+            if not keep_kernels:
+                close_pool()
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -280,7 +283,7 @@ def run_reports(opts: RunOptions, on_outcome: Callable[[Outcome], None] | None =
         last_write = 0.0
         try:
             if tasks:
-                stream = _run_dask(tasks, opts.scheduler) if opts.scheduler else _run_local(tasks, opts.workers)
+                stream = _run_dask(tasks, opts.scheduler) if opts.scheduler else _run_local(tasks, opts.workers, opts.keep_kernels)
                 for d in stream:
                     o = Outcome(**d)
                     record(o)
