@@ -182,7 +182,7 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
     """
     import papermill as pm
 
-    from planeco_kernel.reports import export
+    from planeco_kernel.reports import engine, export
     from planeco_kernel.reports.changes import compare
     from planeco_kernel.reports.figures import read_csv
 
@@ -202,19 +202,22 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
         nb = None
         for attempt in range(1 + TRANSIENT_RETRIES):
             outcome.attempts = attempt + 1
-            km = None
+            kernel = None
             try:
-                km = pool.acquire()
-                nb = pm.execute_notebook(t.template_path, str(nb_path), parameters=params, km=km,
+                kernel = pool.acquire()
+                km, kc = kernel
+                # The notebook is saved once at the end (and on failure), not after every cell.
+                nb = pm.execute_notebook(t.template_path, str(nb_path), parameters=params, km=km, kc=kc,
+                                         engine_name=engine.register(),
                                          progress_bar=False, log_output=False, execution_timeout=t.timeout,
-                                         report_mode=False)
+                                         report_mode=False, request_save_on_cell_execute=False)
                 break
             except Exception as exc:
                 if getattr(exc, "ename", None) is not None or not _is_transient(exc) or attempt == TRANSIENT_RETRIES:
                     raise
             finally:
-                if km is not None:
-                    pool.release(km)
+                if kernel is not None:
+                    pool.release(kernel)
         assert nb is not None
         html = export.to_html(nb, f"{t.name} — {t.template_name}")
         (staging / HTML_FILE).write_text(html, encoding="utf-8")

@@ -185,7 +185,7 @@ class KernelPool:
             kc = km.client()
             kc.start_channels()
             try:
-                kc.wait_for_ready(timeout=START_TIMEOUT)
+                kc.wait_for_ready(timeout=START_TIMEOUT)  # includes jupyter_client's 0.2 s IOPub flush
                 if self.warmup and self._zygote is None:
                     msg_id = kc.execute(self.warmup, silent=True, store_history=False)
                     while True:
@@ -195,12 +195,13 @@ class KernelPool:
                     if reply["content"].get("status") != "ok":
                         c = reply["content"]
                         raise KernelStartError(f"Préchauffage du noyau en échec : {c.get('ename')}: {c.get('evalue')}")
-            finally:
+            except BaseException:
                 kc.stop_channels()
+                raise
         except BaseException:
             self._kill(km)
             raise
-        return km
+        return km, kc
 
     def _fill(self) -> None:
         with self._lock:
@@ -208,7 +209,10 @@ class KernelPool:
                 self._ahead.append(self._starter.submit(self._start_one))
 
     def acquire(self, timeout: float = 2 * START_TIMEOUT):
-        """A started, warmed kernel manager, used once; start its replacement at once.
+        """A started, warmed kernel ``(manager, connected client)``, used once; start its replacement at once.
+
+        The client is already connected and ready (``wait_for_ready`` done ahead, off the
+        critical path); pass both to papermill (``km=``, ``kc=``).
 
         Raises
         ------
@@ -228,7 +232,12 @@ class KernelPool:
             raise KernelStartError(f"Démarrage du noyau en échec : {type(exc).__name__}: {exc}") from exc
 
     @staticmethod
-    def _kill(km) -> None:
+    def _kill(km, kc=None) -> None:
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:
+                pass
         try:
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
@@ -239,9 +248,9 @@ class KernelPool:
         except Exception:
             pass
 
-    def release(self, km) -> None:
-        """Dispose of a used kernel in the background (never reused)."""
-        self._reaper.submit(self._kill, km)
+    def release(self, kernel) -> None:
+        """Dispose of a used kernel ``(manager, client)`` in the background (never reused)."""
+        self._reaper.submit(self._kill, *kernel)
 
     def close(self) -> None:
         """Kill the kernels started ahead and wait for pending disposals."""
@@ -250,7 +259,7 @@ class KernelPool:
             ahead, self._ahead = list(self._ahead), deque()
         for fut in ahead:
             try:
-                self._kill(fut.result(timeout=START_TIMEOUT))
+                self._kill(*fut.result(timeout=START_TIMEOUT))
             except Exception:
                 pass
         self._starter.shutdown(wait=True)
