@@ -237,3 +237,21 @@ def test_html_hides_code_and_errors():
                    'class="jp-OutputArea-output jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr"'):
         assert absent not in page, absent
     assert not re.search(r'jp-CodeCell(?![^"]*jp-mod-noInput)', page), "a code cell shows its input"
+
+
+def test_pdf_export(tmp_path):
+    from planeco_kernel.reports.export import html_to_pdf, pdf_converter
+
+    if pdf_converter() is None:
+        pytest.skip("no Chromium: PDF export is optional (apt-get install chromium)")
+    html = tmp_path / "r.html"
+    html.write_text("<html><body><h1>Rapport de test</h1></body></html>", encoding="utf-8")
+    assert html_to_pdf(html, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_pdf_export_without_browser(tmp_path, monkeypatch):
+    from planeco_kernel.reports import export
+
+    monkeypatch.setattr(export, "pdf_converter", lambda: None)
+    with pytest.raises(RuntimeError, match="apt-get install chromium"):
+        export.html_to_pdf(tmp_path / "r.html", tmp_path / "r.pdf")

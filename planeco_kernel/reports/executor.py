@@ -55,6 +55,8 @@ class Task:
     stamp: dict[str, Any] = field(default_factory=dict)
     pdf: bool = False
     timeout: int = 600
+    data_dir: str = ""
+    """The bundle the runner planned with; set as ``PLANECO_DATA_DIR`` on the worker (Dask workers too)."""
 
 
 @dataclass
@@ -187,6 +189,8 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
     from planeco_kernel.reports.figures import read_csv
 
     t = task if isinstance(task, Task) else Task(**task)
+    if t.data_dir:
+        os.environ["PLANECO_DATA_DIR"] = t.data_dir
     out = Path(t.out_dir)
     final = report_dir(out, t.level, t.code)
     staging = out / STAGING_DIR / f"{t.level}-{t.code}-{uuid.uuid4().hex[:10]}"

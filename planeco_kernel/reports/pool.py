@@ -92,6 +92,7 @@ class _Zygote:
         import sys
 
         self._lock = threading.Lock()
+        self.env = dict(os.environ)
         self.proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel.reports.zygote"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
         line = self.proc.stdout.readline().strip()
@@ -126,7 +127,10 @@ def _fork_provisioner(km, zygote: _Zygote):
 
     class ForkProvisioner(LocalProvisioner):
         async def launch_kernel(self, cmd, **kwargs):
-            env = {k: v for k, v in (kwargs.get("env") or {}).items() if os.environ.get(k) != v}
+            # What differs from the factory's start-up environment, plus planeco's settings (which a
+            # worker may set after the factory started, e.g. PLANECO_DATA_DIR from a Dask task).
+            env = {k: v for k, v in (kwargs.get("env") or {}).items()
+                   if k.startswith("PLANECO_") or zygote.env.get(k) != v}
             pid = zygote.fork(self.parent.connection_file, str(kwargs.get("cwd") or os.getcwd()), env)
             self.process = _ForkedProcess(pid)
             self.pid = pid

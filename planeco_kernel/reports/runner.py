@@ -137,6 +137,7 @@ def plan(opts: RunOptions) -> tuple[list[Task], list[Outcome], dict[str, Any]]:
                 continue
         tasks.append(Task(level=t.level, code=t.code, name=t.name, template_path=str(path), template_name=path.stem,
                           parameters=params, out_dir=str(out), inputs_hash=h, pdf=opts.pdf, timeout=opts.timeout,
+                          data_dir=str(config.data_dir()),
                           stamp={"template": path.stem, "template_sha256": tpl_sha, "data_fingerprint": data_fp,
                                  "planeco_version": __version__, "run_id": run_id}))
     return tasks, known, header
