@@ -255,3 +255,36 @@ def test_pdf_export_without_browser(tmp_path, monkeypatch):
     monkeypatch.setattr(export, "pdf_converter", lambda: None)
     with pytest.raises(RuntimeError, match="apt-get install chromium"):
         export.html_to_pdf(tmp_path / "r.html", tmp_path / "r.pdf")
+
+
+@pytest.mark.bundle
+@pytest.mark.parametrize(("code", "level", "kwargs", "match"), [
+    ("97611", "commune", {}, "aucune population municipale pour Mamoudzou .*not_censused"),
+    ("01001", "commune", {"vintage": 2010}, "au plus tard en 2010 .*années disponibles : 2018, 2019"),
+    ("99999", "commune", {}, "Territoire inconnu au niveau « commune »"),
+])
+def test_diagnostic_errors(bundle_dir, code, level, kwargs, match):
+    from planeco_kernel.errors import TerritoryNotFoundError
+    from planeco_kernel.reports.diagnostic import compute
+
+    with pytest.raises((ValueError, TerritoryNotFoundError), match=match):
+        compute(code, level, **kwargs)
+
+
+@pytest.mark.bundle
+def test_diagnostic_figures_match_the_territory_model(bundle_dir):
+    """Cross-check against the territory model: shares, growth and members recomputed naively."""
+    from planeco_kernel.reports.diagnostic import compute
+    from planeco_kernel.territory import load_model
+
+    d = compute("200046977", "epci")
+    t = load_model().get("200046977", level="epci")
+    pop = t.population
+    first, last = min(pop), max(pop)
+    assert d.population == pop and (d.first_year, d.vintage) == (first, last)
+    assert d.growth == pytest.approx(((pop[last] / pop[first]) ** (1 / (last - first)) - 1) * 100)
+    dep = next(p for p in d.parents if p["territory"].level == "departement")
+    assert dep["share"] == pytest.approx(pop[last] / t.parent("departement").population[last] * 100)
+    assert sorted(d.members["code"]) == sorted(c.code for c in t.members("commune"))
+    assert len(d.members) == t.members_count == 58
+    assert d.peers["code"].tolist().count("200046977") == 1

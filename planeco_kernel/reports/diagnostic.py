@@ -117,9 +117,13 @@ def compute(territory: str, level: str | None = None, *, vintage: int | None = N
     notes = [res.note] if res.note else []
     series = _series(t, vintage)
     if not series:
-        years = ", ".join(str(y) for y in sorted(t.population)) or "aucune"
-        raise ValueError(f"Aucune population pour {t.label()} au plus tard en {vintage} "
-                         f"(années disponibles : {years}). Choisissez un autre millésime (paramètre vintage).")
+        if t.population:
+            years = ", ".join(str(y) for y in sorted(t.population))
+            raise ValueError(f"Aucune population pour {t.label()} au plus tard en {vintage} "
+                             f"(années disponibles : {years}). Choisissez un autre millésime (paramètre vintage).")
+        flags = ", ".join(sorted(set(t.population_flags.values()) | set(t.flags))) or "aucune donnée"
+        raise ValueError(f"Le paquet de données n'a aucune population municipale pour {t.label()} ({flags}) : "
+                         "le diagnostic, fondé sur les recensements, ne peut pas être produit pour ce territoire.")
     last, first = max(series), min(series)
     reg = FigureRegister()
     srcs = t.population_sources
