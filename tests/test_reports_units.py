@@ -175,13 +175,15 @@ def test_compare_sources_and_first_run():
 # -- index ---------------------------------------------------------------------------------------------
 def test_index_lists_reports_failures_first(tmp_path):
     entries = [
-        {"code": "1", "level": "epci", "name": "Alpha", "status": "ok", "files": ["rapport.html", "annexe_chiffres.csv"]},
+        {"code": "1", "level": "epci", "name": "Alpha", "status": "ok", "files": ["rapport.html", "annexe_chiffres.csv"],
+         "finished_at": "2026-11-24T01:15:03+00:00"},
         {"code": "2", "level": "epci", "name": "Béta <b>", "status": "failed", "error": "Échec dans la cellule 3"},
     ]
     page = write_index(tmp_path, entries).read_text(encoding="utf-8")
     assert page.index("Béta &lt;b&gt;") < page.index("Alpha")
     assert 'href="epci/1/rapport.html"' in page and "Échec dans la cellule 3" in page
     assert 'id="q" type="search"' in page and "dont 1 en échec" in page
+    assert "24/11/2026 01:15 UTC" in page
 
 
 # -- templates -------------------------------------------------------------------------------------------

@@ -63,7 +63,20 @@ def _row(e: dict[str, Any]) -> str:
     search = html.escape(f"{e.get('name', '')} {code} {level}")
     return (f'<tr class="{html.escape(status)}" data-search="{search}"><td>{html.escape(e.get("name", ""))}{err}</td>'
             f"<td>{html.escape(code)}</td><td>{html.escape(level)}</td><td>{STATUS_FR.get(status, status)}</td>"
-            f"<td>{html.escape(e.get('finished_at', '') or '')}</td><td>{' · '.join(links)}</td></tr>")
+            f"<td>{html.escape(_date_fr(e.get('finished_at')))}</td><td>{' · '.join(links)}</td></tr>")
+
+
+def _date_fr(iso: str | None) -> str:
+    """``2026-11-24T01:15:03+00:00`` → ``24/11/2026 01:15 UTC``."""
+    from datetime import datetime
+
+    if not iso:
+        return ""
+    try:
+        d = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return d.strftime("%d/%m/%Y %H:%M") + (" UTC" if d.utcoffset() is not None and not d.utcoffset() else "")
 
 
 def write_index(out: Path, entries: list[dict[str, Any]], title: str = "Rapports territoriaux planeco") -> Path:

@@ -26,8 +26,8 @@ from planeco_kernel.reports import diagnostic as _diag
 from planeco_kernel.reports.figures import APPENDIX_FILE, read_csv
 from planeco_kernel.reports.fmt import number_fr, percent_fr, rate_fr
 
-LEVEL_NOUN = {"commune": "la commune", "epci": "l'EPCI", "scot": "le SCoT", "departement": "le département",
-              "region": "la région", "france": "la France"}
+SHORT_LEVEL = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
+               "region": "région", "france": "France"}
 
 
 def _show(obj) -> None:
@@ -145,8 +145,9 @@ class DiagnosticReport:
                 _md(self._growth_sentence())
             self._theme_table(label, shown)
             lead = next((i for i in shown if _is_ratio(i.unit)), None)
-            bars = [] if lead is None else [(self.t.name, lead.value)] + [
-                (g.name or g.code, g.value) for g in lead.groups if g.group != "peers" and g.value is not None]
+            bars = [] if lead is None else [(f"{self.t.name} ({SHORT_LEVEL[self.t.level]})", lead.value)] + [
+                (f"{g.name or g.code} ({SHORT_LEVEL.get(g.group, g.group)})", g.value) for g in lead.groups
+                if g.group != "peers" and g.value is not None]
             if len(bars) > 1:
                 _png(charts.bar_chart([b[0] for b in bars], [b[1] for b in bars],
                                       f"{lead.label} ({lead.year})", lead.unit, highlight=0))
@@ -232,7 +233,8 @@ class DiagnosticReport:
                 f"({rate_fr(d.growth)} en moyenne")
         ref = next((p for p in reversed(d.parents) if p["territory"].level == "departement"), None)
         if ref is not None and ref["growth"] is not None:
-            faster = "plus vite que" if d.growth > ref["growth"] else "moins vite que"
+            gap = d.growth - ref["growth"]
+            faster = "au même rythme que" if abs(gap) < 0.005 else "plus vite que" if gap > 0 else "moins vite que"
             text += f" ; {ref['territory'].name} : {rate_fr(ref['growth'])}, la population évolue donc {faster} le département"
         return text + ")."
 
