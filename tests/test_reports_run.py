@@ -173,3 +173,27 @@ def test_cli_errors(tmp_path, capsys):
     assert "Modèle de rapport inconnu" in capsys.readouterr().err
     assert main(["reports", "schedule", "--level", "scot", "--all", "--at", "lundi 06:00", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("0 6 * * 1 ")
+
+
+def test_pooled_kernels_are_fresh(tmp_path, bundle_dir, kernels):
+    """Each report gets a never-used kernel: a global set by one notebook is absent from the next."""
+    import nbformat
+    import papermill as pm
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from planeco_kernel.reports import engine
+
+    nb = new_notebook(cells=[new_code_cell('mark = ""', metadata={"tags": ["parameters"]}),
+                             new_code_cell('assert "leak" not in globals(), leak\nleak = mark\n'
+                                           'import sys\nassert "planeco_kernel.reports.notebook" in sys.modules')],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "leak.ipynb"
+    nbformat.write(nb, path)
+    pool = executor.kernel_pool()
+    for mark in ("first", "second"):
+        km, kc = kernel = pool.acquire()
+        try:
+            pm.execute_notebook(str(path), str(tmp_path / f"{mark}.ipynb"), parameters={"mark": mark}, km=km, kc=kc,
+                                engine_name=engine.register(), progress_bar=False)
+        finally:
+            pool.release(kernel)
