@@ -31,7 +31,7 @@ SECTION_KEY = "Chiffres clés"
 SECTION_DEMO = "Démographie"
 SECTION_LAND = "Occupation du territoire"
 SECTION_PARENTS = "Position dans les territoires englobants"
-SECTION_PEERS = "Comparaison avec les territoires voisins"
+SECTION_PEERS = "Comparaison avec les territoires comparables"
 SECTION_MEMBERS = "Communes membres"
 
 
@@ -173,6 +173,13 @@ def compute(territory: str, level: str | None = None, *, vintage: int | None = N
             if row["rang_evolution"].notna().iloc[0]:
                 reg.add(SECTION_PEERS, f"Rang par évolution annuelle parmi {n} territoires", t,
                         int(row["rang_evolution"].iloc[0]), "rang", last, pop_source)
+        for r in peers.itertuples():
+            if r.code == t.code:
+                continue
+            who = m.get(r.code, level=t.level)
+            reg.add(SECTION_PEERS, f"Population municipale {last}", who, r.population, "hab", last, pop_source)
+            reg.add(SECTION_PEERS, f"Évolution annuelle moyenne {first}-{last}", who, r.evolution_annuelle, "%", last,
+                    pop_source)
         med = peers["evolution_annuelle"].median()
         anchor = t.parent(peer_level) if peer_level != t.level else None
         if anchor is not None:
@@ -197,6 +204,8 @@ def compute(territory: str, level: str | None = None, *, vintage: int | None = N
             reg.add(SECTION_MEMBERS, f"Population municipale {last}", c, r["population"], "hab", last, pop_source)
             reg.add(SECTION_MEMBERS, f"Évolution annuelle moyenne {first}-{last}", c, r["evolution_annuelle"], "%", last,
                     pop_source)
+            reg.add(SECTION_MEMBERS, "Superficie", c, r["superficie_km2"], "km²", None, geo_source)
+            reg.add(SECTION_MEMBERS, "Densité de population", c, r["densite"], "hab/km²", last, pop_source)
 
     return Diagnostic(territory=t, vintage=last, first_year=first, population=series, growth=growth, area_km2=area,
                       density=density, parents=parents, peer_level=peer_level, peers=peers, members=members,

@@ -176,6 +176,13 @@ class DiagnosticReport:
                 reg.add(label, i.label, who, g.value, i.unit, i.year,
                         src if g.group != "peers" else f"{src}, médiane des communes comparables")
             evo = (i.evolution or {}).get("text", "–")
+            if i.evolution:
+                e = i.evolution
+                reg.add(label, f"{i.label} : évolution {e['from_year']}-{e['to_year']}", t, e.get("difference"), i.unit,
+                        e["to_year"], src)
+                if e.get("annual_growth_pct") is not None:
+                    reg.add(label, f"{i.label} : évolution annuelle {e['from_year']}-{e['to_year']}", t,
+                            e["annual_growth_pct"], "%", e["to_year"], src)
             rows.append([i.label + (" (estimation)" if i.estimate else ""), i.value_text, str(i.year or ""), evo])
         _html(_table(rows, ["Indicateur", "Valeur", "Année", "Évolution"], right={1}))
 
