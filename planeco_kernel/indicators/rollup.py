@@ -36,10 +36,11 @@ class GroupIndex:
     @classmethod
     def from_codes(cls, member_parent: np.ndarray, parent_codes: np.ndarray) -> GroupIndex:
         """Build from each commune's parent code (``None``/NaN when it has none) and the level's codes."""
-        pos = {c: i for i, c in enumerate(parent_codes)}
-        idx = np.fromiter((pos.get(c, -1) if isinstance(c, str) else -1 for c in member_parent), dtype=np.int64,
-                          count=len(member_parent))
-        return cls.from_index(idx, len(parent_codes))
+        import pandas as pd
+
+        parents = pd.Series(member_parent, dtype=object)
+        idx = pd.Index(parent_codes, dtype=object).get_indexer(parents.where(parents.notna(), "\0"))
+        return cls.from_index(np.asarray(idx, dtype=np.int64), len(parent_codes))
 
     @classmethod
     def from_index(cls, idx: np.ndarray, n_groups: int) -> GroupIndex:

@@ -1,0 +1,196 @@
+"""Comparisons: French formatting and wording, and ranks/percentiles cross-checked against a naive
+reference on the real bundle."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from planeco_kernel.indicators import sentences as fr
+
+NB = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (12345, "habitants", f"12{NB}345{NB}habitants"),
+        (3.4, "%", f"3,4{NB}%"),
+        (0.4037, "% par an", f"0,40{NB}% par an"),
+        (1234567.8, "", f"1{NB}234{NB}568"),
+        (-1500, "habitants", f"−1{NB}500{NB}habitants"),
+        (float("nan"), "%", "n.d."),
+        (None, "%", "n.d."),
+        (3.24, "ratio", "3,2"),
+    ],
+)
+def test_format_value(value, unit, text):
+    assert fr.format_value(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(1.2, "%", f"+1,2{NB}point"), (-4.0, "%", f"−4,0{NB}points"), (1730, "habitants", f"+1{NB}730{NB}habitants")],
+)
+def test_format_signed(value, unit, text):
+    assert fr.format_signed(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("percentile", "polarity", "expected"),
+    [
+        (90, "higher_worse", "dans le quart des communes du SCoT où le taux de pauvreté atteint les valeurs les plus élevées"),
+        (90, "higher_worse", "Situation défavorable."),
+        (10, "higher_worse", "Situation favorable."),
+        (10, "higher_better", "les valeurs les plus faibles"),
+        (50, "higher_better", "dans la moitié centrale des communes du SCoT"),
+        (90, "neutral", "les plus élevées (17,0"),
+    ],
+)
+def test_sentence_uses_polarity(percentile, polarity, expected):
+    text = fr.comparison_sentence(level="commune", group="scot", subject="le taux de pauvreté", percentile=percentile,
+                                  polarity=polarity, value_text="17,0 %", reference_text="14,1 % pour le SCoT",
+                                  provenance="Insee, Filosofi 2016")
+    assert expected in text
+    assert text.startswith("Votre commune")
+    if polarity == "neutral":
+        assert "Situation" not in text
+
+
+def test_sentence_plural_subject():
+    text = fr.comparison_sentence(level="epci", group="departement", subject="les émissions de gaz à effet de serre",
+                                  percentile=80, polarity="higher_worse", value_text="x", reference_text="y",
+                                  provenance="p")
+    assert "les émissions de gaz à effet de serre atteignent" in text and text.startswith("Votre intercommunalité")
+
+
+# --------------------------------------------------------------------------- real bundle
+
+
+@pytest.fixture(scope="module")
+def cube(bundle_dir):
+    from planeco_kernel.indicators.cube import load_cube
+
+    return load_cube(bundle_dir)
+
+
+def naive_rank_percentile(cube, level, code, indicator_id, group_level, year):
+    """Plain loops: the group's values, then rank (1 = best by polarity) and percentile (share ≤ value)."""
+    from planeco_kernel.indicators.cube import PARENT_COLUMNS
+
+    t = cube.territories
+    here = t[t["level"] == level].set_index("code")
+    ds = cube.dataset(level)
+    series = ds[indicator_id].sel(year=year).to_series()
+    parent = "FR" if group_level == "france" else here.loc[code, PARENT_COLUMNS[group_level]]
+    values = []
+    parents = ["FR"] * len(here) if group_level == "france" else here[PARENT_COLUMNS[group_level]].tolist()
+    for other, p in zip(here.index.tolist(), parents):
+        if p == parent:
+            v = series.get(other)
+            if v is not None and not math.isnan(v):
+                values.append(v)
+    x = series[code]
+    higher_worse = cube.catalogue.indicators[indicator_id].polarity == "higher_worse"
+    better = sum(1 for v in values if (v < x if higher_worse else v > x))
+    return better + 1, 100 * sum(1 for v in values if v <= x) / len(values), len(values)
+
+
+@pytest.mark.bundle
+@pytest.mark.parametrize(
+    ("code", "level"),
+    [("01004", "commune"), ("75056", "commune"), ("2A004", "commune"), ("200000172", "epci"), ("13", "departement")],
+)
+def test_ranks_and_percentiles_match_naive(cube, code, level):
+    from planeco_kernel.indicators.compare import compare
+
+    res = compare(code, level, cube=cube)
+    checked = 0
+    for item in res.indicators:
+        if not item.available or item.id not in ("population", "taux_pauvrete", "croissance_population_annuelle_5ans"):
+            continue
+        for g in item.groups:
+            if g.group == "peers" or g.rank is None:
+                continue
+            rank, pct, n = naive_rank_percentile(cube, level, code, item.id, g.group, item.year)
+            assert (g.rank, g.count) == (rank, n), (item.id, g.group)
+            assert g.percentile == pytest.approx(pct)
+            checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.bundle
+def test_comparison_content(cube):
+    from planeco_kernel.indicators.compare import compare
+
+    res = compare("01004", cube=cube)
+    assert res.level == "commune" and res.name == "Ambérieu-en-Bugey"
+    assert set(res.parents) >= {"epci", "departement", "region", "france", "peers"}
+    pop = res["population"]
+    assert pop.year == 2023 and pop.value == cube.dataset("commune")["population"].sel(territory="01004", year=2023).item()
+    fr_group = next(g for g in pop.groups if g.group == "france")
+    assert fr_group.value == cube.dataset("france")["population"].sel(territory="FR", year=2023).item()
+    assert fr_group.gap == pytest.approx(pop.value - fr_group.value)
+    assert pop.evolution["from_year"] == 2018 and pop.evolution["difference"] > 0
+    assert pop.sentence.startswith("Votre commune") and "Insee" in pop.sentence
+    assert pop.source and pop.vintage
+    tp = res["taux_pauvrete"]
+    assert tp.value == pytest.approx(17.0) and "Filosofi 2016" in tp.sentence
+    peers = next(g for g in pop.groups if g.group == "peers")
+    assert peers.name.startswith("10 000 à 19 999 habitants")
+    unavailable = [i for i in res.indicators if not i.available]
+    assert all(i.reason for i in unavailable)
+    d = res.to_dict()
+    assert d["indicators"][0]["groups"]
+    assert not res.to_frame().empty
+
+
+@pytest.mark.bundle
+def test_peer_groups_are_declared_classes(cube):
+    from planeco_kernel.indicators.compare import comparator
+
+    tab = comparator(cube).tables("commune")
+    keys = {k for k in tab.groups["peers"] if k is not None}
+    n_size, n_dens = len(cube.catalogue.size_classes), len(cube.catalogue.density_classes)
+    assert keys <= {f"t{s}-d{d}" for s in range(n_size) for d in range(n_dens)} | {f"t{s}" for s in range(n_size)}
+    assert len(keys) > 10
+
+
+@pytest.mark.bundle
+def test_unknown_territory(cube):
+    from planeco_kernel.errors import TerritoryNotFoundError
+    from planeco_kernel.indicators.compare import compare
+
+    with pytest.raises(TerritoryNotFoundError, match="Territoire inconnu"):
+        compare("99999", cube=cube)
+    with pytest.raises(TerritoryNotFoundError, match="Territoire inconnu"):
+        compare("01004", "epci", cube=cube)
+
+
+@pytest.mark.bundle
+def test_france_compares_without_parents(cube):
+    from planeco_kernel.indicators.compare import compare
+
+    res = compare("FR", cube=cube)
+    assert res.level == "france" and res.parents == {}
+    assert res["population"].value > 6e7
+    assert np.isfinite(res["population"].value)
+
+
+@pytest.mark.bundle
+def test_views(cube):
+    from planeco_kernel.indicators import views
+
+    av = views.availability(cube, "revenus_pauvrete")
+    assert (av["statut"] == "disponible").all() and len(av) == 8
+    text = views.theme_summary(cube, "mobilites")
+    assert "indisponibles" in text and "planeco data build" in text
+    top = views.ranking(cube, "taux_pauvrete", "commune", within="01", n=3)
+    assert list(top["code"]) == ["01269", "01283", top["code"][2]] and top["valeur"].is_monotonic_decreasing
+    assert views.ranking(cube, "taux_vacance", "commune").empty  # no census in this bundle: no invented ranking
+    s = views.series(cube, "population", ["01004"], "commune")
+    assert list(s.index)[:1] == [2018] and s.iloc[-1, 0] == 15934
+    prof = views.profile(cube, "01004", "revenus_pauvrete")
+    assert prof["phrase"].str.startswith("Votre commune").all()

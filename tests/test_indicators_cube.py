@@ -1,0 +1,197 @@
+"""The cube: vectorised roll-ups cross-checked against a deliberately naive reference (plain
+pandas loops) on the real bundle, official values, unavailable sources, and the group index."""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planeco_kernel.indicators.rollup import GroupIndex
+
+
+# --------------------------------------------------------------------------- group index (tiny arrays)
+
+
+@pytest.mark.parametrize(
+    ("parents", "codes", "values", "expected"),
+    [
+        (["a", "b", "a", None], ["a", "b", "c"], [1, 2, 3, 4], [4, 2, 0]),
+        ([None, None], ["a"], [1, 2], [0]),
+        (["b", "b", "b"], ["a", "b"], [1.5, 2.5, 3.0], [0, 7.0]),
+    ],
+)
+def test_group_index_sum(parents, codes, values, expected):
+    g = GroupIndex.from_codes(np.array(parents, dtype=object), np.array(codes, dtype=object))
+    got = g.sum(np.asarray(values, dtype=float)[:, None])[:, 0]
+    assert got.tolist() == expected
+
+
+# --------------------------------------------------------------------------- naive reference
+
+
+def naive_rollup(cube, indicator_id: str, level: str) -> pd.DataFrame:
+    """Plain pandas loops: for each territory of ``level``, loop over its member communes and years,
+    add up numerators and denominators of the communes that have both, then take the ratio.
+
+    Returns a frame indexed by territory code, one column per year.
+    """
+    from planeco_kernel.indicators.cube import MIN_ESTIMATE_COVERAGE, PARENT_COLUMNS, STRICT_MIN_COVERAGE
+    from planeco_kernel.indicators.formula import evaluate
+
+    ind = cube.catalogue.indicators[indicator_id]
+    comps = cube.components
+    num, den = evaluate(ind, comps)
+    t = cube.territories
+    communes = t[t["level"] == "commune"].set_index("code")
+    scope = np.ones(len(comps.codes), dtype=bool)
+    for c in ind.components:
+        s = cube.catalogue.components[c].source
+        if s in comps.scope:
+            scope &= comps.scope[s]
+    rows = {}
+    parent_of = communes[PARENT_COLUMNS[level]] if level != "france" else pd.Series("FR", index=communes.index)
+    members: dict[str, list[int]] = {}
+    for i, code in enumerate(comps.codes):
+        p = parent_of.get(code)
+        if isinstance(p, str):
+            members.setdefault(p, []).append(i)
+    weights = [0.0 if pd.isna(w) else float(w) for w in communes["population"].reindex(comps.codes)]
+    in_scope = scope.tolist()
+    num_cols = [num[:, j].tolist() for j in range(len(comps.years))]
+    den_cols = [den[:, j].tolist() if den is not None else None for j in range(len(comps.years))]
+    for parent, idx in members.items():
+        out = {}
+        for j, year in enumerate(comps.years):
+            col_num, col_den = num_cols[j], den_cols[j]
+            s_num = s_den = w_valid = w_tot = 0.0
+            for i in idx:
+                if not in_scope[i]:
+                    continue
+                w = weights[i]
+                w_tot += w
+                a = col_num[i]
+                b = col_den[i] if col_den is not None else 0.0
+                if math.isnan(a) or math.isnan(b):
+                    continue
+                s_num += a
+                s_den += b
+                w_valid += w
+            cover = w_valid / w_tot if w_tot > 0 else math.nan
+            threshold = STRICT_MIN_COVERAGE if ind.coverage == "strict" else MIN_ESTIMATE_COVERAGE
+            if math.isnan(cover) or cover < threshold:
+                out[year] = math.nan
+            elif ind.kind == "sum":
+                out[year] = s_num
+            elif ind.kind == "ratio":
+                out[year] = ind.scale * s_num / s_den if s_den != 0 else math.nan
+            else:
+                out[year] = ((s_num / s_den) ** (1 / ind.growth_years) - 1) * 100 if s_den else math.nan
+        rows[parent] = out
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@pytest.fixture(scope="module")
+def cube(bundle_dir):
+    from planeco_kernel.indicators.cube import load_cube
+
+    return load_cube(bundle_dir)
+
+
+CHECKED = ["population", "croissance_population_annuelle_5ans", "taux_pauvrete", "part_menages_imposes",
+           "taille_menages_fiscaux", "densite_population"]
+
+
+@pytest.mark.bundle
+@pytest.mark.parametrize(("indicator_id", "level"), [
+    *((i, lv) for i in CHECKED for lv in ("departement", "france")),
+    ("population", "epci"), ("taux_pauvrete", "epci"), ("taux_pauvrete", "scot"), ("croissance_population_annuelle_5ans", "region"),
+])
+def test_fast_rollup_matches_naive_reference(cube, indicator_id, level):
+    if not cube.status[indicator_id].available:
+        pytest.skip(f"{indicator_id} unavailable in this bundle: {cube.status[indicator_id].reason}")
+    ref = naive_rollup(cube, indicator_id, level)
+    ds = cube.dataset(level)
+    fast = ds[indicator_id].to_pandas()
+    fast.columns = [int(y) for y in fast.columns]
+    fast = fast.loc[ref.index, ref.columns]
+    np.testing.assert_allclose(fast.to_numpy(), ref.to_numpy(), rtol=1e-9, equal_nan=True)
+    assert np.isfinite(fast.to_numpy()).any()
+
+
+@pytest.mark.bundle
+def test_real_values(cube, bundle_dir):
+    """Numbers checked against the files themselves."""
+    fr = cube.dataset("france")
+    pop = pd.read_parquet(bundle_dir / "population.parquet")
+    communes = pop[(pop["level"] == "commune") & (pop["census_year"] == 2023)]["population"].sum()
+    assert fr["population"].sel(territory="FR", year=2023).item() == communes
+    # Ambérieu-en-Bugey in the Filosofi 2016 file: TP6016 = 17.0, MED16 = 19721
+    com = cube.dataset("commune")
+    assert com["taux_pauvrete"].sel(territory="01004", year=2016).item() == pytest.approx(17.0)
+    assert com["niveau_vie_median"].sel(territory="01004", year=2016).item() == pytest.approx(19721.0)
+    assert fr["population"].attrs["source"].startswith("Populations municipales")
+    assert fr["taux_pauvrete"].attrs["units"] == "%"
+
+
+@pytest.mark.bundle
+def test_medians_are_official_or_unavailable(cube):
+    """EPCI medians are Filosofi's EPCI values where the perimeter is unchanged; never computed above."""
+    from planeco_kernel import config
+
+    mirror = config.mirror_dir()
+    if mirror is None or not (mirror / "insee" / "filosofi_epci_2016.csv").is_file():
+        pytest.skip("no Filosofi EPCI file in the mirror")
+    with open(mirror / "insee" / "filosofi_epci_2016.csv", encoding="utf-8") as f:
+        official = {r["CODGEO"]: float(r["MED16"]) for r in csv.DictReader(f) if r["MED16"]}
+    epci = cube.dataset("epci")["niveau_vie_median"].sel(year=2016).to_series().dropna()
+    assert len(epci) > 300
+    for code, value in epci.items():
+        assert value == pytest.approx(official[code])
+    for level in ("scot", "departement", "region", "france"):
+        assert cube.dataset(level)["niveau_vie_median"].isnull().all()
+
+
+@pytest.mark.bundle
+def test_unavailable_sources_are_reported_not_filled(cube):
+    for iid, reason in cube.unavailable().items():
+        assert cube.dataset("commune")[iid].isnull().all()
+        assert cube.dataset("france")[iid].attrs["status"] == "indisponible"
+        assert "planeco data build" in reason, (iid, reason)
+
+
+@pytest.mark.bundle
+def test_density_unavailable_without_geometry(bundle_dir, tmp_path):
+    """Without geometry/communes.parquet the density indicators say why, instead of a value."""
+    from planeco_kernel.indicators.components import assemble
+    from planeco_kernel.indicators.cube import _territories, build_cube
+
+    for name in ("territories.parquet", "population.parquet", "code_history.parquet", "manifest.json"):
+        shutil.copy(bundle_dir / name, tmp_path / name)
+    comps = assemble(Path(tmp_path), frames={}, status={})
+    cube = build_cube(comps, _territories(Path(tmp_path)))
+    assert cube.status["population"].available
+    assert not cube.status["densite_population"].available
+    assert "commune_geometry" in cube.status["densite_population"].reason
+    assert cube.dataset("france")["densite_population"].isnull().all()
+
+
+@pytest.mark.bundle
+def test_components_cache_round_trip(cube, tmp_path):
+    from planeco_kernel.indicators.components import Components
+
+    path = tmp_path / "c.parquet"
+    cube.components.to_parquet(path)
+    back = Components.from_parquet(path)
+    assert back.years == cube.components.years
+    assert list(back.codes) == list(cube.components.codes)
+    for k, v in cube.components.values.items():
+        np.testing.assert_array_equal(back.values[k], v)
+    for k, v in cube.components.scope.items():
+        np.testing.assert_array_equal(back.scope[k], v)
+    assert set(back.official) == set(cube.components.official)
