@@ -134,13 +134,18 @@ def _read_display(level: str, codes: Iterable[str] | None, data_dir: str | Path 
     return _read(str(path), path.stat().st_mtime_ns, level, key, columns)
 
 
+@lru_cache(maxsize=8)
+def _parents(path: str, mtime_ns: int, column: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["level", "code", column]).to_pandas()
+
+
 def codes_within(level: str, parent_level: str, parent_code: str, data_dir: str | Path | None = None) -> list[str]:
     """Codes of the territories of ``level`` inside a parent territory (e.g. a département's communes).
 
-    Reads only the needed columns of ``territories.parquet``.
+    Reads three columns of ``territories.parquet`` once (cached per file version).
     """
-    import pyarrow.parquet as pq
-
     from planeco_kernel import config
 
     _check_level(level)
@@ -152,8 +157,8 @@ def codes_within(level: str, parent_level: str, parent_code: str, data_dir: str 
         raise BundleError(f"Table des territoires introuvable : {path}. Construisez le paquet de données "
                           "(`planeco data build`).")
     col = _PARENT_COLUMN[parent_level]
-    t = pq.read_table(path, columns=["code"], filters=[("level", "=", level), (col, "=", str(parent_code))])
-    return t.column("code").to_pylist()
+    t = _parents(str(path), path.stat().st_mtime_ns, col)
+    return t.loc[(t["level"] == level) & (t[col] == str(parent_code)), "code"].astype(str).tolist()
 
 
 def load_display(
@@ -374,7 +379,8 @@ def classify(
     list of float
         Edges ``[min, b1, …, max]``; class *i* is ``(edge[i], edge[i+1]]`` (the first class also
         contains the minimum). When values tie, duplicate edges are merged, so there may be
-        fewer than ``k`` classes (at least one).
+        fewer than ``k`` classes (at least one); the minimum stays a class of its own when the
+        first edges tie with it (``[0, 0, 2]``: the zeros, then ``(0, 2]``).
 
     Raises
     ------
@@ -405,9 +411,9 @@ def classify(
             edges = np.r_[x[0], sample[ends[:-1]], x[-1]]
     else:
         raise ValueError(f"Méthode de classification inconnue : « {method} ». Choisissez « quantiles » ou « jenks ».")
-    edges = np.unique(edges)
-    if edges.size == 1:
-        edges = np.array([edges[0], edges[0]])
+    # Merge tied edges but keep the minimum on its own: with many equal smallest values (zeros),
+    # the first class is then exactly that value ("0") instead of swallowing the next ones.
+    edges = np.r_[x[0], np.unique(edges[1:])]
     return [float(e) for e in edges]
 
 
@@ -443,13 +449,19 @@ def colors_for(values: Iterable[float] | np.ndarray | pd.Series, breaks: Sequenc
 
 
 def decimals_for(breaks: Sequence[float], max_decimals: int = 3) -> int:
-    """Fewest decimals (0…``max_decimals``) that keep the breaks distinct once rounded."""
-    e = [b for b in breaks if math.isfinite(b)]
-    for d in range(max_decimals + 1):
-        r = [round(b, d) for b in e]
-        if len(set(r)) == len(set(e)):
-            return d
-    return max_decimals
+    """Decimals for legend labels: about two significant digits of the smallest class width.
+
+    Integer breaks get none; otherwise ``1 − floor(log10(smallest gap))`` clipped to
+    0…``max_decimals``, raised if needed so that the rounded breaks stay distinct.
+    """
+    e = sorted({float(b) for b in breaks if math.isfinite(b)})
+    if all(b == int(b) for b in e):
+        return 0
+    gaps = np.diff(e)
+    d = 1 if not len(gaps) else int(np.clip(1 - math.floor(math.log10(gaps.min())), 0, max_decimals))
+    while d < max_decimals and len({round(b, d) for b in e}) < len(e):
+        d += 1
+    return d
 
 
 def format_number_fr(value: float, decimals: int = 0) -> str:

@@ -264,8 +264,10 @@ def map_to_current(
                 by_parent.setdefault(cur, []).append(c)
         for k, v in sorted(by_parent.items()):
             split.append({"code": k, "covers": sorted(v), "located_by": "cog_chef_lieu"})
+    located_codes = {c for s_ in split for c in s_["covers"]}
     report = {
         "communes_without_geometry": without,
+        "communes_without_geometry_not_located": [c for c in without if c not in located_codes],
         "geometry_from_delegated": sorted(frame.loc[frame["origin"] == "delegated", "code"].tolist()),
         "unmapped_source_codes": unmapped,
         "split_overlaps": split,
@@ -441,6 +443,8 @@ def build_geometry(
     code_history: pd.DataFrame,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
+    *,
+    cog_communes: pd.DataFrame | None = None,
 ) -> dict:
     """Build ``geometry/communes.parquet`` and ``geometry/display.parquet`` in ``out_dir``.
 
@@ -457,6 +461,11 @@ def build_geometry(
         The bundle directory.
     progress
         Optional callback receiving short English progress messages.
+    cog_communes
+        Optional table ``cog_communes`` (all vintages), used to locate the communes recreated
+        since the source's vintage inside their former commune nouvelle (``split_overlaps``) when
+        the source has no town-hall point for them. Default: ``out_dir/cog/communes.parquet`` if
+        it is already written, else those splits are reported as not located.
 
     Returns
     -------
@@ -495,9 +504,9 @@ def build_geometry(
     com_terr = territories.loc[territories["level"] == "commune"]
     current_codes = pd.Index(com_terr["code"].astype(str).unique())
     say(f"geometry: mapping COG {vintage} contours onto {len(current_codes)} current communes")
+    cog = cog_communes
     cog_path = Path(out_dir) / COG_COMMUNES.path
-    cog = None
-    if cog_path.is_file():
+    if cog is None and cog_path.is_file():
         cog = pd.read_parquet(cog_path, columns=["vintage", "code", "type", "chef_lieu"])
     mapped, report = map_to_current(source, code_history, current_codes, vintage, cog)
     t = lap("map", t)
@@ -507,7 +516,7 @@ def build_geometry(
     cleaned = shapely.coverage_clean(raw)
     bad = ~shapely.is_valid(cleaned) | shapely.is_empty(cleaned)
     cleaned[bad] = shapely.make_valid(raw[bad])
-    overlaps_fixed = int((shapely.area(shapely.symmetric_difference(cleaned, raw)) > 0).sum())
+    overlaps_fixed = int((np.abs(shapely.area(cleaned) - shapely.area(raw)) > 1e-12).sum())
     t = lap("clean", t)
 
     say("geometry: areas and interior points")
@@ -557,7 +566,7 @@ def build_geometry(
         **report,
         "territories_without_geometry": {k: sorted(v) for k, v in without_by_level.items()},
         "coverage_cleaning": {"method": "shapely.coverage_clean (GEOS CoverageCleaner)",
-                              "communes_changed": overlaps_fixed},
+                              "communes_area_changed": overlaps_fixed},
         "tolerances_deg": dict(TOLERANCES_DEG),
         "simplification": "shapely.coverage_simplify (Visvalingam–Whyatt on shared edges)",
         "projections": projections,
