@@ -197,3 +197,25 @@ def test_pooled_kernels_are_fresh(tmp_path, bundle_dir, kernels):
                                 engine_name=engine.register(), progress_bar=False)
         finally:
             pool.release(kernel)
+
+
+def test_pool_survives_a_dead_kernel_factory(bundle_dir):
+    """The kernel factory killed between reports: the pool starts a new one (transient failure, retried)."""
+    from planeco_kernel.reports.pool import KernelPool, KernelStartError
+
+    pool = KernelPool(size=1)
+    try:
+        first = pool.acquire()  # the next kernel is being started ahead from the current factory
+        pool.release(first)
+        old = pool._zygote.proc
+        old.kill()
+        old.wait()
+        try:
+            pool.release(pool.acquire())  # may have been forked before the kill, or fail: transient
+        except KernelStartError:
+            pass
+        km, kc = kernel = pool.acquire()
+        assert pool._zygote.proc is not old and kc.is_alive()
+        pool.release(kernel)
+    finally:
+        pool.close()

@@ -157,8 +157,10 @@ class KernelPool:
     """
 
     def __init__(self, size: int = 1, kernel_name: str = "python3", warmup: str = WARMUP_CODE, mode: str = "auto"):
-        if mode == "auto":
-            mode = "fork" if hasattr(os, "fork") and kernel_name == "python3" else "spawn"
+        if mode == "auto":  # fork is safe on Linux; macOS system frameworks are not fork-safe
+            import sys
+
+            mode = "fork" if sys.platform.startswith("linux") and kernel_name == "python3" else "spawn"
         if mode not in ("fork", "spawn"):
             raise ValueError(f"Mode de démarrage des noyaux inconnu : « {mode} » (fork, spawn ou auto).")
         self.mode = mode
@@ -182,8 +184,12 @@ class KernelPool:
                            ip=os.path.join(self._runtime, f"k{uuid.uuid4().hex[:10]}"))
         km.kernel_id = str(uuid.uuid4())
         if self._zygote is not None:
+            with self._lock:
+                if self._zygote.proc.poll() is not None:  # the factory died (memory, signal): start another
+                    self._zygote = _Zygote()
+                zygote = self._zygote
             km.connection_file = os.path.join(self._runtime, f"kernel-{km.kernel_id}.json")
-            km.provisioner = _fork_provisioner(km, self._zygote)
+            km.provisioner = _fork_provisioner(km, zygote)
         try:
             km.start_kernel(cwd=self._runtime)
             kc = km.client()
