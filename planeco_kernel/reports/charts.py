@@ -100,7 +100,9 @@ def choropleth_map(geometries: Sequence[Any], colors: Sequence[str], legend: Seq
             fc.append(c)
     fig, ax = _figure(6.0, 5.0)
     ax.set_axis_off()
-    ax.add_collection(PolyCollection(polys, facecolors=fc, edgecolors="white", linewidths=0.4))
+    many = len(polys) > 2000  # thousands of shapes: borders would hide the colours
+    ax.add_collection(PolyCollection(polys, facecolors=fc, edgecolors="face" if many else "white",
+                                     linewidths=0.1 if many else 0.4))
     if outline is not None:
         ax.add_collection(PolyCollection(_rings(outline), facecolors="none", edgecolors="#333", linewidths=1.0))
     ax.autoscale_view()

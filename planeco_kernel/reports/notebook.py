@@ -334,6 +334,11 @@ class DiagnosticReport:
         if shapes.empty:
             _md("Carte non disponible : aucune commune membre n'a de contour dans le paquet de données.")
             return
+        note = ""
+        if self.t.level == "france":  # one frame cannot show metropolitan France and the DROM usefully
+            shapes = shapes[~shapes["code"].str.startswith("97")]
+            outline = outline.iloc[0:0]
+            note = "La carte montre la France métropolitaine ; les communes des DROM figurent dans l'annexe CSV."
         values = shapes["code"].map(dict(zip(mem["code"], mem["evolution_annuelle"]))).astype(float).to_numpy()
         finite = values[np.isfinite(values)]
         k = int(min(5, max(1, len(np.unique(finite)))))
@@ -343,6 +348,8 @@ class DiagnosticReport:
         _png(charts.choropleth_map(list(shapes["geometry"]), list(colors), legend,
                                    f"Évolution annuelle moyenne de la population {self.d.first_year}-{self.d.vintage}",
                                    outline=outline["geometry"].iloc[0] if not outline.empty else None))
+        if note:
+            _md(note)
 
     def sources(self) -> None:
         """Sources and vintages of the data shown."""
