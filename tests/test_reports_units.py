@@ -290,3 +290,45 @@ def test_diagnostic_figures_match_the_territory_model(bundle_dir):
     assert sorted(d.members["code"]) == sorted(c.code for c in t.members("commune"))
     assert len(d.members) == t.members_count == 58
     assert d.peers["code"].tolist().count("200046977") == 1
+
+
+# -- executor helpers --------------------------------------------------------------------------------------
+class _DeadKernelError(RuntimeError):
+    pass
+
+
+_DeadKernelError.__name__ = "DeadKernelError"
+
+
+@pytest.mark.parametrize(("exc", "transient"), [
+    (TimeoutError("kernel did not answer"), True),
+    (_DeadKernelError("Kernel died"), True),
+    (RuntimeError("Kernel died before replying to kernel_info"), True),
+    (ValueError("bad parameter"), False),
+    (RuntimeError("something else"), False),
+])
+def test_transient_kernel_failures(exc, transient):
+    from planeco_kernel.reports.executor import _is_transient
+
+    assert _is_transient(exc) is transient
+
+
+def test_start_error_is_transient():
+    from planeco_kernel.reports.executor import _is_transient
+    from planeco_kernel.reports.pool import KernelStartError
+
+    assert _is_transient(KernelStartError("x"))
+
+
+def test_publish_replaces_a_report_whole(tmp_path):
+    from planeco_kernel.reports.executor import publish
+
+    final = tmp_path / "epci" / "1"
+    final.mkdir(parents=True)
+    (final / "old.txt").write_text("old")
+    staging = tmp_path / ".staging" / "x"
+    staging.mkdir(parents=True)
+    (staging / "rapport.html").write_text("new")
+    publish(staging, final)
+    assert sorted(p.name for p in final.iterdir()) == ["rapport.html"]
+    assert not staging.exists() and list((tmp_path / ".staging").iterdir()) == []
