@@ -1,7 +1,9 @@
 """Export an executed report: self-contained HTML with the code hidden, and PDF when possible.
 
-HTML: nbconvert's ``HTMLExporter`` with ``exclude_input`` (no code cells, no prompts); images
-are embedded (base64), so one file is the whole report. Error outputs are removed too (a
+HTML: nbconvert's ``HTMLExporter`` (``basic`` template: content only) with ``exclude_input``
+(no code, no prompts), in a page with a small stylesheet of ours (the ``lab`` template would
+add ~250 kB of CSS to every report); images are embedded (base64), so one file is the whole
+report. Error outputs are removed too (a
 report that failed is never exported; a warning on stderr is not part of the report).
 
 PDF: headless Chromium printing the HTML (``chromium --headless --print-to-pdf``), when a
@@ -12,6 +14,7 @@ Playwright but needs a browser download; LaTeX (``pdf`` exporter) is not require
 
 from __future__ import annotations
 
+import html
 import shutil
 import subprocess
 from functools import lru_cache
@@ -21,11 +24,16 @@ PDF_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-
 
 REPORT_CSS = """
 <style>
-.jp-Notebook, body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0; }
+main.planeco-report { max-width: 62em; margin: 2em auto; padding: 0 1.5em; line-height: 1.45; }
+h1 { font-size: 1.9em; margin-bottom: 0.3em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #e3e8ef; }
+.anchor-link { display: none; }
+img { max-width: 100%; height: auto; }
 table.planeco-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
 table.planeco-table th, table.planeco-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; }
 table.planeco-table th { background: #f3f6fa; }
-@media print { .jp-Cell { break-inside: avoid; } }
+blockquote { border-left: 3px solid #9ecae1; margin: 0.5em 0; padding-left: 1em; color: #444; }
+@media print { main.planeco-report { margin: 0; max-width: none; } .cell { break-inside: avoid; } }
 </style>
 """
 
@@ -34,7 +42,7 @@ table.planeco-table th { background: #f3f6fa; }
 def _exporter():
     from nbconvert import HTMLExporter
 
-    exp = HTMLExporter(template_name="lab")
+    exp = HTMLExporter(template_name="basic")  # the content only: the page and its small stylesheet are ours
     exp.exclude_input = True
     exp.exclude_input_prompt = True
     exp.exclude_output_prompt = True
@@ -60,7 +68,9 @@ def to_html(nb, title: str) -> str:
     strip_for_report(nb)
     nb.metadata["title"] = title
     body, _resources = _exporter().from_notebook_node(nb)
-    return body.replace("</head>", REPORT_CSS + "</head>", 1)
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+            f"{REPORT_CSS}</head>\n<body><main class=\"planeco-report\">\n{body}\n</main></body></html>\n")
 
 
 def pdf_converter() -> str | None:

@@ -64,6 +64,14 @@ def _html(text: str) -> None:
     _show(HTML(text))
 
 
+def _bar_label(name: str, level: str) -> str:
+    """``"Rhône (département)"``; long names shortened so that the level stays visible."""
+    if level == "france":
+        return "France"
+    short = name if len(name) <= 28 else name[:27] + "…"
+    return f"{short} ({SHORT_LEVEL.get(level, level)})"
+
+
 def _is_ratio(unit: str) -> bool:
     """Whether a unit is comparable across territories of different sizes (rate, share, density)."""
     u = (unit or "").lower()
@@ -145,8 +153,8 @@ class DiagnosticReport:
                 _md(self._growth_sentence())
             self._theme_table(label, shown)
             lead = next((i for i in shown if _is_ratio(i.unit)), None)
-            bars = [] if lead is None else [(f"{self.t.name} ({SHORT_LEVEL[self.t.level]})", lead.value)] + [
-                (f"{g.name or g.code} ({SHORT_LEVEL.get(g.group, g.group)})", g.value) for g in lead.groups
+            bars = [] if lead is None else [(_bar_label(self.t.name, self.t.level), lead.value)] + [
+                (_bar_label(g.name or g.code, g.group), g.value) for g in lead.groups
                 if g.group != "peers" and g.value is not None]
             if len(bars) > 1:
                 _png(charts.bar_chart([b[0] for b in bars], [b[1] for b in bars],
