@@ -14,6 +14,7 @@ from planeco_kernel import __version__
 from planeco_kernel.cli import data as _data
 from planeco_kernel.cli import indicators as _indicators
 from planeco_kernel.cli import kb as _kb
+from planeco_kernel.cli import reports as _reports
 from planeco_kernel.cli import serve as _serve
 from planeco_kernel.cli import territory as _territory
 from planeco_kernel.errors import PlanecoError
@@ -30,6 +31,7 @@ app.add_typer(_territory.app, name="territory", help="Chercher et afficher des t
 app.add_typer(_indicators.app, name="indicators", help="Catalogue d'indicateurs, export, comparaisons.")
 _indicators.register(app)
 app.add_typer(_kb.app, name="kb", help="Base de connaissances : fils de discussion, REX, solutions.")
+app.add_typer(_reports.app, name="reports", help="Rapports par territoire : lots papermill, planification.")
 _serve.register(app)
 
 

@@ -1,0 +1,103 @@
+"""Export an executed report: self-contained HTML with the code hidden, and PDF when possible.
+
+HTML: nbconvert's ``HTMLExporter`` (``basic`` template: content only) with ``exclude_input``
+(no code, no prompts), in a page with a small stylesheet of ours (the ``lab`` template would
+add ~250 kB of CSS to every report); images are embedded (base64), so one file is the whole
+report. Error outputs are removed too (a
+report that failed is never exported; a warning on stderr is not part of the report).
+
+PDF: headless Chromium printing the HTML (``chromium --headless --print-to-pdf``), when a
+``chromium``/``chromium-browser``/``google-chrome`` executable is on the PATH (Debian:
+``apt-get install chromium``). nbconvert's ``webpdf`` exporter does the same through
+Playwright but needs a browser download; LaTeX (``pdf`` exporter) is not required.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+PDF_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+REPORT_CSS = """
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0; }
+main.planeco-report { max-width: 62em; margin: 2em auto; padding: 0 1.5em; line-height: 1.45; }
+h1 { font-size: 1.9em; margin-bottom: 0.3em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #e3e8ef; }
+.anchor-link { display: none; }
+img { max-width: 100%; height: auto; }
+table.planeco-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
+table.planeco-table th, table.planeco-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; }
+table.planeco-table th { background: #f3f6fa; }
+blockquote { border-left: 3px solid #9ecae1; margin: 0.5em 0; padding-left: 1em; color: #444; }
+@media print { main.planeco-report { margin: 0; max-width: none; } .cell { break-inside: avoid; } }
+</style>
+"""
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exp = HTMLExporter(template_name="basic")  # the content only: the page and its small stylesheet are ours
+    exp.exclude_input = True
+    exp.exclude_input_prompt = True
+    exp.exclude_output_prompt = True
+    exp.exclude_raw = True
+    return exp
+
+
+def strip_for_report(nb) -> None:
+    """Remove what must not reach readers: error outputs, stderr streams, the injected-parameters cell."""
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        cell["outputs"] = [o for o in cell.get("outputs", [])
+                           if o.get("output_type") != "error"
+                           and not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+
+def to_html(nb, title: str) -> str:
+    """The report as one self-contained HTML page (code hidden)."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    strip_for_report(nb)
+    nb.metadata["title"] = title
+    body, _resources = _exporter().from_notebook_node(nb)
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+            f"{REPORT_CSS}</head>\n<body><main class=\"planeco-report\">\n{body}\n</main></body></html>\n")
+
+
+def pdf_converter() -> str | None:
+    """Path of the browser used for PDF export, or ``None`` when none is installed."""
+    for name in PDF_BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 60.0) -> Path:
+    """Print an HTML report to PDF with headless Chromium.
+
+    Raises
+    ------
+    RuntimeError
+        No browser installed (the message says how to install one) or the conversion failed.
+    """
+    browser = pdf_converter()
+    if browser is None:
+        raise RuntimeError("Export PDF impossible : aucun navigateur Chromium trouvé. Installez-le "
+                           "(`apt-get install chromium`) ou exportez en HTML seulement.")
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+           f"--print-to-pdf={pdf_path}", html_path.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not pdf_path.is_file():
+        raise RuntimeError(f"Export PDF en échec ({browser}) : {proc.stderr.strip()[-300:]}")
+    return pdf_path

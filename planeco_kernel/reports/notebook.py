@@ -1,0 +1,404 @@
+"""What the report templates call: one object per report that computes, displays and stamps.
+
+Templates stay thin (``parameterized/*.ipynb``): a ``parameters`` cell, then one call per
+section, e.g.::
+
+    from planeco_kernel.reports.notebook import DiagnosticReport
+    report = DiagnosticReport(territory, level, vintage=vintage, peer_group=peer_group,
+                              output_dir=output_dir, previous_figures=previous_figures, stamp=stamp)
+    report.title()
+    report.changes()
+    ...
+
+Every number displayed is registered (:mod:`planeco_kernel.reports.figures`) and written to the
+CSV appendix by :meth:`DiagnosticReport.appendix`.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from planeco_kernel.reports import changes as _changes
+from planeco_kernel.reports import charts
+from planeco_kernel.reports import diagnostic as _diag
+from planeco_kernel.reports.figures import APPENDIX_FILE, read_csv
+from planeco_kernel.reports.fmt import number_fr, percent_fr, rate_fr
+
+SHORT_LEVEL = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
+               "region": "région", "france": "France"}
+
+
+def _show(obj) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
+def _md(text: str) -> None:
+    from IPython.display import Markdown
+
+    _show(Markdown(text))
+
+
+def _png(data: bytes) -> None:
+    from IPython.display import Image
+
+    _show(Image(data=data, format="png"))
+
+
+def _table(rows: list[list[str]], header: list[str], right: set[int] | None = None) -> str:
+    right = right or set()
+    head = "".join(f"<th style='text-align:{'right' if i in right else 'left'}'>{html.escape(h)}</th>"
+                   for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(
+        f"<td style='text-align:{'right' if i in right else 'left'}'>{html.escape(str(c))}</td>" for i, c in enumerate(r))
+        + "</tr>" for r in rows)
+    return f"<table class='planeco-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html(text: str) -> None:
+    from IPython.display import HTML
+
+    _show(HTML(text))
+
+
+def _bar_label(name: str, level: str) -> str:
+    """``"Rhône (département)"``; long names shortened so that the level stays visible."""
+    if level == "france":
+        return "France"
+    short = name if len(name) <= 28 else name[:27] + "…"
+    return f"{short} ({SHORT_LEVEL.get(level, level)})"
+
+
+def _is_ratio(unit: str) -> bool:
+    """Whether a unit is comparable across territories of different sizes (rate, share, density)."""
+    u = (unit or "").lower()
+    return "%" in u or "/" in u or " par " in u or u.startswith("par ")
+
+
+class DiagnosticReport:
+    """The territorial diagnostic of one territory (template ``diagnostic_territoire``).
+
+    Parameters
+    ----------
+    territory, level, vintage, peer_group
+        See :func:`planeco_kernel.reports.diagnostic.compute`.
+    output_dir
+        Where :meth:`appendix` writes the CSV appendix.
+    previous_figures
+        The previous run's appendix (CSV path) for "what changed"; empty for none.
+    previous_sources
+        ``{source: version}`` of the previous run.
+    stamp
+        What the runner knows about this run (template, hashes, run id); printed by :meth:`stamp`.
+    """
+
+    def __init__(self, territory: str, level: str | None = None, *, vintage: int | None = None,
+                 peer_group: str = "auto", output_dir: str | Path = ".", previous_figures: str = "",
+                 previous_sources: dict[str, str] | None = None, stamp: dict[str, Any] | None = None,
+                 parameters: dict[str, Any] | None = None):
+        self.d = _diag.compute(territory, level, vintage=vintage, peer_group=peer_group)
+        self.t = self.d.territory
+        self.output_dir = Path(output_dir)
+        self.previous_figures = previous_figures
+        self.previous_sources = previous_sources
+        self.run_stamp = dict(stamp or {})
+        self.parameters = dict(parameters or {})
+
+    # -- indicator engine ------------------------------------------------------------------------
+    def _comparison(self):
+        """The indicator engine's comparison of this territory, or the reason it is unavailable."""
+        if not hasattr(self, "_cmp"):
+            from planeco_kernel.errors import PlanecoError
+            from planeco_kernel.indicators.compare import compare
+            from planeco_kernel.indicators.cube import load_cube
+
+            try:
+                cube = load_cube()
+            except (PlanecoError, FileNotFoundError) as exc:  # no indicator data in this bundle: said in the report
+                self._cmp = (None, None, str(exc))
+            else:
+                self._cmp = (cube, compare(self.t.code, self.t.level, cube=cube), None)
+        return self._cmp
+
+    def themes(self, only: list[str] | None = None) -> None:
+        """One section per indicator theme: values, evolutions and French sentences of the indicator engine.
+
+        Parameters
+        ----------
+        only
+            Theme ids (``logement``, ``energie_logements``…) to show; default all themes.
+        """
+        cube, comp, error = self._comparison()
+        if comp is None:
+            _md("## Indicateurs thématiques")
+            _md(f"Indicateurs thématiques non disponibles : {error}. Reconstruisez le paquet de données "
+                "(`planeco data build`) pour les obtenir.")
+            return
+        missing: dict[str, list] = {}
+        for theme_id, label in cube.catalogue.themes.items():
+            if only is not None and theme_id not in only:
+                continue
+            items = [i for i in comp.indicators if i.theme == theme_id]
+            shown = [i for i in items if i.available]
+            if not shown:
+                if items:
+                    missing[label] = items
+                continue
+            _md(f"## {label}")
+            if theme_id == "demographie":
+                _png(charts.series_chart(self.d.population, f"Population municipale de {self.t.name}"))
+                _md(self._growth_sentence())
+            self._theme_table(label, shown)
+            lead = next((i for i in shown if _is_ratio(i.unit)), None)
+            bars = [] if lead is None else [(_bar_label(self.t.name, self.t.level), lead.value)] + [
+                (_bar_label(g.name or g.code, g.group), g.value) for g in lead.groups
+                if g.group != "peers" and g.value is not None]
+            if len(bars) > 1:
+                _png(charts.bar_chart([b[0] for b in bars], [b[1] for b in bars],
+                                      f"{lead.label} ({lead.year})", lead.unit, highlight=0))
+            _md("\n".join(f"- {i.sentence}" for i in shown if i.sentence))
+            absent: dict[str, list[str]] = {}
+            for i in items:
+                if not i.available:
+                    absent.setdefault(i.reason or "donnée absente", []).append(i.label)
+            for reason, labels in absent.items():
+                _md(f"Non disponibles ici : {', '.join(labels)}. *{reason}*")
+        if missing:
+            _md("## Thèmes sans données dans ce paquet")
+            _md("\n".join(f"- **{label}** : {len(items)} indicateur(s) — {items[0].reason or 'source absente'}"
+                          for label, items in missing.items()))
+
+    def _theme_table(self, label: str, shown: list) -> None:
+        from types import SimpleNamespace
+
+        reg, t = self.d.figures, self.t
+        rows = []
+        for i in shown:
+            src = f"{i.source} ({i.vintage})" if i.vintage else i.source
+            reg.add(label, i.label, t, i.value, i.unit, i.year, src)
+            for g in i.groups:
+                who = SimpleNamespace(code=g.code, level=g.group, name=g.name or g.code)
+                reg.add(label, i.label, who, g.value, i.unit, i.year,
+                        src if g.group != "peers" else f"{src}, médiane des communes comparables")
+            evo = (i.evolution or {}).get("text", "–")
+            if i.evolution:
+                e = i.evolution
+                reg.add(label, f"{i.label} : évolution {e['from_year']}-{e['to_year']}", t, e.get("difference"), i.unit,
+                        e["to_year"], src)
+                if e.get("annual_growth_pct") is not None:
+                    reg.add(label, f"{i.label} : évolution annuelle {e['from_year']}-{e['to_year']}", t,
+                            e["annual_growth_pct"], "%", e["to_year"], src)
+            rows.append([i.label + (" (estimation)" if i.estimate else ""), i.value_text, str(i.year or ""), evo])
+        _html(_table(rows, ["Indicateur", "Valeur", "Année", "Évolution"], right={1}))
+
+    # -- sections -------------------------------------------------------------------------------
+    def title(self, heading: str = "Diagnostic territorial") -> None:
+        """Title (``heading — name``), level and parents of the territory."""
+        t = self.t
+        parents = " · ".join(f"{p['territory'].level_label} : {p['territory'].name}" for p in self.d.parents)
+        nature = f" ({t.nature})" if t.nature else ""
+        _md(f"# {heading} — {t.name}\n\n**{t.level_label}{nature}**, code {t.code}."
+            + (f"  \nAppartient à : {parents}." if parents else "")
+            + "".join(f"\n\n> {n}" for n in self.d.notes))
+
+    def changes(self) -> None:
+        """« Ce qui a changé » since the previous run of this territory's report."""
+        t = self.t
+        _md("## Ce qui a changé depuis le rapport précédent")
+        if not self.previous_figures or not Path(self.previous_figures).is_file():
+            _md("Premier rapport pour ce territoire : aucune comparaison possible.")
+            return
+        previous = read_csv(self.previous_figures)
+        found = _changes.compare(list(self.d.figures), previous, level=t.level, code=t.code,
+                                 current_sources=_diag.source_versions(self._manifest()),
+                                 previous_sources=self.previous_sources)
+        if not found:
+            _md("Aucun changement notable : mêmes millésimes, indicateurs stables.")
+            return
+        _md("\n".join(f"- {c.text}" for c in found[:12]) + (f"\n- … et {len(found) - 12} autres." if len(found) > 12 else ""))
+
+    def key_figures(self) -> None:
+        """Population, growth, area, density, members."""
+        d, t = self.d, self.t
+        rows = [["Population municipale", f"{number_fr(d.population[d.vintage])} hab", str(d.vintage)],
+                [f"Évolution annuelle moyenne {d.first_year}-{d.vintage}", rate_fr(d.growth), f"{d.first_year}-{d.vintage}"],
+                ["Superficie", f"{number_fr(d.area_km2, 1)} km²" if d.area_km2 else "non disponible", ""],
+                ["Densité", f"{number_fr(d.density, 1)} hab/km²" if d.density else "non disponible", str(d.vintage)]]
+        if t.level != "commune":
+            rows.append(["Communes membres", number_fr(t.members_count), ""])
+        _md("## Chiffres clés")
+        _html(_table(rows, ["Indicateur", "Valeur", "Année"], right={1}))
+
+    def demography(self) -> None:
+        """Theme « Démographie »: the population series with a short commentary."""
+        d, t = self.d, self.t
+        _md("## Démographie")
+        _png(charts.series_chart(d.population, f"Population municipale de {t.name}"))
+        _md(self._growth_sentence())
+
+    def _growth_sentence(self) -> str:
+        d, t = self.d, self.t
+        if d.growth is None:
+            return "L'évolution de la population ne peut pas être calculée (une seule année disponible)."
+        trend = "augmente" if d.growth > 0.05 else "diminue" if d.growth < -0.05 else "est stable"
+        text = (f"Entre {d.first_year} et {d.vintage}, la population de {t.name} {trend} "
+                f"({rate_fr(d.growth)} en moyenne")
+        ref = next((p for p in reversed(d.parents) if p["territory"].level == "departement"), None)
+        if ref is not None and ref["growth"] is not None:
+            gap = d.growth - ref["growth"]
+            faster = "au même rythme que" if abs(gap) < 0.005 else "plus vite que" if gap > 0 else "moins vite que"
+            text += f" ; {ref['territory'].name} : {rate_fr(ref['growth'])}, la population évolue donc {faster} le département"
+        return text + ")."
+
+    def land(self) -> None:
+        """Theme « Occupation du territoire »: area and density, densest members."""
+        d, t = self.d, self.t
+        _md("## Occupation du territoire")
+        if not d.area_km2:
+            _md("Les contours de ce territoire ne sont pas dans le paquet de données : superficie et densité "
+                "non disponibles.")
+            return
+        text = (f"{t.name} couvre {number_fr(d.area_km2, 1)} km², soit une densité de "
+                f"{number_fr(d.density, 1)} habitants par km² en {d.vintage}.")
+        _md(text)
+        if not d.members.empty:
+            top = d.members.dropna(subset=["densite"]).sort_values("densite", ascending=False).head(5)
+            _md("Communes les plus denses : " + ", ".join(
+                f"{r.nom} ({number_fr(r.densite)} hab/km²)" for r in top.itertuples()) + ".")
+
+    def position(self) -> None:
+        """The territory's weight and growth within each parent."""
+        d, t = self.d, self.t
+        _md("## Position dans les territoires englobants")
+        if not d.parents:
+            _md(f"{t.name} n'appartient à aucun territoire englobant.")
+            return
+        rows = [[p["territory"].level_label, p["territory"].name, number_fr(p["population"]),
+                 percent_fr(p["share"], 2), rate_fr(p["growth"])] for p in d.parents]
+        rows.insert(0, [t.level_label, t.name, number_fr(d.population[d.vintage]), "100,00 %", rate_fr(d.growth)])
+        _html(_table(rows, ["Niveau", "Territoire", f"Population {d.vintage}", f"Part de {t.name}",
+                            f"Évolution {d.first_year}-{d.vintage}"], right={2, 3, 4}))
+
+    def peers(self, limit: int = 15) -> None:
+        """Comparison with the territories of the same level in the same parent."""
+        d, t = self.d, self.t
+        _md("## Comparaison avec les territoires comparables")
+        if d.peers.empty:
+            _md("Pas de territoires comparables dans le groupe choisi.")
+            return
+        anchor = t.parent(d.peer_level) if d.peer_level not in ("france", t.level) else None
+        where = f"de {anchor.name}" if anchor is not None else "de France"
+        df = d.peers.dropna(subset=["evolution_annuelle"]).sort_values("evolution_annuelle", ascending=False)
+        me = df.index[df["code"] == t.code]
+        shown = df.head(limit)
+        if len(me) and me[0] not in shown.index:
+            import pandas as pd
+
+            shown = pd.concat([shown, df.loc[me]])
+        labels = list(shown["nom"])
+        hi = labels.index(t.name) if t.name in labels else None
+        _png(charts.bar_chart(labels, list(shown["evolution_annuelle"]),
+                              f"Évolution annuelle moyenne {d.first_year}-{d.vintage} ({len(df)} territoires {where})",
+                              "%/an", highlight=hi))
+        row = d.peers.loc[d.peers["code"] == t.code]
+        if not row.empty:
+            rp, rg = row["rang_population"].iloc[0], row["rang_evolution"].iloc[0]
+            med = d.peers["evolution_annuelle"].median()
+            _md(f"{t.name} est au rang {number_fr(rp)} sur {len(d.peers)} par la population"
+                + (f" et au rang {number_fr(rg)} par l'évolution annuelle (médiane des territoires comparables : "
+                   f"{rate_fr(med)})." if rg == rg else "."))
+
+    def members_map(self, show_map: bool = True) -> None:
+        """Map and table of the member communes (population growth by class)."""
+        d, t = self.d, self.t
+        if t.level == "commune":
+            return
+        _md("## Communes membres")
+        mem = d.members
+        if show_map:
+            self._map(mem)
+        rows = [[r.nom, r.code, number_fr(r.population), rate_fr(r.evolution_annuelle),
+                 number_fr(r.densite, 1) if r.densite == r.densite and r.densite is not None else "–"]
+                for r in mem.head(20).itertuples()]
+        more = f" (les 20 plus peuplées sur {len(mem)} ; toutes figurent dans l'annexe CSV)" if len(mem) > 20 else ""
+        _md(f"Communes membres par population{more} :")
+        _html(_table(rows, ["Commune", "Code", f"Population {d.vintage}", f"Évolution {d.first_year}-{d.vintage}",
+                            "Densité (hab/km²)"], right={2, 3, 4}))
+
+    def _map(self, mem) -> None:
+        import numpy as np
+
+        from planeco_kernel import geo
+
+        try:
+            shapes = geo.load_display("commune", list(mem["code"]))
+            outline = geo.load_display(self.t.level, [self.t.code])
+        except Exception as exc:  # bundle without contours: said, not hidden
+            _md(f"Carte non disponible : {exc}")
+            return
+        if shapes.empty:
+            _md("Carte non disponible : aucune commune membre n'a de contour dans le paquet de données.")
+            return
+        note = ""
+        if self.t.level == "france":  # one frame cannot show metropolitan France and the DROM usefully
+            shapes = shapes[~shapes["code"].str.startswith("97")]
+            outline = outline.iloc[0:0]
+            note = "La carte montre la France métropolitaine ; les communes des DROM figurent dans l'annexe CSV."
+        values = shapes["code"].map(dict(zip(mem["code"], mem["evolution_annuelle"]))).astype(float).to_numpy()
+        finite = values[np.isfinite(values)]
+        k = int(min(5, max(1, len(np.unique(finite)))))
+        breaks = geo.classify(finite, k=k) if len(finite) else [0.0, 0.0]
+        colors = geo.colors_for(values, breaks)
+        legend = geo.legend_items(breaks, "%/an")
+        _png(charts.choropleth_map(list(shapes["geometry"]), list(colors), legend,
+                                   f"Évolution annuelle moyenne de la population {self.d.first_year}-{self.d.vintage}",
+                                   outline=outline["geometry"].iloc[0] if not outline.empty else None))
+        if note:
+            _md(note)
+
+    def sources(self) -> None:
+        """Sources and vintages of the data shown."""
+        _md("## Sources et millésimes")
+        rows = [[s["title"] or s["name"], str(s["version"]), str(s.get("census_year") or s.get("vintage") or ""),
+                 s["origin"] or "", s["licence"] or ""] for s in self.d.sources]
+        _html(_table(rows, ["Source", "Version", "Millésime", "Origine", "Licence"]))
+        cube, comp, _err = self._comparison()
+        if comp is not None:
+            used = {}
+            for i in comp.indicators:
+                if i.available and i.source:
+                    used.setdefault(i.source, set()).add(str(i.vintage or i.year or ""))
+            if used:
+                _md("Indicateurs thématiques : " + "; ".join(
+                    f"{src} ({', '.join(sorted(v for v in vs if v))})" for src, vs in used.items()) + ".")
+        _md(f"Population municipale {self.d.vintage} : {self.d.pop_source}. Contours : {self.d.geo_source}. "
+            "Taux d'évolution annuels : taux composés entre la première et la dernière année affichées.")
+
+    def _manifest(self) -> dict[str, Any]:
+        return self.t._m.manifest
+
+    def stamp(self) -> None:
+        """Data manifest, template, package version and parameters of this report."""
+        from planeco_kernel import __version__
+        from planeco_kernel.reports.stamp import data_fingerprint
+
+        man = self._manifest()
+        s = dict(self.run_stamp)
+        rows = [["Version de planeco", __version__],
+                ["Paquet de données", f"construit le {man.get('built_at', 'inconnu')}, COG {man.get('current_cog', '?')}"],
+                ["Empreinte des données", data_fingerprint(man)[:16]],
+                ["Modèle de rapport", f"{s.get('template', 'inconnu')} ({str(s.get('template_sha256', ''))[:12]})"],
+                ["Empreinte des entrées", str(s.get("inputs_hash", "non calculée (exécution hors lot)"))[:16]],
+                ["Paramètres", ", ".join(f"{k} = {v!r}" for k, v in self.parameters.items()) or "–"]]
+        _md("## Cachet du rapport")
+        _html(_table(rows, ["", ""]))
+
+    def appendix(self) -> Path:
+        """Write the CSV appendix of every number shown; display where it is."""
+        path = self.d.figures.to_csv(self.output_dir / APPENDIX_FILE)
+        _md(f"## Annexe\n\nLes {number_fr(len(self.d.figures))} chiffres de ce rapport (avec source et année) sont "
+            f"dans [{APPENDIX_FILE}]({APPENDIX_FILE}).")
+        return path
