@@ -16,7 +16,8 @@ CONDA_ONLY = {"python", "nodejs", "pip"}
 
 
 def _name(req: str) -> str:
-    return re.split(r"[<>=~!\[; ]", req.strip(), maxsplit=1)[0].lower()
+    """Canonical distribution name (PEP 503): lower case, runs of -_. as one hyphen."""
+    return re.sub(r"[-_.]+", "-", re.split(r"[<>=~!\[; ]", req.strip(), maxsplit=1)[0]).lower()
 
 
 def _pyproject_packages() -> dict[str, str]:
@@ -48,7 +49,7 @@ def test_environment_yml_uses_the_same_version_specifiers():
 def test_lock_pins_every_declared_dependency():
     lock = {_name(l): l for l in (ROOT / "requirements.lock").read_text().splitlines() if "==" in l}
     for name in _pyproject_packages():
-        assert name in lock or name.replace("_", "-") in lock, f"{name} is not pinned in requirements.lock"
+        assert name in lock, f"{name} is not pinned in requirements.lock"
 
 
 def test_slow_import_rfc3987_syntax_is_not_installed():

@@ -48,6 +48,10 @@ def _root(
     """planeco — planification écologique territoriale."""
 
 
+# Typer may vendor click: find its ClickException through a public Typer class, not by importing click.
+_CLICK_EXCEPTION: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning planeco errors into clean messages."""
     try:
@@ -60,13 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("Interrompu.", err=True)
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except _CLICK_EXCEPTION as exc:  # usage errors: unknown command, missing argument, bad option
+        exc.show()
+        return exc.exit_code
     return 0
 
 
