@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from planeco_kernel import fmt
 from planeco_kernel.errors import BundleError
 
 DISPLAY_FILE = "geometry/display.parquet"
@@ -33,7 +34,6 @@ MISSING_COLOR = "#d9d9d9"
 
 MISSING_LABEL = "donnée non disponible"
 
-THOUSANDS_SEP = "\u00a0"
 """French thousands separator: a non-breaking space (``12 345``)."""
 
 # ColorBrewer 2.0 sequential schemes (colorbrewer2.org, Apache-2.0), one list per class count.
@@ -464,17 +464,6 @@ def decimals_for(breaks: Sequence[float], max_decimals: int = 3) -> int:
     return d
 
 
-def format_number_fr(value: float, decimals: int = 0) -> str:
-    """French number formatting: ``12 345``, ``3,4``, ``-0,25`` (non-breaking space for thousands)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return MISSING_LABEL
-    text = f"{value:,.{decimals}f}"
-    text = text.replace(",", "\x00").replace(".", ",").replace("\x00", THOUSANDS_SEP)
-    if text.startswith("-") and set(text[1:]) <= set("0," + THOUSANDS_SEP):
-        text = text[1:]  # no "-0"
-    return text
-
-
 def legend_items(
     breaks: Sequence[float],
     unit: str = "",
@@ -507,14 +496,14 @@ def legend_items(
     if len(e) < 2:
         raise ValueError("Il faut au moins deux bornes (minimum et maximum) pour construire une légende.")
     d = decimals_for(e) if decimals is None else decimals
-    suffix = f"{THOUSANDS_SEP}{unit}" if unit else ""
+    suffix = f"{fmt.NNBSP}{unit}" if unit else ""
     ramp = color_ramp(len(e) - 1, palette)
     items = []
     for i, (lo, hi) in enumerate(zip(e[:-1], e[1:])):
         if lo == hi:
-            label = f"{format_number_fr(lo, d)}{suffix}"
+            label = f"{fmt.number(lo, d)}{suffix}"
         else:
-            label = f"de {format_number_fr(lo, d)} à {format_number_fr(hi, d)}{suffix}"
+            label = f"de {fmt.number(lo, d)} à {fmt.number(hi, d)}{suffix}"
         items.append({"label": label, "color": ramp[i], "lower": lo, "upper": hi})
     if include_missing:
         items.append({"label": MISSING_LABEL, "color": MISSING_COLOR, "lower": None, "upper": None})

@@ -17,11 +17,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from planeco_kernel import geo
+from planeco_kernel import fmt, geo
 from planeco_kernel.bundle.geometry import _write_geoparquet
 from planeco_kernel.errors import BundleError
 
-NB = geo.THOUSANDS_SEP
+NB = fmt.NNBSP
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,18 +114,6 @@ def test_color_ramp_sizes(n):
 # ---------------------------------------------------------------------------------------------
 # French labels
 # ---------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    (12345, 0, f"12{NB}345"),
-    (3.4, 1, "3,4"),
-    (-1234567.891, 2, f"-1{NB}234{NB}567,89"),
-    (-0.001, 1, "0,0"),
-    (999.5, 0, f"1{NB}000"),
-    (float("nan"), 0, "donnée non disponible"),
-])
-def test_format_number_fr(value, decimals, expected):
-    assert geo.format_number_fr(value, decimals) == expected
-
 
 @pytest.mark.parametrize(("breaks", "unit", "labels"), [
     ([0, 1234.6, 12345], "hab.", [f"de 0 à 1{NB}235{NB}hab.", f"de 1{NB}235 à 12{NB}345{NB}hab."]),

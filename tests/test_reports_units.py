@@ -17,30 +17,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from planeco_kernel.errors import ConfigError
-from planeco_kernel.reports import changes, fmt, schedule, stamp, templates
+from planeco_kernel.reports import changes, schedule, stamp, templates
 from planeco_kernel.reports.figures import COLUMNS, Figure, FigureRegister, read_csv
 from planeco_kernel.reports.index import write_index
 
 ROOT = Path(__file__).resolve().parent.parent
-NBSP = "\u00a0"
-
-
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    (12345, 0, f"12{NBSP}345"),
-    (3.456, 1, "3,5"),
-    (-0.25, 2, "−0,25"),
-    (None, 0, "–"),
-    (float("nan"), 1, "–"),
-    (1234567.891, 2, f"1{NBSP}234{NBSP}567,89"),
-])
-def test_number_fr(value, decimals, expected):
-    assert fmt.number_fr(value, decimals) == expected
-
-
-@pytest.mark.parametrize(("value", "expected"), [(0.4521, f"+0,45{NBSP}%/an"), (-1.2, f"−1,20{NBSP}%/an"),
-                                                 (None, "–")])
-def test_rate_fr(value, expected):
-    assert fmt.rate_fr(value) == expected
 
 
 # -- schedule ---------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from planeco_kernel import fmt
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -34,7 +36,7 @@ def build_cmd(
             return
         typer.echo("Construction nécessaire : " + " ; ".join(reasons), err=True)
     man = b.build(opts, b.Reporter(quiet=quiet))
-    typer.echo(f"Paquet de données construit dans {opts.data_dir} en {_fr(man['build_seconds'])} s.")
+    typer.echo(f"Paquet de données construit dans {opts.data_dir} en {fmt.number(man['build_seconds'], 1)} s.")
     for s in man["skipped"]:
         typer.secho(f"Source ignorée : {s['source']} — {s['reason']}. {s['fix']}", fg=typer.colors.YELLOW, err=True)
 
@@ -54,7 +56,7 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Sortie JSON (
     age = mf.age_seconds(m)
     typer.echo(f"Paquet de données : {d}")
     typer.echo(f"Construit le {m['built_at']} (il y a {_age(age)}) par planeco {m['planeco_version']}, "
-               f"en {_fr(m['build_seconds'])} s.")
+               f"en {fmt.number(m['build_seconds'], 1)} s.")
     typer.echo(f"Géographie courante : COG {m['current_cog']} (paquet {m['current_package_version']}).")
     typer.echo("Sources :")
     for s in m["sources"]:
@@ -63,10 +65,10 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Sortie JSON (
         typer.echo(f"  - {s['name']} {label}{vint} : {s['origin']} — licence {s['licence']}")
     typer.echo("Tables :")
     for name, t in m["tables"].items():
-        typer.echo(f"  - {name} : {_int_fr(t['rows'])} lignes ({t['path']})")
+        typer.echo(f"  - {name} : {fmt.integer(t['rows'])} lignes ({t['path']})")
     if m.get("scot"):
         sc = m["scot"]
-        typer.echo(f"SCoT : {sc['label']} — {_int_fr(sc['structures'])} structures, "
+        typer.echo(f"SCoT : {sc['label']} — {fmt.integer(sc['structures'])} structures, "
                    f"{len(sc['conflicts'])} conflits résolus, "
                    f"{len(sc['unmatched']['epci'])} EPCI et {len(sc['unmatched']['communes'])} communes non rapprochés.")
     for s in m.get("skipped", []):
@@ -75,14 +77,6 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Sortie JSON (
         typer.secho("À reconstruire (`planeco data build`) : " + " ; ".join(problems), fg=typer.colors.YELLOW)
     else:
         typer.echo("Paquet complet et à jour.")
-
-
-def _fr(x: float) -> str:
-    return f"{x:.1f}".replace(".", ",")
-
-
-def _int_fr(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 def _age(seconds: float | None) -> str:

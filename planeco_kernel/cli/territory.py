@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from planeco_kernel import fmt
+
 if TYPE_CHECKING:
     from planeco_kernel.territory import Resolution, Territory
 
@@ -18,13 +20,6 @@ app = typer.Typer(no_args_is_help=True)
 
 _LEVEL_HELP = "Niveau : commune, epci, scot, departement, region, france."
 _DEP_HELP = "Code du département, pour départager des homonymes (ex. 93)."
-
-
-def fr_int(value: int | None) -> str:
-    """French integer formatting with a space as thousands separator: ``12345`` → ``"12 345"``."""
-    if value is None:
-        return "—"
-    return f"{value:,}".replace(",", " ")
 
 
 @app.command("show")
@@ -84,7 +79,7 @@ def render_search(found: list[Territory]) -> str:
     for t in found:
         dep = t.parents.get("departement", "")
         latest = t.population_latest
-        pop = f"{fr_int(latest[1])} hab. ({latest[0]})" if latest else "population inconnue"
+        pop = f"{fmt.integer(latest[1])} hab. ({latest[0]})" if latest else "population inconnue"
         lines.append(f"{t.code:<10} {t.level:<12} {t.name:<{width}}  {('dép. ' + dep) if dep else '':<9} {pop}")
     return "\n".join(lines)
 
@@ -105,7 +100,7 @@ def render_show(res: Resolution, manifest: dict[str, Any] | None = None) -> str:
         for year in sorted(pop, reverse=True):
             extra = f"  [{pflags[year]}]" if year in pflags else ""
             src = f"  — source : {sources[year]}" if year in sources else ""
-            out.append(f"  {year} : {fr_int(pop[year])} hab.{src}{extra}")
+            out.append(f"  {year} : {fmt.integer(pop[year])} hab.{src}{extra}")
     else:
         out.append("Population municipale : inconnue dans le paquet de données.")
     from planeco_kernel.bundle.schema import LEVEL_LABELS_FR, LEVELS
@@ -126,11 +121,11 @@ def render_show(res: Resolution, manifest: dict[str, Any] | None = None) -> str:
         out.append("Appartient à :")
         out.extend(belongs)
     if t.level != "commune":
-        out.append(f"Communes membres : {fr_int(t.members_count)}")
+        out.append(f"Communes membres : {fmt.integer(t.members_count)}")
         top = _most_populous(t.members("commune"), 5)
         if top:
             out.append("  dont les plus peuplées : " + ", ".join(
-                f"{m.name} ({fr_int(m.population_latest[1])})" for m in top))
+                f"{m.name} ({fmt.integer(m.population_latest[1])})" for m in top))
     if t.flags:
         out.append(f"Drapeaux : {', '.join(t.flags)}")
     vintage = _geography_vintage(manifest or {})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planeco_kernel.reports.figures import Figure
-from planeco_kernel.reports.fmt import number_fr
+from planeco_kernel import fmt
 
 NOTABLE_RELATIVE_MOVE = 0.01
 """A figure in absolute units is notable when it moves by at least 1 %."""
@@ -83,12 +83,12 @@ def compare(current: Iterable[Figure], previous: Iterable[Figure] | None, *, lev
             delta = f.valeur - p.valeur
             if abs(delta) >= NOTABLE_POINTS_MOVE:
                 moves.append(Change("move", f"{label} : {_v(p)} → {_v(f)} ({'+' if delta > 0 else '−'}"
-                                            f"{number_fr(abs(delta), 1)} point).", abs(delta) / 100))
+                                            f"{fmt.number(abs(delta), 1)} point).", abs(delta) / 100))
         else:
             rel = (f.valeur - p.valeur) / abs(p.valeur) if p.valeur else float("inf")
             if abs(rel) >= NOTABLE_RELATIVE_MOVE:
                 moves.append(Change("move", f"{label} : {_v(p)} → {_v(f)} ({'+' if rel > 0 else '−'}"
-                                            f"{number_fr(abs(rel) * 100, 1)} %).", abs(rel)))
+                                            f"{fmt.number(abs(rel) * 100, 1)} %).", abs(rel)))
     for key, p in prev.items():
         if key not in cur:
             moves.append(Change("gone", f"Indicateur absent de ce rapport : {p.indicateur} ({p.section}).", 0.0))
@@ -101,4 +101,4 @@ def _v(f: Figure) -> str:
         return "non disponible"
     decimals = 0 if f.unite in ("hab", "communes", "") and float(f.valeur).is_integer() else 1
     unit = f" {f.unite}" if f.unite else ""
-    return f"{number_fr(f.valeur, decimals)}{unit}"
+    return f"{fmt.number(f.valeur, decimals)}{unit}"

@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from planeco_kernel.reports.fmt import number_fr
+from planeco_kernel import fmt
 
 DPI = 100
 ACCENT = "#225ea8"
@@ -41,7 +41,7 @@ def series_chart(series: Mapping[int, float], title: str, unit: str = "hab") -> 
     fig, ax = _figure(6.0, 2.6)
     ax.plot(years, [series[y] for y in years], marker="o", color=ACCENT)
     ax.set_xticks(years)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: number_fr(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(v)))
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_ylabel(unit)
     ax.grid(axis="y", alpha=0.3)
@@ -55,7 +55,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], title: str,
 
     n = len(labels)
     fig, ax = _figure(6.0, max(1.4, 0.28 * n + 0.8))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: number_fr(v, 0 if abs(v) >= 10 or v == int(v) else 1)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(v, 0 if abs(v) >= 10 or v == int(v) else 1)))
     vals = [0.0 if v is None else float(v) for v in values]
     colors = [ACCENT if i == highlight else MUTED for i in range(n)]
     ax.barh(range(n), vals, color=colors)

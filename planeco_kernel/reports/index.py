@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from planeco_kernel.reports.fmt import number_fr
+from planeco_kernel import fmt
 
 INDEX_FILE = "index.html"
 STATUS_FR = {"ok": "à jour", "skipped": "inchangé (non réexécuté)", "failed": "échec"}
@@ -83,8 +83,8 @@ def write_index(out: Path, entries: list[dict[str, Any]], title: str = "Rapports
     """Write ``OUT/index.html`` (atomically) listing ``entries``, failures first, then by name."""
     ordered = sorted(entries, key=lambda e: (e.get("status") != "failed", e.get("level", ""), e.get("name", "")))
     n_fail = sum(e.get("status") == "failed" for e in entries)
-    summary = f"{number_fr(len(entries))} rapports"
-    summary += f", dont {number_fr(n_fail)} en échec (en rouge, avec le message d'erreur)." if n_fail else "."
+    summary = f"{fmt.number(len(entries))} rapports"
+    summary += f", dont {fmt.number(n_fail)} en échec (en rouge, avec le message d'erreur)." if n_fail else "."
     page = _PAGE.format(title=html.escape(title), summary=summary, rows="\n".join(_row(e) for e in ordered))
     p = out / INDEX_FILE
     tmp = out / f".{INDEX_FILE}.{uuid.uuid4().hex[:8]}.tmp"

@@ -24,7 +24,7 @@ from planeco_kernel.reports import changes as _changes
 from planeco_kernel.reports import charts
 from planeco_kernel.reports import diagnostic as _diag
 from planeco_kernel.reports.figures import APPENDIX_FILE, read_csv
-from planeco_kernel.reports.fmt import number_fr, percent_fr, rate_fr
+from planeco_kernel import fmt
 
 SHORT_LEVEL = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
                "region": "région", "france": "France"}
@@ -183,7 +183,7 @@ class DiagnosticReport:
                 who = SimpleNamespace(code=g.code, level=g.group, name=g.name or g.code)
                 reg.add(label, i.label, who, g.value, i.unit, i.year,
                         src if g.group != "peers" else f"{src}, médiane des communes comparables")
-            evo = (i.evolution or {}).get("text", "–")
+            evo = (i.evolution or {}).get("text", fmt.MISSING)
             if i.evolution:
                 e = i.evolution
                 reg.add(label, f"{i.label} : évolution {e['from_year']}-{e['to_year']}", t, e.get("difference"), i.unit,
@@ -223,12 +223,12 @@ class DiagnosticReport:
     def key_figures(self) -> None:
         """Population, growth, area, density, members."""
         d, t = self.d, self.t
-        rows = [["Population municipale", f"{number_fr(d.population[d.vintage])} hab", str(d.vintage)],
-                [f"Évolution annuelle moyenne {d.first_year}-{d.vintage}", rate_fr(d.growth), f"{d.first_year}-{d.vintage}"],
-                ["Superficie", f"{number_fr(d.area_km2, 1)} km²" if d.area_km2 else "non disponible", ""],
-                ["Densité", f"{number_fr(d.density, 1)} hab/km²" if d.density else "non disponible", str(d.vintage)]]
+        rows = [["Population municipale", f"{fmt.number(d.population[d.vintage])} hab", str(d.vintage)],
+                [f"Évolution annuelle moyenne {d.first_year}-{d.vintage}", fmt.rate(d.growth), f"{d.first_year}-{d.vintage}"],
+                ["Superficie", f"{fmt.number(d.area_km2, 1)} km²" if d.area_km2 else "non disponible", ""],
+                ["Densité", f"{fmt.number(d.density, 1)} hab/km²" if d.density else "non disponible", str(d.vintage)]]
         if t.level != "commune":
-            rows.append(["Communes membres", number_fr(t.members_count), ""])
+            rows.append(["Communes membres", fmt.number(t.members_count), ""])
         _md("## Chiffres clés")
         _html(_table(rows, ["Indicateur", "Valeur", "Année"], right={1}))
 
@@ -245,12 +245,12 @@ class DiagnosticReport:
             return "L'évolution de la population ne peut pas être calculée (une seule année disponible)."
         trend = "augmente" if d.growth > 0.05 else "diminue" if d.growth < -0.05 else "est stable"
         text = (f"Entre {d.first_year} et {d.vintage}, la population de {t.name} {trend} "
-                f"({rate_fr(d.growth)} en moyenne")
+                f"({fmt.rate(d.growth)} en moyenne")
         ref = next((p for p in reversed(d.parents) if p["territory"].level == "departement"), None)
         if ref is not None and ref["growth"] is not None:
             gap = d.growth - ref["growth"]
             faster = "au même rythme que" if abs(gap) < 0.005 else "plus vite que" if gap > 0 else "moins vite que"
-            text += f" ; {ref['territory'].name} : {rate_fr(ref['growth'])}, la population évolue donc {faster} le département"
+            text += f" ; {ref['territory'].name} : {fmt.rate(ref['growth'])}, la population évolue donc {faster} le département"
         return text + ")."
 
     def land(self) -> None:
@@ -261,13 +261,13 @@ class DiagnosticReport:
             _md("Les contours de ce territoire ne sont pas dans le paquet de données : superficie et densité "
                 "non disponibles.")
             return
-        text = (f"{t.name} couvre {number_fr(d.area_km2, 1)} km², soit une densité de "
-                f"{number_fr(d.density, 1)} habitants par km² en {d.vintage}.")
+        text = (f"{t.name} couvre {fmt.number(d.area_km2, 1)} km², soit une densité de "
+                f"{fmt.number(d.density, 1)} habitants par km² en {d.vintage}.")
         _md(text)
         if not d.members.empty:
             top = d.members.dropna(subset=["densite"]).sort_values("densite", ascending=False).head(5)
             _md("Communes les plus denses : " + ", ".join(
-                f"{r.nom} ({number_fr(r.densite)} hab/km²)" for r in top.itertuples()) + ".")
+                f"{r.nom} ({fmt.number(r.densite)} hab/km²)" for r in top.itertuples()) + ".")
 
     def position(self) -> None:
         """The territory's weight and growth within each parent."""
@@ -276,9 +276,9 @@ class DiagnosticReport:
         if not d.parents:
             _md(f"{t.name} n'appartient à aucun territoire englobant.")
             return
-        rows = [[p["territory"].level_label, p["territory"].name, number_fr(p["population"]),
-                 percent_fr(p["share"], 2), rate_fr(p["growth"])] for p in d.parents]
-        rows.insert(0, [t.level_label, t.name, number_fr(d.population[d.vintage]), "100,00 %", rate_fr(d.growth)])
+        rows = [[p["territory"].level_label, p["territory"].name, fmt.number(p["population"]),
+                 fmt.percent(p["share"], 2), fmt.rate(p["growth"])] for p in d.parents]
+        rows.insert(0, [t.level_label, t.name, fmt.number(d.population[d.vintage]), "100,00 %", fmt.rate(d.growth)])
         _html(_table(rows, ["Niveau", "Territoire", f"Population {d.vintage}", f"Part de {t.name}",
                             f"Évolution {d.first_year}-{d.vintage}"], right={2, 3, 4}))
 
@@ -307,9 +307,9 @@ class DiagnosticReport:
         if not row.empty:
             rp, rg = row["rang_population"].iloc[0], row["rang_evolution"].iloc[0]
             med = d.peers["evolution_annuelle"].median()
-            _md(f"{t.name} est au rang {number_fr(rp)} sur {len(d.peers)} par la population"
-                + (f" et au rang {number_fr(rg)} par l'évolution annuelle (médiane des territoires comparables : "
-                   f"{rate_fr(med)})." if rg == rg else "."))
+            _md(f"{t.name} est au rang {fmt.number(rp)} sur {len(d.peers)} par la population"
+                + (f" et au rang {fmt.number(rg)} par l'évolution annuelle (médiane des territoires comparables : "
+                   f"{fmt.rate(med)})." if rg == rg else "."))
 
     def members_map(self, show_map: bool = True) -> None:
         """Map and table of the member communes (population growth by class)."""
@@ -320,8 +320,8 @@ class DiagnosticReport:
         mem = d.members
         if show_map:
             self._map(mem)
-        rows = [[r.nom, r.code, number_fr(r.population), rate_fr(r.evolution_annuelle),
-                 number_fr(r.densite, 1) if r.densite == r.densite and r.densite is not None else "–"]
+        rows = [[r.nom, r.code, fmt.number(r.population), fmt.rate(r.evolution_annuelle),
+                 fmt.number(r.densite, 1)]
                 for r in mem.head(20).itertuples()]
         more = f" (les 20 plus peuplées sur {len(mem)} ; toutes figurent dans l'annexe CSV)" if len(mem) > 20 else ""
         _md(f"Communes membres par population{more} :")
@@ -399,6 +399,6 @@ class DiagnosticReport:
     def appendix(self) -> Path:
         """Write the CSV appendix of every number shown; display where it is."""
         path = self.d.figures.to_csv(self.output_dir / APPENDIX_FILE)
-        _md(f"## Annexe\n\nLes {number_fr(len(self.d.figures))} chiffres de ce rapport (avec source et année) sont "
+        _md(f"## Annexe\n\nLes {fmt.number(len(self.d.figures))} chiffres de ce rapport (avec source et année) sont "
             f"dans [{APPENDIX_FILE}]({APPENDIX_FILE}).")
         return path
