@@ -226,6 +226,8 @@ def _finish(ind: Indicator, num: np.ndarray, den: np.ndarray | None) -> np.ndarr
         return num.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(den != 0, num / np.where(den == 0, 1.0, den), np.nan)
+        if ind.denominator_rule == "positive":
+            ratio = np.where(den > 0, ratio, np.nan)
         if ind.kind == "ratio":
             return ind.scale * ratio
         return (np.power(ratio, 1.0 / ind.growth_years) - 1.0) * 100.0
