@@ -164,3 +164,55 @@ def test_bad_denominator_rule_is_refused(kind, rule, message):
         raw["aggregation"] = "sum"
     with pytest.raises(CatalogueError, match=message):
         parse_catalogue(data)
+
+
+# --------------------------------------------------------------------------- end to end on the bundle
+
+
+@pytest.mark.bundle
+def test_fixtures_through_the_bundle_build(bundle_dir, tmp_path, monkeypatch):
+    """TEST DATA census and Cerema files in a mirror → build step → cube: the new indicators of
+    01004 equal a naive computation from the fixture text, and communes whose households fell
+    stay unavailable (75056 in the fixture)."""
+    import csv
+    import io
+    import shutil
+    import zipfile
+    from pathlib import Path
+
+    from planeco_kernel.indicators.cube import load_cube
+    from planeco_kernel.indicators.sources_step import build_sources
+
+    fix = Path(__file__).parent / "fixtures" / "sources"
+    mirror = tmp_path / "mirror"
+    (mirror / "insee").mkdir(parents=True)
+    (mirror / "cerema").mkdir()
+    census_text = (fix / "test-data_dossier_complet.csv").read_text(encoding="utf-8")
+    with zipfile.ZipFile(mirror / "insee" / "dossier_complet.zip", "w") as zf:
+        zf.writestr("dossier_complet.csv", census_text)
+    conso_text = (fix / "test-data_conso2009_2024_resultats_com.csv").read_text(encoding="utf-8")
+    (mirror / "cerema" / "conso2009_2024_resultats_com.csv").write_text(conso_text, encoding="utf-8")
+    monkeypatch.setenv("PLANECO_OFFLINE", "1")
+    monkeypatch.setenv("PLANECO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "bundle"
+    out.mkdir()
+    for name in ("territories.parquet", "population.parquet", "code_history.parquet", "manifest.json"):
+        shutil.copy(bundle_dir / name, out / name)
+    (out / "cog").mkdir()
+    shutil.copy(bundle_dir / "cog" / "communes.parquet", out / "cog" / "communes.parquet")
+    entries = build_sources(out, mirror)
+    assert {e["source"] for e in entries if e["included"]} >= {"insee_rp", "cerema_conso"}
+    rp = next(e for e in entries if e["source"] == "insee_rp")
+    assert rp["years"] == [2015, 2021]
+
+    census = {r["CODGEO"]: r for r in csv.DictReader(io.StringIO(census_text), delimiter=";")}
+    conso = {r["idcom"]: r for r in csv.DictReader(io.StringIO(conso_text), delimiter=";")}
+    hab_m2 = sum(float(conso["01004"][f"art{y % 100:02d}hab{(y + 1) % 100:02d}"]) for y in range(2015, 2021))
+    new_households = float(census["01004"]["C21_MEN"]) - float(census["01004"]["C15_MEN"])
+    cube = load_cube(out, refresh=True)
+    commune = cube.dataset("commune")
+    got = float(commune["conso_naf_habitat_m2_par_nouveau_menage"].sel(territory="01004", year=2021))
+    assert got == pytest.approx(hab_m2 / new_households)
+    assert math.isnan(float(commune["conso_naf_habitat_m2_par_nouveau_menage"].sel(territory="75056", year=2021)))
+    idx = float(commune["indice_vieillissement"].sel(territory="01004", year=2021))
+    assert idx == pytest.approx(100 * float(census["01004"]["P21_POP65P"]) / float(census["01004"]["P21_POP0019"]))
