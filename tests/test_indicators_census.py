@@ -125,7 +125,8 @@ def test_ageing_indicators_without_the_bands_are_unavailable_with_the_reason():
     cube = build_cube(_components([120, 190, 50], [50, 70, 10], with_bands=False), _territories())
     for ind in ("part_65_ans_plus", "indice_vieillissement"):
         st = cube.status[ind]
-        assert not st.available and "population_65_ans_plus" in st.reason
+        assert not st.available and "ne publie pas la tranche « 65 ans ou plus » (P_POP65P)" in st.reason
+    assert "0-19 ans" in cube.status["indice_vieillissement"].reason
     assert cube.status["part_75_ans_plus"].available  # exact from the 15-year bands
 
 

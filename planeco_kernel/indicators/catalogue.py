@@ -157,6 +157,8 @@ class Component:
     source: str
     unit: str
     kind: Literal["extensive", "intensive"]
+    when_absent: str = ""
+    """For a variable the source publishes only in some files: why it may be missing (French)."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,8 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             problems.append(f"composante {name} : source inconnue {spec['source']!r}")
         if spec["kind"] not in ("extensive", "intensive"):
             problems.append(f"composante {name} : kind {spec['kind']!r}")
-        components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"])
+        components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"],
+                                     " ".join(str(spec.get("when_absent", "")).split()))
     indicators: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         iid = raw.get("id", "?")
