@@ -15,6 +15,9 @@ the population covered); below
 rolled up: EPCI take the value the publisher computed for them (Filosofi's EPCI file) when the
 EPCI's perimeter is unchanged since (checked on the number of fiscal households), and the other
 levels are unavailable. Every rolled-up indicator carries its coverage in ``<id>__coverage``.
+A ratio declared with ``denominator_rule: positive`` is missing wherever its denominator — a
+commune's, or the sum over a territory's communes — is zero or negative (consumption per new
+household where households did not increase): never a negative or infinite value.
 """
 
 from __future__ import annotations
