@@ -22,9 +22,11 @@ THEMES = {"demographie", "vieillissement", "menages", "logement", "energie_logem
 
 # the examples the issue names, by the id that implements each
 EXPECTED = [
-    "croissance_population_annuelle_5ans", "part_60_ans_plus", "part_75_ans_plus", "indice_vieillissement",
+    "croissance_population_annuelle_5ans", "part_60_ans_plus", "part_65_ans_plus", "part_75_ans_plus", "indice_vieillissement",
     "taille_moyenne_menages", "taux_vacance", "part_residences_secondaires", "part_dpe_f_g",
     "logements_commences_pour_1000_habitants", "conso_naf_ha", "conso_naf_m2_par_nouvel_habitant",
+    "conso_naf_habitat_m2_par_nouveau_menage", "conso_naf_activite_m2_par_nouvel_emploi",
+    "variation_menages_entre_recensements", "variation_emplois_entre_recensements",
     "densite_population", "niveau_vie_median", "taux_pauvrete", "taux_emploi_15_64", "part_navetteurs_voiture",
     "conso_energie_par_habitant", "emissions_ges_par_habitant",
 ]
@@ -35,7 +37,8 @@ def _connector_variables() -> dict[str, set[str]]:
     from planeco_kernel.sources import ademe_dpe, cerema_conso, energy, filosofi, ghg, insee_rp, sitadel
 
     out = {
-        "insee_rp": {v for _, v, _ in insee_rp.VARIABLES.values()},
+        "insee_rp": {v for table in (insee_rp.VARIABLES, insee_rp.EARLIER_VARIABLES, insee_rp.OPTIONAL_VARIABLES)
+                     for _, v, _ in table.values()},
         "filosofi": {v for v, _ in filosofi.WIDE_VARIABLES.values()} | {v for v, _ in filosofi.LONG_VARIABLES.values()},
         "cerema_conso": {"conso_naf_ha"} | {f"conso_naf_{d}_ha" for d in cerema_conso.DESTINATIONS.values()},
         "ademe_dpe": {f"nb_dpe_{x.lower()}" for x in ademe_dpe.LABELS} | {f"nb_dpe_ges_{x.lower()}" for x in ademe_dpe.LABELS}

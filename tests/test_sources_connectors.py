@@ -175,7 +175,10 @@ CASES = [
         "insee_rp", "test-data_dossier_complet.csv", "dossier_complet.zip", "dossier_complet.csv",
         lambda url: insee_rp.load(url=url),
         {("01004", 2021, "population"): 15000.0, ("01004", 2021, "logements_vacants"): 750.0,
-         ("75056", 2021, "navetteurs_velo"): 21000.0, ("2B033", 2021, "menages"): 18900.0},
+         ("75056", 2021, "navetteurs_velo"): 21000.0, ("2B033", 2021, "menages"): 18900.0,
+         ("01004", 2021, "population_65_ans_plus"): 2800.0, ("01004", 2021, "population_0_19_ans"): 3500.0,
+         ("01004", 2015, "population"): 14990.0, ("01004", 2015, "menages"): 6000.0,
+         ("75056", 2015, "emplois_au_lieu_de_travail"): 600000.0},
         "P21_LOGVAC", "dossier_complet.zip",
     ),
     Case(
@@ -324,6 +327,69 @@ def test_insee_rp_census_year_comes_from_the_file(served: Served) -> None:
     text = case.text().replace("P21_", "P22_").replace("C21_", "C22_")
     df = insee_rp.load(url=served.publish("dossier_complet.zip", _zip("dossier_complet.csv", text)))
     assert set(df["year"]) == {2022}
+
+
+def _rp_text(drop: tuple[str, ...] = (), replace: dict[str, str] | None = None) -> str:
+    """The census fixture without the columns ``drop`` and with some values replaced."""
+    case = next(c for c in CASES if c.id == "insee_rp")
+    rows = list(csv.reader(io.StringIO(case.text()), delimiter=";"))
+    keep = [i for i, name in enumerate(rows[0]) if name not in drop]
+    text = "\n".join(";".join(r[i] for i in keep) for r in rows) + "\n"
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
+    return text
+
+
+def _rp_load(served: Served, text: str) -> pd.DataFrame:
+    return insee_rp.load(url=served.publish("dossier_complet.zip", _zip("dossier_complet.csv", text)))
+
+
+def test_insee_rp_reads_the_earlier_census_of_the_same_file(served: Served) -> None:
+    df = _rp_load(served, _rp_text())
+    assert sorted(df["year"].unique()) == [2015, 2021]  # P10_POP is in the file but not read
+    earlier = df[df["year"] == 2015]
+    assert set(earlier["variable"]) == {v for _, v, _ in insee_rp.EARLIER_VARIABLES.values()}
+    assert _value(df, ("01001", 2015, "menages")) == 320.0
+    assert _value(df, ("2B033", 2015, "emplois_au_lieu_de_travail")) == 13000.0
+
+
+@pytest.mark.parametrize("column", ["C15_MEN", "P15_EMPLT"])
+def test_insee_rp_earlier_census_columns_are_required_once_it_is_there(served: Served, column: str) -> None:
+    with pytest.raises(SchemaError, match=rf"dossier_complet.zip.*missing columns \['{column}'\]"):
+        _rp_load(served, _rp_text(drop=(column,)))
+
+
+def test_insee_rp_without_earlier_census_gives_the_current_year_only(served: Served) -> None:
+    df = _rp_load(served, _rp_text(drop=("P15_POP", "C15_MEN", "P15_EMPLT")))
+    assert set(df["year"]) == {2021}
+
+
+def test_insee_rp_optional_bands_are_read_only_when_present(served: Served) -> None:
+    df = _rp_load(served, _rp_text(drop=("P21_POP65P", "P21_POP0019")))
+    assert not {"population_65_ans_plus", "population_0_19_ans"} & set(df["variable"])
+    assert _value(df, ("01004", 2021, "population_75_89_ans")) == 1350.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column"),
+    [
+        (";2800.0;3500.0;", ";1000.0;3500.0;", "P21_POP65P"),   # below 75+ (1 500)
+        (";2800.0;3500.0;", ";4100.0;3500.0;", "P21_POP65P"),   # above 60+ (4 050)
+        (";2800.0;3500.0;", ";2800.0;5200.0;", "P21_POP0019"),  # above 0-29 (5 100)
+        (";2800.0;3500.0;", ";2800.0;2000.0;", "P21_POP0019"),  # below 0-14 (2 700)
+    ],
+)
+def test_insee_rp_optional_band_outside_the_15_year_bands_is_refused(served: Served, old: str, new: str, column: str) -> None:
+    with pytest.raises(SchemaError, match=rf"dossier_complet.zip!dossier_complet.csv: inconsistent columns \({column} outside"):
+        _rp_load(served, _rp_text(replace={old: new}))
+
+
+def test_insee_rp_layout_declares_each_part() -> None:
+    header = ["CODGEO", *insee_rp.columns_for(2022), "P16_POP", "P22_POP65P"]
+    lay = insee_rp.layout(header, name="dossier_complet.csv")
+    assert (lay.year, lay.earlier_year) == (2022, 2016)
+    assert set(lay.columns[2016]) == {"P16_POP", "C16_MEN", "P16_EMPLT"}
+    assert "P22_POP65P" in lay.columns[2022] and "P22_POP0019" not in lay.columns[2022]
 
 
 def test_zip_without_the_expected_member(served: Served) -> None:

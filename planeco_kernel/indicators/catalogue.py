@@ -14,6 +14,11 @@ component with an optional year selector: ``x`` (same year), ``x[-5]`` (five yea
 Numerators and denominators are computed per commune and year, then *summed* up the territory
 hierarchy before the ratio is taken: a rolled-up ratio is always a ratio of sums, never an
 average of ratios.
+
+``denominator_rule: positive`` (ratios only) makes the value unavailable wherever the
+denominator — at the commune or after the roll-up — is zero or negative, instead of a negative
+or infinite ratio: a consumption « par nouveau ménage » has no meaning where households did not
+increase.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ KINDS = ("sum", "ratio", "growth", "median")
 AGGREGATIONS = ("sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only")
 POLARITIES = ("higher_better", "higher_worse", "neutral")
 COVERAGES = ("strict", "estimate")
+DENOMINATOR_RULES = ("any", "positive")
 # formula kind -> aggregation rules that are consistent with it
 _COMPATIBLE = {
     "sum": {"sum"},
@@ -151,6 +157,8 @@ class Component:
     source: str
     unit: str
     kind: Literal["extensive", "intensive"]
+    when_absent: str = ""
+    """For a variable the source publishes only in some files: why it may be missing (French)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,7 @@ class Indicator:
     coverage: Literal["strict", "estimate"]
     polarity: Polarity
     reference: str
+    denominator_rule: Literal["any", "positive"] = "any"
 
     @property
     def components(self) -> set[str]:
@@ -196,7 +205,10 @@ class Indicator:
         if self.denominator is None:
             return self.numerator.text
         scale = "" if self.scale == 1 else f"{self.scale:g} × "
-        return f"{scale}({self.numerator.text}) / ({self.denominator.text})"
+        text = f"{scale}({self.numerator.text}) / ({self.denominator.text})"
+        if self.denominator_rule == "positive":
+            text += ", indisponible si le dénominateur est nul ou négatif"
+        return text
 
     def to_dict(self) -> dict:
         return {
@@ -292,7 +304,8 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             problems.append(f"composante {name} : source inconnue {spec['source']!r}")
         if spec["kind"] not in ("extensive", "intensive"):
             problems.append(f"composante {name} : kind {spec['kind']!r}")
-        components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"])
+        components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"],
+                                     " ".join(str(spec.get("when_absent", "")).split()))
     indicators: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         iid = raw.get("id", "?")
@@ -315,7 +328,7 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             theme=raw["theme"], source=raw["source"], kind=kind, numerator=num, denominator=den,
             scale=float(f.get("scale", 1)), growth_years=int(f.get("growth_years", 0)),
             aggregation=raw["aggregation"], coverage=raw.get("coverage", "strict"), polarity=raw["polarity"],
-            reference=raw["reference"],
+            reference=raw["reference"], denominator_rule=f.get("denominator_rule", "any"),
         )
         problems += _check_indicator(ind, themes, sources, components)
         if iid in indicators:
@@ -353,6 +366,10 @@ def _check_indicator(ind: Indicator, themes, sources, components) -> list[str]:
         out.append(f"{where} : polarité inconnue {ind.polarity!r}")
     if ind.coverage not in COVERAGES:
         out.append(f"{where} : coverage inconnue {ind.coverage!r}")
+    if ind.denominator_rule not in DENOMINATOR_RULES:
+        out.append(f"{where} : denominator_rule {ind.denominator_rule!r} (attendu {DENOMINATOR_RULES})")
+    elif ind.denominator_rule == "positive" and ind.kind != "ratio":
+        out.append(f"{where} : denominator_rule positive ne vaut que pour un ratio")
     if ind.kind in ("ratio", "growth") and ind.denominator is None:
         out.append(f"{where} : un {ind.kind} demande un dénominateur")
     if ind.kind == "growth" and ind.growth_years <= 0:

@@ -15,6 +15,9 @@ the population covered); below
 rolled up: EPCI take the value the publisher computed for them (Filosofi's EPCI file) when the
 EPCI's perimeter is unchanged since (checked on the number of fiscal households), and the other
 levels are unavailable. Every rolled-up indicator carries its coverage in ``<id>__coverage``.
+A ratio declared with ``denominator_rule: positive`` is missing wherever its denominator — a
+commune's, or the sum over a territory's communes — is zero or negative (consumption per new
+household where households did not increase): never a negative or infinite value.
 """
 
 from __future__ import annotations
@@ -226,6 +229,8 @@ def _finish(ind: Indicator, num: np.ndarray, den: np.ndarray | None) -> np.ndarr
         return num.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(den != 0, num / np.where(den == 0, 1.0, den), np.nan)
+        if ind.denominator_rule == "positive":
+            ratio = np.where(den > 0, ratio, np.nan)
         if ind.kind == "ratio":
             return ind.scale * ratio
         return (np.power(ratio, 1.0 / ind.growth_years) - 1.0) * 100.0

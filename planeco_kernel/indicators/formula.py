@@ -78,13 +78,25 @@ def evaluate(ind: Indicator, comps: Components) -> tuple[np.ndarray, np.ndarray 
         reasons = []
         for s in sources:
             st = comps.sources.get(s)
-            why = st.reason if st is not None and not st.available else (
-                "la source est lue mais ne contient pas " + ", ".join(missing) + " pour cette géographie.")
+            if st is not None and not st.available:
+                why = st.reason
+            else:
+                mine = [c for c in missing if _source_of(ind, c) == s]
+                notes = [n for n in dict.fromkeys(_when_absent(c) for c in mine) if n]
+                why = " ; ".join(n.rstrip(".") for n in notes) + "." if notes else (
+                    "la source est lue mais ne contient pas " + ", ".join(mine) + " pour cette géographie.")
             reasons.append(f"source « {s} » : {why}")
         raise Unavailable("Indisponible — " + " ".join(reasons))
     num = evaluate_expression(ind.numerator, comps)
     den = evaluate_expression(ind.denominator, comps) if ind.denominator is not None else None
     return num, den
+
+
+def _when_absent(component: str) -> str:
+    from planeco_kernel.indicators.catalogue import load_catalogue
+
+    comp = load_catalogue().components.get(component)
+    return comp.when_absent if comp is not None else ""
 
 
 def _source_of(ind: Indicator, component: str) -> str:
