@@ -91,3 +91,15 @@ def test_export_formats(tmp_path, ext, bundle_dir):
     assert row["taux_pauvrete"] == pytest.approx(17.0)
     assert {"indicateur", "définition", "source", "millésime", "statut"} <= set(defs.columns)
     assert len(defs) >= 40
+
+
+@pytest.mark.bundle
+def test_list_reports_availability_from_the_bundle(bundle_dir, monkeypatch, capsys):
+    """Offline, population indicators are available and census ones are not, with the reason in `show`."""
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(bundle_dir))
+    assert main(["indicators", "list", "--json"]) == 0
+    items = {i["id"]: i for i in json.loads(capsys.readouterr().out)}
+    assert items["population"]["available"] is True and 2023 in items["population"]["years"]
+    assert items["part_65_ans_plus"]["available"] is False and items["part_65_ans_plus"]["reason"]
+    assert main(["indicators", "show", "part_65_ans_plus"]) == 0
+    assert "Disponible  : non" in capsys.readouterr().out

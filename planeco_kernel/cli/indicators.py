@@ -20,27 +20,47 @@ def list_(
     theme: Optional[str] = typer.Option(None, "--theme", "-t", help="Thème (identifiant ou libellé, ex. logement)."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON (une liste d'objets)."),
 ) -> None:
-    """Lister les indicateurs du catalogue (par thème)."""
+    """Lister les indicateurs du catalogue (par thème), avec leur disponibilité dans le paquet de données."""
+    from planeco_kernel.errors import BundleError
     from planeco_kernel.indicators.catalogue import load_catalogue
+    from planeco_kernel.indicators.cube import load_cube
 
     cat = load_catalogue()
     items = cat.by_theme(theme)
+    try:
+        status = load_cube(catalogue=cat).status
+    except BundleError as exc:
+        status = None
+        typer.echo(f"(disponibilité inconnue : {exc})", err=True)
+
+    def avail(ind) -> dict:
+        if status is None:
+            return {}
+        st = status[ind.id]
+        return {"available": st.available, "years": list(st.years) if st.available else [],
+                "reason": None if st.available else st.reason}
+
     if as_json:
-        typer.echo(json.dumps([i.to_dict() for i in items], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([{**i.to_dict(), **avail(i)} for i in items], ensure_ascii=False, indent=2))
         return
     current = None
     for ind in sorted(items, key=lambda i: list(cat.themes).index(i.theme)):
         if ind.theme != current:
             current = ind.theme
             typer.echo(f"\n{cat.themes[current]}")
-        typer.echo(f"  {ind.id:<52} {ind.label} ({ind.unit or 'sans unité'})")
-    typer.echo(f"\n{len(items)} indicateurs. Détail : planeco indicators show ID")
+        a = avail(ind)
+        mark = "" if not a else (f"  [{', '.join(map(str, a['years']))}]" if a["available"] else "  [non disponible]")
+        typer.echo(f"  {ind.id:<52} {ind.label} ({ind.unit or 'sans unité'}){mark}")
+    n_ok = sum(1 for i in items if avail(i).get("available"))
+    summary = f"{len(items)} indicateurs" + (f", dont {n_ok} disponibles dans ce paquet de données" if status else "")
+    typer.echo(f"\n{summary}. Détail et raison d'indisponibilité : planeco indicators show ID")
 
 
 @app.command("show")
 def show(indicator_id: str = typer.Argument(..., metavar="ID", help="Identifiant de l'indicateur."),
          as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
-    """Afficher la fiche d'un indicateur : définition, formule, source, agrégation."""
+    """Afficher la fiche d'un indicateur : définition, formule, source, agrégation, disponibilité."""
+    from planeco_kernel.errors import BundleError
     from planeco_kernel.indicators.catalogue import load_catalogue
 
     cat = load_catalogue()
@@ -64,6 +84,14 @@ def show(indicator_id: str = typer.Argument(..., metavar="ID", help="Identifiant
         f"                {src.url}",
         f"  Référence   : {ind.reference}",
     ]
+    try:
+        from planeco_kernel.indicators.cube import load_cube
+
+        st = load_cube(catalogue=cat).status[ind.id]
+        lines.append(f"  Disponible  : années {', '.join(map(str, st.years))}" if st.available
+                     else f"  Disponible  : non — {st.reason}")
+    except BundleError as exc:
+        lines.append(f"  Disponible  : inconnu ({exc})")
     typer.echo("\n".join(lines))
 
 
