@@ -250,6 +250,9 @@ class Comparateur:
                 if self.scope is None or scope.key != self.scope.key:
                     self._fit(scope)
                 self.scope, self.choro = scope, ch
+                # The outline must be drawn after the new choropleth (one canvas, drawing order):
+                # re-create it, as an unchanged value would not be sent again.
+                self._outline_layer.data = EMPTY
             contour = contour_geojson(t)
             self._outline_layer.data = self._outline(contour)
         except Exception as exc:  # noqa: BLE001 - a bundle without contours: say so, keep the cards

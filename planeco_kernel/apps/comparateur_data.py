@@ -118,7 +118,7 @@ def _positions(item: IndicatorComparison) -> tuple[Position, ...]:
         name = g.name or g.code
         label = f"{GROUP_LABELS[g.group]} : {name}" if g.group != "peers" else f"{GROUP_LABELS['peers']} ({name})"
         ref = format_value(g.value, item.unit) if g.value is not None else MISSING_VINTAGE
-        ref_label = "médiane" if g.group == "peers" else "valeur du territoire"
+        ref_label = "médiane du groupe" if g.group == "peers" else "ensemble du territoire"
         out.append(Position(g.group, label, g.rank, g.count, g.percentile, f"{ref_label} : {ref}"))
     return tuple(out)
 
