@@ -107,6 +107,10 @@ def legend_html(ch: Choropleth, scope: MapScope, key: str) -> str:
             f"<ul class='planeco-legend'>{items}</ul><p class='planeco-mention'>{how}</p></div>")
 
 
+MISSING_SHORT = "non disponible"
+"""Short form of :data:`MISSING_VINTAGE` in table cells (the table's note gives the long form)."""
+
+
 def cell_text(value: Any, unit: str) -> str:
     """A table cell: the French-formatted value, or :data:`MISSING_VINTAGE` (never a zero)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -121,7 +125,8 @@ def table_html(table: pd.DataFrame, key: str, theme_label: str) -> str:
     rows = []
     for _i, r in table.iterrows():
         cells = "".join(
-            f"<td data-col='{esc(c)}' class='{'planeco-missing' if pd.isna(r[c]) else ''}'>{esc(cell_text(r[c], r['unité']))}</td>"
+            f"<td data-col='{esc(c)}' class='planeco-missing' title='{esc(MISSING_VINTAGE)}'>{esc(MISSING_SHORT)}</td>"
+            if pd.isna(r[c]) else f"<td data-col='{esc(c)}'>{esc(cell_text(r[c], r['unité']))}</td>"
             for c in terr_cols)
         rows.append(f"<tr data-indicator='{esc(r['indicateur'])}'><th scope='row'>{esc(r['libellé'])}</th>"
                     f"<td>{esc(r['année'])}</td>{cells}</tr>")
@@ -130,7 +135,9 @@ def table_html(table: pd.DataFrame, key: str, theme_label: str) -> str:
                 "à comparer dans ce paquet de données.</p>")
     return (f"<div class='planeco-cmp-table-wrap' data-key='{esc(key)}'><table class='planeco-table planeco-cmp-table'>"
             f"<caption>Comparaison — {esc(theme_label)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f"<p class='planeco-mention'>« {esc(MISSING_SHORT)} » : {esc(MISSING_VINTAGE)} (secret statistique ou "
+            "donnée absente de la source) ; jamais remplacée par zéro.</p></div>")
 
 
 def download_link(data: bytes, filename: str, mime: str, label: str, css: str) -> str:
