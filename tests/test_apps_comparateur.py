@@ -208,3 +208,37 @@ def test_deep_link_with_problems(app):
     app.apply({"territoire": "244200770", "theme": "zzz", "comparer": "qqqzz"})
     assert app.current.code == "244200770"
     assert "Thème inconnu" in app.message.value and "introuvable" in app.message.value
+
+
+def test_unavailable_list_grouped_by_source_and_escaped():
+    items = [D.Unavailable("a", "Part <b>A</b>", "Source X", "fichier absent : lancez `planeco data build`"),
+             D.Unavailable("b", "Part B", "Source X", "fichier absent : lancez `planeco data build`"),
+             D.Unavailable("c", "Part C", "Source Y", "autre raison")]
+    html = H.unavailable_html(items)
+    assert html.startswith("<details") and "<details open" not in html  # collapsed
+    assert "3 indicateurs non disponibles" in html
+    assert html.count("Pourquoi et comment l'obtenir") == 2
+    assert "<b>A</b>" not in html and "&lt;b&gt;A&lt;/b&gt;" in html
+    assert H.unavailable_html([]) == ""
+
+
+def test_url_state_is_escaped():
+    html = H.url_state_html("territoire=42218&theme=x'><script>")
+    assert "<script>" not in html and "data-planeco-url='territoire=42218&amp;theme=x&#x27;&gt;&lt;script&gt;'" in html
+
+
+def test_basemap_only_when_reachable(app, monkeypatch):
+    from planeco_kernel.apps import comparateur as C
+
+    def refuse(*_a, **_k):
+        raise OSError("réseau coupé (test)")
+
+    monkeypatch.setattr("socket.create_connection", refuse)
+    assert C.tiles_reachable(timeout=0.1) is False
+    app.basemap_toggle.value = False
+    app._probe_tiles()
+    assert app.basemap_toggle.value is False and not any(getattr(lyr, "url", "") == C.TILE_URL for lyr in app.map.layers)
+    app.basemap_toggle.value = True  # what the probe does when the tile server answers
+    assert app.map.layers[0].url == C.TILE_URL
+    app.basemap_toggle.value = False
+    assert not any(getattr(lyr, "url", "") == C.TILE_URL for lyr in app.map.layers)
