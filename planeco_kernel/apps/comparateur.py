@@ -377,7 +377,7 @@ class Comparateur:
             self.table_html.value = H.table_html(self.table, t.key, self.data.themes[theme])
         ind = self.data.catalogue.indicators[self.indicator.value]
         items = [self.data.compare(x)[ind.id] for x in terrs]
-        labels = [f"{x.name} ({level_label(x)})" for x in terrs]
+        labels = [f"{x.name} · {level_label(x)}" for x in terrs]
         values = [it.value for it in items]
         years = sorted({it.year for it in items if it.year})
         title = f"{ind.label} ({', '.join(map(str, years))})" if years else ind.label

@@ -499,8 +499,11 @@ def chart_png(labels: list[str], values: list[float | None], unit: str, title: s
             ax.text(v, pos, " " + format_value(v, unit), va="center", ha="left", fontsize=9, color="#161616")
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=9)
+    ax.set_ylim(-0.6, n - 0.4)
     ax.set_xlim(min(0, min(known) if known else 0), top * 1.35 if top > 0 else 1)
-    ax.set_title(title, fontsize=11, loc="left", color="#161616")
+    import textwrap
+
+    fig.suptitle(textwrap.fill(title, 80), fontsize=11, x=0.02, ha="left", color="#161616")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.xaxis.set_visible(False)
