@@ -18,15 +18,11 @@ import ipywidgets as W
 
 from planeco_kernel.apps import fiche_data as D
 from planeco_kernel.apps.formatting import format_int
+from planeco_kernel.apps.search import MAX_RESULTS, SEARCH_LEVELS, TerritorySearch  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
-SEARCH_LEVELS: list[tuple[str, str | None]] = [
-    ("Tous les niveaux", ""), ("Commune", "commune"), ("Intercommunalité (EPCI)", "epci"),
-    ("SCoT", "scot"), ("Département", "departement"), ("Région", "region"),
-]
-MAX_RESULTS = 8
 MEMBERS_SHOWN = 20
 DEEP_LINK_PARAM = "territoire"
 
@@ -72,24 +68,11 @@ class FicheTerritoire:
             "<p class='planeco-lead'>Tapez le nom ou le code d'une commune, d'une intercommunalité, d'un SCoT, "
             "d'un département ou d'une région (accents facultatifs).</p>"
         )
-        self.search = W.Text(placeholder="ex. Saint-Étienne, Métropole de Lyon, 42218…", continuous_update=True,
-                             description="Rechercher un territoire (nom ou code)",
-                             style={"description_width": "initial"}, layout=lay(flex="1 1 320px", max_width="560px"))
-        self.search.add_class("planeco-search")
-        self.search_level = W.Dropdown(options=SEARCH_LEVELS, value="", description="Niveau",
-                                       style={"description_width": "initial"}, layout=lay(width="260px"))
-        self.search_level.add_class("planeco-search-level")
-        self.results = W.VBox(layout=lay(width="100%", max_width="820px"))
-        self.results.add_class("planeco-results")
-        self.search_status = W.HTML()
-        self.search_status.add_class("planeco-search-status")
-        self.search.observe(self._on_search, names="value")
-        self.search_level.observe(self._on_search, names="value")
-        search_row = W.HBox([self.search, self.search_level], layout=lay(flex_flow="row wrap", align_items="flex-end"))
-        search_row.add_class("planeco-row")
-        search_box = W.VBox([search_row,
-                             self.search_status, self.results])
-        search_box.add_class("planeco-search-box")
+        self._search = TerritorySearch(self.model, self.select)
+        # Parts of the search box, named as before (tests and callers drive them).
+        self.search, self.search_level = self._search.text, self._search.level
+        self.results, self.search_status = self._search.results, self._search.status
+        search_box = self._search.widget
 
         self.header = W.HTML()
         self.header.add_class("planeco-fiche-header")
@@ -141,30 +124,6 @@ class FicheTerritoire:
         return m
 
     # ------------------------------------------------------------------ search
-    def _on_search(self, _change=None) -> None:
-        text = self.search.value.strip()
-        if len(text) < 2:
-            self.results.children = ()
-            self.search_status.value = ""
-            return
-        found = self.model.search(text, level=self.search_level.value or None, limit=MAX_RESULTS)
-        buttons = []
-        for t in found:
-            pop = D.latest_population(t)
-            extra = f" — {format_int(pop)} hab." if pop is not None else ""
-            b = W.Button(description=f"{t.name} · {D.level_label(t)} ({t.code}){extra}",
-                         tooltip=f"Afficher la fiche de {t.name}", layout=W.Layout(width="auto", max_width="100%"))
-            b.add_class("planeco-result")
-            b.on_click(lambda _b, t=t: self.select(t))
-            buttons.append(b)
-        self.results.children = tuple(buttons)
-        if found:
-            n = len(found)
-            self.search_status.value = f"<p class='planeco-mention' role='status'>{n} résultat{'s' if n > 1 else ''}</p>"
-        else:
-            self.search_status.value = (f"<p class='planeco-mention' role='status'>Aucun territoire ne correspond à "
-                                        f"« {_esc(text)} ». Vérifiez l'orthographe ou tapez un code INSEE / SIREN.</p>")
-
     def open(self, query: str) -> None:
         """Show the territory designated by ``query`` (code, key or name), or say why it cannot.
 
@@ -191,8 +150,7 @@ class FicheTerritoire:
     def select(self, t: Territory, note: str | None = None) -> None:
         """Show the fiche of territory ``t``."""
         self.current = t
-        self.results.children = ()
-        self.search_status.value = ""
+        self._search.clear()
         self.message.value = f"<div class='planeco-note' role='status'>{_esc(note)}</div>" if note else ""
         rows = D.population_rows(t)
         self._render_header(t, rows)

@@ -1,0 +1,251 @@
+"""Browser benchmark of the « Comparateur territorial » app, measured in headless Chromium.
+
+Run: ``PLANECO_DATA_DIR=/path/to/bundle python -m benchmarks apps`` (or ``python benchmarks/bench_apps.py``).
+Starts ``planeco serve`` (preheated kernels, as in production) on a free port with the apps of
+the checkout plus a hello-world app, then reports medians of:
+
+1. time to interactive: navigation start → the app's widgets visible, for the hello-world app,
+   the comparator (search box visible) and the comparator opened by a deep link (cards and map
+   legend shown); runs alternate, each after Voilà has logged that the app's preheated kernel
+   pool is filled again and has had time to preload (a visitor arriving on an idle server);
+2. territory switch: click on a search result → the new territory's cards *and* map legend in
+   the page (the legend is sent after the map layer), plus two animation frames (painted);
+3. map of all the communes of a département (Loire, 320) and of a région
+   (Auvergne-Rhône-Alpes, 4 025): click → choropleth layer replaced and legend shown, painted.
+
+Switch and map times are measured inside the page (``performance.now()``), the click being
+dispatched by the same script. Network: every non-local request is aborted (offline).
+Results are printed and written to ``tests/artifacts/bench_apps.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+HELLO = {
+    "cells": [{"cell_type": "code", "id": "hello", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": "import ipywidgets as widgets\nwidgets.HTML('<h1 class=\"hello\">Bonjour</h1>')"}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+APP = "voila/render/comparateur.ipynb"
+TTI_RUNS = int(os.environ.get("PLANECO_BENCH_RUNS", "5"))
+REFILL_TIMEOUT_S = 90.0
+REFILL_SETTLE_S = float(os.environ.get("PLANECO_BENCH_SETTLE_S", "15"))
+"""Voilà logs « pool is filled » as soon as the new kernel has started, before it has run the
+notebook up to the visitor's request (imports, data loading: ~4 s alone, more on a busy
+machine): wait this long after that line."""
+SWITCH_CODES = ["42207", "42187", "69123", "42218", "63113", "69266", "42095", "42218"]
+MAP_TARGETS = [("departement", "42", "Loire"), ("region", "84", "Auvergne-Rhône-Alpes")]
+MAP_RUNS = 3
+
+# Click the element, then poll each animation frame until all selectors are present; resolve
+# with the elapsed milliseconds once two more frames have been painted.
+_CLICK_AND_WAIT = """
+([clickSel, waitSels, timeoutMs]) => new Promise((resolve, reject) => {
+  const el = document.querySelector(clickSel);
+  if (!el) { reject(new Error('nothing to click: ' + clickSel)); return; }
+  const t0 = performance.now();
+  el.click();
+  const tick = () => {
+    const now = performance.now();
+    if (waitSels.every(s => document.querySelector(s))) {
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+    } else if (now - t0 > timeoutMs) { reject(new Error('timeout waiting for ' + waitSels.join(', ')));
+    } else { requestAnimationFrame(tick); }
+  };
+  requestAnimationFrame(tick);
+})
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(apps_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """``planeco serve`` on a free port (default settings: preheated kernels); returns (process, URL)."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    out = open(log, "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
+                             "--apps-dir", str(apps_dir)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"planeco serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError(f"planeco serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
+
+
+def _offline(route) -> None:
+    url = route.request.url
+    if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def _new_page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR", accept_downloads=False)
+    ctx.route("**/*", _offline)
+    return ctx, ctx.new_page()
+
+
+def wait_pool_refilled(log: Path, notebook: str, before: int) -> None:
+    """Wait until Voilà logs that the kernel pool of ``notebook`` is filled again (count > before),
+    then :data:`REFILL_SETTLE_S`.
+
+    The refill runs the notebook up to the visitor's request (imports, data loading); measuring
+    before it ends would time a server busy with it, not a visitor arriving on an idle server.
+    """
+    deadline = time.monotonic() + REFILL_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if _pool_fills(log, notebook) > before:
+            time.sleep(REFILL_SETTLE_S)
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the kernel pool of {notebook} was not refilled within {REFILL_TIMEOUT_S} s")
+
+
+def _pool_fills(log: Path, notebook: str) -> int:
+    return log.read_text(encoding="utf-8", errors="replace").count(f"Kernel pool of {notebook} is filled")
+
+
+def time_to_interactive(browser, url: str, selectors: list[str]) -> float:
+    ctx, page = _new_page(browser)
+    try:
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        for sel in selectors:
+            page.locator(sel).first.wait_for(state="visible", timeout=120_000)
+        return time.perf_counter() - t0
+    finally:
+        ctx.close()
+
+
+def _pick_via_search(page, text: str, code: str, wait_sels: list[str]) -> float:
+    box = page.locator(".planeco-search input")
+    box.fill("")
+    box.fill(text)
+    page.locator(".planeco-result", has_text=f"({code})").first.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(300)  # let the last keystroke's results land
+    idx = page.locator(".planeco-search-box .planeco-results > *").evaluate_all(
+        f"els => els.findIndex(e => e.textContent.includes('({code})'))")
+    click = f".planeco-search-box .planeco-results > :nth-child({idx + 1})"
+    return float(page.evaluate(_CLICK_AND_WAIT, [click, wait_sels, 60_000]))
+
+
+def _summary(samples: list[float]) -> dict:
+    return {"median": round(statistics.median(samples), 3), "runs": [round(s, 3) for s in samples]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from planeco_kernel import config
+    from planeco_kernel.territory import load_model
+
+    model = load_model()
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="planeco-bench-") as tmp:
+        apps = Path(tmp) / "apps"
+        shutil.copytree(ROOT / "apps", apps)
+        (apps / "hello.ipynb").write_text(json.dumps(HELLO), encoding="utf-8")
+        proc, base = start_server(apps, Path(tmp) / "serve.log")
+        print(f"server {base} (bundle {config.data_dir()}), Chromium {CHROMIUM}")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                            args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+                # 1. time to interactive
+                tti_apps = {
+                    "hello": (base + "voila/render/hello.ipynb", ["h1.hello"]),
+                    "comparateur": (base + APP, [".planeco-search input"]),
+                    "comparateur_lien_direct": (base + APP + "?territoire=42218",
+                                                [".planeco-ind-card[data-indicator='population']",
+                                                 ".planeco-legend-body[data-key='commune:42218']"]),
+                }
+                log = Path(tmp) / "serve.log"
+                tti: dict[str, list[float]] = {k: [] for k in tti_apps}
+                for nb in ("hello.ipynb", "comparateur.ipynb"):
+                    wait_pool_refilled(log, nb, 0)
+                for _ in range(TTI_RUNS):
+                    for name, (url, sels) in tti_apps.items():
+                        nb = urlsplit(url).path.rsplit("/", 1)[-1]
+                        before = _pool_fills(log, nb)
+                        tti[name].append(time_to_interactive(browser, url, sels))
+                        wait_pool_refilled(log, nb, before)
+                for name, s in tti.items():
+                    results[f"tti_{name}_s"] = _summary(s)
+                hello = statistics.median(tti["hello"])
+                results["tti_ratio_comparateur_vs_hello"] = round(statistics.median(tti["comparateur"]) / hello, 2)
+                results["tti_ratio_lien_direct_vs_hello"] = round(
+                    statistics.median(tti["comparateur_lien_direct"]) / hello, 2)
+
+                # 2. and 3. in one app page
+                ctx, page = _new_page(browser)
+                page.goto(base + APP + "?territoire=42218")
+                page.locator(".planeco-legend-body[data-key='commune:42218']").wait_for(timeout=120_000)
+                switch = []
+                for code in SWITCH_CODES:
+                    t = model.get(code)
+                    ms = _pick_via_search(page, t.name, code, [
+                        f".planeco-cmp-cards-body[data-key='{t.key}']", f".planeco-legend-body[data-key='{t.key}']"])
+                    switch.append(ms)
+                results["switch_ms"] = _summary(switch)
+                for level, code, name in MAP_TARGETS:
+                    samples = []
+                    for _ in range(MAP_RUNS):
+                        # leave the scope, then come back: the map is redrawn each time
+                        _pick_via_search(page, "Saint-Étienne", "42218",
+                                         [".planeco-legend-body[data-key='commune:42218']"])
+                        samples.append(_pick_via_search(page, name, code, [
+                            f".planeco-legend-body[data-key='{level}:{code}']",
+                            ".planeco-map .leaflet-overlay-pane canvas"]))
+                    results[f"map_{level}_{code}_ms"] = _summary(samples)
+                ctx.close()
+                browser.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    goals = {"tti_ratio_comparateur_vs_hello": ("≤", 1.3), "switch_ms": ("<", 300),
+             "map_departement_42_ms": ("<", 1000), "map_region_84_ms": ("<", 3000)}
+    for k, v in results.items():
+        med = v["median"] if isinstance(v, dict) else v
+        goal = goals.get(k)
+        extra = f"   goal {goal[0]} {goal[1]}" if goal else ""
+        print(f"{k:<40} median {med:>9}{extra}   {v.get('runs') if isinstance(v, dict) else ''}")
+    out = ROOT / "tests" / "artifacts"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_apps.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

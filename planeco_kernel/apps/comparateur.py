@@ -1,0 +1,447 @@
+"""The « Comparateur territorial » app: indicator cards by theme, choropleth map, side-by-side comparison.
+
+The notebook ``apps/comparateur.ipynb`` only calls :func:`show`. Numbers come from
+:class:`~planeco_kernel.apps.comparateur_data.ComparateurData` (the indicator engine), HTML from
+:mod:`planeco_kernel.apps.comparateur_html`; this module lays them out with ipywidgets and ipyleaflet.
+
+Deep link: ``…/comparateur.ipynb?territoire=CODE&theme=THEME&indicateur=ID&comparer=CODE1,CODE2``.
+The address bar follows the selection: the app writes the state into a hidden element
+(``data-planeco-url``) that the planeco template's script copies with ``history.replaceState``.
+
+Map: one plain GeoJSON layer with precomputed styles (see STACK.md), canvas renderer, the selected
+territory outlined on top, hover shows name and value, a click selects the commune. The
+OpenStreetMap base map is added only when the tile server answers; without it the contours suffice.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as W
+
+from planeco_kernel.apps import comparateur_html as H
+from planeco_kernel.apps.comparateur_data import (
+    MAX_COMPARED, AppState, ComparateurData, MapScope, chart_png, column_name, csv_bytes, parse_state, xlsx_bytes,
+)
+from planeco_kernel.apps.fiche import deep_link_value
+from planeco_kernel.apps.fiche_data import METROPOLE_BOUNDS, contour_geojson, level_label, view_for_bounds
+from planeco_kernel.apps.search import TerritorySearch
+
+if TYPE_CHECKING:
+    from planeco_kernel.territory import Territory
+
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_HOST = ("tile.openstreetmap.org", 443)
+OUTLINE_STYLE = {"color": "#e1000f", "weight": 3, "opacity": 1, "fill": False}
+EMPTY = {"type": "FeatureCollection", "features": []}
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def tiles_reachable(timeout: float = 0.8) -> bool:
+    """True when the OpenStreetMap tile server accepts a TCP connection (quick check)."""
+    import socket
+
+    try:
+        with socket.create_connection(TILE_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class Comparateur:
+    """The app's widgets and behaviour.
+
+    Parameters
+    ----------
+    data : ComparateurData, optional
+        The data layer (default: built on the bundle of ``PLANECO_DATA_DIR``).
+
+    Attributes
+    ----------
+    widget : ipywidgets.Box
+        The whole app, to display.
+    current : Territory or None
+        The territory shown.
+    compared : list of Territory
+        Territories the user added to the comparison (at most :data:`MAX_COMPARED`).
+    """
+
+    def __init__(self, data: ComparateurData | None = None, *, check_tiles: bool = True):
+        self.data = data or ComparateurData()
+        self.data.warm_up()
+        self.model = self.data.model
+        self.current: Territory | None = None
+        self.compared: list[Territory] = []
+        self.peers: list[Territory] = []
+        self.scope: MapScope | None = None
+        self.choro = None
+        self.table = None
+        self._build()
+        if check_tiles:
+            threading.Thread(target=self._probe_tiles, daemon=True).start()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        lay = W.Layout
+        d = self.data
+        intro = W.HTML(
+            "<h1 class='planeco-h1'>Comparateur territorial</h1>"
+            "<p class='planeco-lead'>Choisissez un territoire (commune, intercommunalité, SCoT, département, région ; "
+            "accents facultatifs) : ses indicateurs par thème, sa place parmi ses voisins, une carte et une "
+            "comparaison avec les territoires de votre choix.</p>")
+        self._search = TerritorySearch(self.model, self.select, tooltip_prefix="Afficher les indicateurs de")
+        self.search, self.results = self._search.text, self._search.results
+        self.message = W.HTML()
+        self.message.add_class("planeco-message")
+        self.url_state = W.HTML(H.url_state_html(""), layout=lay(display="none"))
+        self.url_state.add_class("planeco-url")
+
+        self.header = W.HTML()
+        self.header.add_class("planeco-cmp-header")
+        themes = d.themes
+        self.theme = W.ToggleButtons(
+            options=[(label, tid) for tid, label in themes.items()], value=next(iter(themes)),
+            tooltips=[f"{len(d.available_indicators(t))} indicateur(s) avec données sur "
+                      f"{len(d.catalogue.by_theme(t))}" for t in themes],
+            style={"button_width": "auto"}, layout=lay(width="100%"))
+        self.theme.add_class("planeco-themes")
+        self.theme.observe(self._on_theme, names="value")
+        self.cards = W.HTML()
+        self.cards.add_class("planeco-cmp-cards")
+
+        # map
+        cat = d.catalogue
+        options = [(f"{themes[cat.indicators[i].theme]} — {cat.indicators[i].label}", i) for i in d.available_indicators()]
+        self.indicator = W.Dropdown(options=options, value=options[0][1], description="Indicateur cartographié",
+                                    style={"description_width": "initial"}, layout=lay(width="100%", max_width="640px"))
+        self.indicator.add_class("planeco-indicator")
+        self.indicator.observe(self._on_indicator, names="value")
+        self.method = W.ToggleButtons(options=[("Quantiles", "quantiles"), ("Seuils naturels (Jenks)", "jenks")],
+                                      value="quantiles", description="Classes",
+                                      style={"button_width": "auto", "description_width": "initial"})
+        self.method.add_class("planeco-method")
+        self.method.observe(self._on_indicator, names="value")
+        self.map = self._make_map()
+        self.legend = W.HTML()
+        self.legend.add_class("planeco-cmp-legend")
+        self.map_note = W.HTML()
+        self.map_note.add_class("planeco-map-note")
+        self.basemap_toggle = W.Checkbox(value=False, indent=False,
+                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
+                                         style={"description_width": "initial"}, layout=lay(width="auto"))
+        self.basemap_toggle.observe(self._on_basemap, names="value")
+        map_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Carte</h2>"), self.indicator, self.method, self.map,
+                          self.legend, self.map_note, self.basemap_toggle], layout=lay(width="100%"))
+
+        # comparison
+        self._compare_search = TerritorySearch(self.model, self.add_compared, css_class="planeco-compare-search",
+                                               description="Ajouter un territoire à comparer",
+                                               placeholder="ex. Roanne, CA du Grand Annecy, 69…",
+                                               tooltip_prefix="Ajouter à la comparaison :")
+        self.compared_box = W.HBox(layout=lay(flex_flow="row wrap"))
+        self.compared_box.add_class("planeco-compared")
+        self.peers_toggle = W.Checkbox(value=True, indent=False, style={"description_width": "initial"},
+                                       description="Ajouter automatiquement 3 territoires comparables proches",
+                                       layout=lay(width="auto"))
+        self.peers_toggle.observe(lambda _c: self._render_comparison(), names="value")
+        self.table_html = W.HTML()
+        self.table_html.add_class("planeco-cmp-table-box")
+        self.chart = W.HTML()
+        self.chart.add_class("planeco-cmp-chart")
+        self.downloads = W.HTML()
+        self.downloads.add_class("planeco-downloads")
+        compare_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Comparer côte à côte</h2>"
+                                     f"<p class='planeco-mention'>Jusqu'à {MAX_COMPARED} territoires de votre choix, "
+                                     "plus des territoires comparables (même taille et densité pour les communes).</p>"),
+                              self._compare_search.widget, self.compared_box, self.peers_toggle,
+                              self.table_html, self.chart, self.downloads], layout=lay(width="100%"))
+
+        self.body = W.VBox([self.header, self.theme, self.cards, map_box, compare_box], layout=lay(display="none"))
+        self.body.add_class("planeco-cmp-body")
+        self.widget = W.VBox([intro, self._search.widget, self.message, self.url_state, self.body],
+                             layout=lay(width="100%"))
+        self.widget.add_class("planeco-comparateur")
+
+    def _make_map(self):
+        import ipyleaflet as L
+
+        m = L.Map(center=(46.6, 2.4), zoom=5, prefer_canvas=True, layers=(), scroll_wheel_zoom=False,
+                  attribution_control=False, layout=W.Layout(width="100%", height="480px"))
+        m.add(L.AttributionControl(position="bottomright", prefix="Leaflet | contours : IGN, INSEE (Licence Ouverte)"))
+        m.add_class("planeco-map")
+        self._choro_layer = L.GeoJSON(data=EMPTY, name="Indicateur",
+                                      hover_style={"weight": 2.5, "color": "#161616", "fillOpacity": 0.9})
+        self._choro_layer.on_click(self._on_map_click)
+        self._choro_layer.on_hover(self._on_map_hover)
+        self._outline_layer = L.GeoJSON(data=EMPTY, name="Territoire choisi", style=OUTLINE_STYLE)
+        self.hover = W.HTML("<span class='planeco-mention'>Survolez une commune</span>")
+        self.hover.add_class("planeco-map-hover")
+        m.add(L.WidgetControl(widget=self.hover, position="topright"))
+        self._basemap = None
+        m.layers = (self._choro_layer, self._outline_layer)
+        return m
+
+    # ------------------------------------------------------------------ selection
+    def open(self, query: str) -> bool:
+        """Show the territory designated by ``query`` (code, key or name), or say why not."""
+        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
+
+        try:
+            res = self.model.resolve(query)
+        except AmbiguousTerritoryError:
+            self.message.value = (f"<div class='planeco-note' role='status'>« {_esc(query)} » désigne plusieurs "
+                                  "territoires : choisissez-en un ci-dessous.</div>")
+            self.search.value = query
+            return False
+        except TerritoryNotFoundError as exc:
+            hint = (" Vouliez-vous dire : " + ", ".join(exc.suggestions) + " ?") if exc.suggestions else ""
+            self.message.value = (f"<div class='planeco-alert' role='alert'>Territoire introuvable : « {_esc(query)} ».{_esc(hint)} "
+                                  "Cherchez-le par son nom ou son code dans le champ ci-dessus.</div>")
+            self.search.value = query
+            return False
+        self.select(res.territory, note=res.note)
+        return True
+
+    def select(self, t: Territory, note: str | None = None) -> None:
+        """Show territory ``t``: header, cards, map, then the comparison."""
+        self.current = t
+        self._search.clear()
+        self.message.value = f"<div class='planeco-note' role='status'>{_esc(note)}</div>" if note else ""
+        self._render_header(t)
+        self._render_cards()
+        self._render_map()
+        self.body.layout.display = "flex"
+        self.peers = self.data.auto_peers(t)
+        self._render_comparison()
+        self._sync_url()
+
+    def _render_header(self, t: Territory) -> None:
+        parents = " · ".join(f"{_esc(level_label(p))} : {_esc(p.name)}"
+                             for p in (t.parent(lv) for lv in ("epci", "scot", "departement", "region")) if p)
+        self.header.value = (f"<div class='planeco-cmp-title' data-key='{_esc(t.key)}'>"
+                             f"<p class='planeco-badge'>{_esc(level_label(t))} · {_esc(t.code)}</p>"
+                             f"<h2 class='planeco-h1'>{_esc(t.name)}</h2>"
+                             f"<p class='planeco-mention'>{parents}</p></div>")
+
+    def _render_cards(self) -> None:
+        t = self.current
+        if t is None:
+            return
+        theme = self.theme.value
+        cards, missing = self.data.cards(t, theme)
+        self.cards.value = H.cards_html(t, self.data.themes[theme], cards, missing)
+
+    # ------------------------------------------------------------------ map
+    def _render_map(self, force: bool = False) -> None:
+        t = self.current
+        if t is None:
+            return
+        scope = self.data.map_scope(t)
+        try:
+            if force or self.scope is None or scope.key != self.scope.key or self.choro is None \
+                    or self.choro.indicator != self.indicator.value or self.choro.method != self.method.value:
+                ch = self.data.choropleth(scope, self.indicator.value, self.method.value)
+                self._choro_layer.data = ch.geojson
+                if self.scope is None or scope.key != self.scope.key:
+                    self._fit(scope)
+                self.scope, self.choro = scope, ch
+                # The outline must be drawn after the new choropleth (one canvas, drawing order):
+                # re-create it, as an unchanged value would not be sent again.
+                self._outline_layer.data = EMPTY
+            contour = contour_geojson(t)
+            self._outline_layer.data = self._outline(contour)
+        except Exception as exc:  # noqa: BLE001 - a bundle without contours: say so, keep the cards
+            from planeco_kernel.apps.fiche_data import GeometryUnavailable
+            from planeco_kernel.errors import BundleError
+
+            if not isinstance(exc, (GeometryUnavailable, BundleError)):
+                raise
+            self._choro_layer.data = EMPTY
+            self._outline_layer.data = EMPTY
+            self.map_note.value = (f"<p class='planeco-alert' role='note'>Carte indisponible : les contours ne sont "
+                                   f"pas dans le paquet de données. {_esc(exc)}</p>")
+            return
+        notes = ["Survolez une commune pour lire sa valeur ; cliquez pour la choisir."
+                 if scope.level == "commune" else "Cliquez sur un département pour le choisir."]
+        if self.choro.n_missing:
+            notes.append(f"{self.choro.n_missing} territoire(s) en gris : donnée non disponible pour ce millésime.")
+        self.map_note.value = "".join(f"<p class='planeco-mention'>{_esc(n)}</p>" for n in notes)
+        self.legend.value = H.legend_html(self.choro, scope, t.key)
+
+    @staticmethod
+    def _outline(contour: dict | None) -> dict:
+        if not contour:
+            return EMPTY
+        for f in contour["features"]:
+            f["properties"]["style"] = OUTLINE_STYLE
+        return contour
+
+    def _fit(self, scope: MapScope) -> None:
+        from planeco_kernel import geo
+
+        if scope.key == "france:FR":
+            bounds = METROPOLE_BOUNDS
+        else:
+            s, w, n, e = geo.bbox(scope.level, scope.codes)
+            bounds = (w, s, e, n)
+        center, zoom = view_for_bounds(bounds, width_px=900, height_px=480)
+        self.map.center, self.map.zoom = center, zoom
+
+    def _on_map_click(self, feature=None, **_kw) -> None:
+        props = (feature or {}).get("properties", {})
+        if props.get("code"):
+            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
+
+    def _on_map_hover(self, feature=None, **_kw) -> None:
+        props = (feature or {}).get("properties", {})
+        if props.get("code"):
+            self.hover.value = (f"<div class='planeco-hover' data-code='{_esc(props['code'])}'><strong>"
+                                f"{_esc(props.get('name', props['code']))}</strong><br>{_esc(props.get('value_text', ''))}</div>")
+
+    def _on_indicator(self, _change=None) -> None:
+        self._render_map()
+        self._render_comparison(table=False)
+        self._sync_url()
+
+    def _on_theme(self, _change=None) -> None:
+        ids = self.data.available_indicators(self.theme.value)
+        self._render_cards()
+        if ids and self.indicator.value not in ids:
+            self.indicator.value = ids[0]  # redraws the map and the chart
+        self._render_comparison()
+        self._sync_url()
+
+    def _probe_tiles(self) -> None:
+        if tiles_reachable():
+            self.basemap_toggle.value = True
+
+    def _on_basemap(self, change) -> None:
+        import ipyleaflet as L
+
+        if change["new"]:
+            if self._basemap is None:
+                self._basemap = L.TileLayer(url=TILE_URL, max_zoom=19, name="OpenStreetMap",
+                                            attribution="© contributeurs OpenStreetMap")
+            self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
+        elif self._basemap is not None and self._basemap in self.map.layers:
+            self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
+
+    # ------------------------------------------------------------------ comparison
+    def add_compared(self, t: Territory) -> None:
+        """Add ``t`` to the side-by-side comparison (at most :data:`MAX_COMPARED`)."""
+        if any(c.key == t.key for c in self.compared) or (self.current is not None and t.key == self.current.key):
+            return
+        if len(self.compared) >= MAX_COMPARED:
+            self.message.value = (f"<div class='planeco-note' role='status'>Vous comparez déjà {MAX_COMPARED} "
+                                  "territoires : retirez-en un pour en ajouter un autre.</div>")
+            return
+        self.compared.append(t)
+        self._render_comparison()
+        self._sync_url()
+
+    def remove_compared(self, t: Territory) -> None:
+        self.compared = [c for c in self.compared if c.key != t.key]
+        self._render_comparison()
+        self._sync_url()
+
+    def territories_compared(self) -> list[Territory]:
+        """The current territory, the user's choices, then the automatic peers (no duplicates)."""
+        out: list[Territory] = []
+        extra = self.peers if self.peers_toggle.value else []
+        for t in [self.current, *self.compared, *extra]:
+            if t is not None and all(o.key != t.key for o in out):
+                out.append(t)
+        return out
+
+    def _render_comparison(self, table: bool = True) -> None:
+        t = self.current
+        if t is None:
+            return
+        chips = []
+        for c in self.compared:
+            b = W.Button(description=f"✕ {c.name} ({c.code})", tooltip=f"Retirer {c.name} de la comparaison",
+                         layout=W.Layout(width="auto"))
+            b.add_class("planeco-chip")
+            b.on_click(lambda _b, c=c: self.remove_compared(c))
+            chips.append(b)
+        self.compared_box.children = tuple(chips)
+        terrs = self.territories_compared()
+        theme = self.theme.value
+        if table or self.table is None:
+            self.table = self.data.comparison_table(terrs, theme)
+            self.table_html.value = H.table_html(self.table, t.key, self.data.themes[theme])
+        ind = self.data.catalogue.indicators[self.indicator.value]
+        items = [self.data.compare(x)[ind.id] for x in terrs]
+        labels = [f"{x.name} · {level_label(x)}" for x in terrs]
+        values = [it.value for it in items]
+        years = sorted({it.year for it in items if it.year})
+        title = f"{ind.label} ({', '.join(map(str, years))})" if years else ind.label
+        png = chart_png(labels, values, ind.unit, title)
+        alt = title + " : " + " ; ".join(f"{lab} : {H.cell_text(v, ind.unit)}" for lab, v in zip(labels, values))
+        self.chart.value = H.chart_html(png, alt, t.key, ind.id)
+        base = f"comparaison_{theme}_{t.code}"
+        links = [H.download_link(csv_bytes(self.table), f"{base}.csv", "text/csv;charset=utf-8",
+                                 "Télécharger le tableau (CSV)", "planeco-dl-csv"),
+                 H.download_link(xlsx_bytes(self.table), f"{base}.xlsx",
+                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                 "Télécharger le tableau (Excel)", "planeco-dl-xlsx"),
+                 H.download_link(png, f"graphique_{ind.id}_{t.code}.png", "image/png",
+                                 "Télécharger le graphique (PNG)", "planeco-dl-png")]
+        self.downloads.value = f"<p class='planeco-download-row' data-key='{_esc(t.key)}'>{' '.join(links)}</p>"
+
+    # ------------------------------------------------------------------ URL
+    def state(self) -> AppState:
+        """The current state, as carried by the URL."""
+        return AppState(territory=deep_link_value(self.current) if self.current else None, theme=self.theme.value,
+                        indicator=self.indicator.value, compared=tuple(deep_link_value(c) for c in self.compared))
+
+    def _sync_url(self) -> None:
+        self.url_state.value = H.url_state_html(self.state().query())
+
+    def apply(self, params: dict[str, str]) -> None:
+        """Open the state of a deep link (query parameters), saying what could not be used."""
+        st = parse_state(params, self.data.themes, self.data.catalogue.indicators)
+        if st.theme:
+            self.theme.value = st.theme
+        if st.indicator and st.indicator in dict((v, k) for k, v in self.indicator.options):
+            self.indicator.value = st.indicator
+        elif st.indicator:
+            st.problems.append(f"L'indicateur « {st.indicator} » n'a pas de données dans ce paquet : "
+                               "la carte montre un autre indicateur.")
+        problems = list(st.problems)
+        for code in st.compared:
+            try:
+                self.compared.append(self.model.resolve(code).territory)
+            except Exception:  # noqa: BLE001 - any unresolvable code is reported, the others are kept
+                problems.append(f"Territoire à comparer introuvable : « {code} ».")
+        opened = self.open(st.territory) if st.territory else False
+        if problems and (opened or not st.territory):
+            self.message.value += "".join(f"<div class='planeco-note' role='status'>{_esc(p)}</div>" for p in problems)
+
+
+def show(query: dict[str, str] | None = None) -> Comparateur:
+    """Build the app (data loaded, indexes warmed), display it, then open the deep link's state.
+
+    Parameters
+    ----------
+    query : dict, optional
+        Query parameters; by default read from the Voilà request
+        (:func:`planeco_kernel.apps.request.query_params`, which waits for the visitor when the
+        kernel is preheated — so everything slow happens before).
+    """
+    from IPython.display import display
+
+    app = Comparateur()
+    display(app.widget)
+    if query is None:
+        from planeco_kernel.apps.request import query_params
+
+        query = query_params()
+    if query:
+        app.apply(query)
+    return app
