@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from planeco_kernel import config
     from planeco_kernel.errors import PlanecoError
     from planeco_kernel.indicators.catalogue import load_catalogue
-    from planeco_kernel.indicators.compare import Comparator
+    from planeco_kernel.indicators.comparison import Comparator
     from planeco_kernel.indicators.components import load_components
     from planeco_kernel.indicators.cube import _territories, build_cube
 

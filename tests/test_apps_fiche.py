@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from planeco_kernel.apps import fiche_data as D
-from planeco_kernel.apps.formatting import MISSING, format_int
+from planeco_kernel import fmt
 from planeco_kernel.apps.request import parse_query
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "territory"))
@@ -39,7 +39,7 @@ def test_population_rows_follow_the_model(model):
     rows = D.population_rows(t)
     assert [r.year for r in rows] == sorted(t.population)
     assert {r.year: r.value for r in rows} == t.population
-    assert all(r.label == format_int(r.value) for r in rows)
+    assert all(r.label == fmt.integer(r.value) for r in rows)
 
 
 def test_missing_year_is_missing_never_zero(model):
@@ -48,7 +48,7 @@ def test_missing_year_is_missing_never_zero(model):
     by_year = {r.year: r for r in rows}
     assert 2021 not in t.population
     if 2021 in by_year:
-        assert by_year[2021].value is None and by_year[2021].label == MISSING
+        assert by_year[2021].value is None and by_year[2021].label == fmt.MISSING
     caption = D.population_caption(rows)
     assert "0 " not in caption.split("Pas de donnée")[0][-5:]
     png = D.population_chart_png(rows)
@@ -126,7 +126,7 @@ def test_search_without_accents_then_select(app, model):
     assert app.results.children == ()
     assert "data-key='commune:42218'" in app.header.value
     pop = model.get("42218").population
-    assert f"<td>{format_int(pop[max(pop)])}</td>" in app.chart.value
+    assert f"<td>{fmt.integer(pop[max(pop)])}</td>" in app.chart.value
     assert "img class='planeco-chart-img'" in app.chart.value
     assert app.fiche.layout.display == "flex"
 

@@ -10,7 +10,7 @@ import pytest
 
 from planeco_kernel.indicators import sentences as fr
 
-NB = "\u00a0"
+NB = "\u202f"
 
 
 @pytest.mark.parametrize(
@@ -21,8 +21,9 @@ NB = "\u00a0"
         (0.4037, "% par an", f"0,40{NB}% par an"),
         (1234567.8, "", f"1{NB}234{NB}568"),
         (-1500, "habitants", f"−1{NB}500{NB}habitants"),
-        (float("nan"), "%", "n.d."),
-        (None, "%", "n.d."),
+        (float("nan"), "%", "non disponible"),
+        (None, "%", "non disponible"),
+        (47.0, "habitants", "47\u202fhabitants"),
         (3.24, "ratio", "3,2"),
     ],
 )
@@ -32,7 +33,8 @@ def test_format_value(value, unit, text):
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(1.2, "%", f"+1,2{NB}point"), (-4.0, "%", f"−4,0{NB}points"), (1730, "habitants", f"+1{NB}730{NB}habitants")],
+    [(1.2, "%", f"+1,2{NB}point"), (-4.0, "%", f"−4,0{NB}points"), (1730, "habitants", f"+1{NB}730{NB}habitants"),
+     (47.0, "habitants", f"+47{NB}habitants"), (0.0, "habitants", f"0{NB}habitants")],
 )
 def test_format_signed(value, unit, text):
     assert fr.format_signed(value, unit) == text
@@ -104,7 +106,7 @@ def naive_rank_percentile(cube, level, code, indicator_id, group_level, year):
     [("01004", "commune"), ("75056", "commune"), ("2A004", "commune"), ("200000172", "epci"), ("13", "departement")],
 )
 def test_ranks_and_percentiles_match_naive(cube, code, level):
-    from planeco_kernel.indicators.compare import compare
+    from planeco_kernel.indicators.comparison import compare
 
     res = compare(code, level, cube=cube)
     checked = 0
@@ -123,7 +125,7 @@ def test_ranks_and_percentiles_match_naive(cube, code, level):
 
 @pytest.mark.bundle
 def test_comparison_content(cube):
-    from planeco_kernel.indicators.compare import compare
+    from planeco_kernel.indicators.comparison import compare
 
     res = compare("01004", cube=cube)
     assert res.level == "commune" and res.name == "Ambérieu-en-Bugey"
@@ -149,7 +151,7 @@ def test_comparison_content(cube):
 
 @pytest.mark.bundle
 def test_peer_groups_are_declared_classes(cube):
-    from planeco_kernel.indicators.compare import comparator
+    from planeco_kernel.indicators.comparison import comparator
 
     tab = comparator(cube).tables("commune")
     keys = {k for k in tab.groups["peers"] if k is not None}
@@ -161,7 +163,7 @@ def test_peer_groups_are_declared_classes(cube):
 @pytest.mark.bundle
 def test_unknown_territory(cube):
     from planeco_kernel.errors import TerritoryNotFoundError
-    from planeco_kernel.indicators.compare import compare
+    from planeco_kernel.indicators.comparison import compare
 
     with pytest.raises(TerritoryNotFoundError, match="Territoire inconnu"):
         compare("99999", cube=cube)
@@ -171,7 +173,7 @@ def test_unknown_territory(cube):
 
 @pytest.mark.bundle
 def test_france_compares_without_parents(cube):
-    from planeco_kernel.indicators.compare import compare
+    from planeco_kernel.indicators.comparison import compare
 
     res = compare("FR", cube=cube)
     assert res.level == "france" and res.parents == {}
@@ -194,3 +196,11 @@ def test_views(cube):
     assert list(s.index)[:1] == [2018] and s.iloc[-1, 0] == 15934
     prof = views.profile(cube, "01004", "revenus_pauvrete")
     assert prof["phrase"].str.startswith("Votre commune").all()
+
+
+def test_package_compare_stays_a_function_after_importing_the_module():
+    """The comparison module is not named `compare`: importing it must not shadow `indicators.compare()`."""
+    import planeco_kernel.indicators as indicators
+    import planeco_kernel.indicators.comparison  # noqa: F401
+
+    assert callable(indicators.compare) and not hasattr(indicators.compare, "__file__")

@@ -24,7 +24,7 @@ import pandas as pd
 from planeco_kernel.indicators.sentences import format_value
 
 if TYPE_CHECKING:
-    from planeco_kernel.indicators.compare import Comparison, IndicatorComparison
+    from planeco_kernel.indicators.comparison import Comparison, IndicatorComparison
     from planeco_kernel.indicators.cube import Cube
     from planeco_kernel.territory import Territory
 
@@ -246,7 +246,7 @@ class ComparateurData:
     """
 
     def __init__(self, model: Any = None, cube: Cube | None = None):
-        from planeco_kernel.indicators.compare import comparator
+        from planeco_kernel.indicators.comparison import comparator
         from planeco_kernel.indicators.cube import load_cube
 
         if model is None:

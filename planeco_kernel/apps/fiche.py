@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as W
 
 from planeco_kernel.apps import fiche_data as D
-from planeco_kernel.apps.formatting import format_int
+from planeco_kernel import fmt
 from planeco_kernel.apps.search import MAX_RESULTS, SEARCH_LEVELS, TerritorySearch  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -236,24 +236,24 @@ class FicheTerritoire:
             shown = [m for m in self._members if n in normalize(m.name) or m.code.startswith(needle)]
         else:
             shown = self._members
-        head = f"<h2 class='planeco-h2'>Communes membres ({format_int(total)})</h2>"
+        head = f"<h2 class='planeco-h2'>Communes membres ({fmt.integer(total)})</h2>"
         if total == 0:
             self.members_title.value = head + "<p class='planeco-mention'>Aucune commune membre dans les données.</p>"
             self.members_list.children = ()
             return
         more = len(shown) - MEMBERS_SHOWN
-        sub = ("Les plus peuplées d'abord." if not needle else f"{format_int(len(shown))} commune(s) correspondent au filtre.")
+        sub = ("Les plus peuplées d'abord." if not needle else f"{fmt.integer(len(shown))} commune(s) correspondent au filtre.")
         self.members_title.value = head + f"<p class='planeco-mention'>{sub}</p>"
         rows = []
         for m in shown[:MEMBERS_SHOWN]:
             pop = D.latest_population(m)
             label = W.HTML(f"<span class='planeco-pop' data-code='{_esc(m.code)}'>"
-                           f"{_esc(format_int(pop) + ' hab.' if pop is not None else 'population non disponible')}</span>")
+                           f"{_esc(fmt.integer(pop) + ' hab.' if pop is not None else 'population non disponible')}</span>")
             row = W.HBox([self._territory_button(m), label], layout=W.Layout(align_items="center"))
             row.add_class("planeco-member-row")
             rows.append(row)
         if more > 0:
-            rows.append(W.HTML(f"<p class='planeco-mention'>… et {format_int(more)} autres : utilisez le filtre.</p>"))
+            rows.append(W.HTML(f"<p class='planeco-mention'>… et {fmt.integer(more)} autres : utilisez le filtre.</p>"))
         self.members_list.children = tuple(rows)
 
     # ------------------------------------------------------------------ map
@@ -277,10 +277,10 @@ class FicheTerritoire:
             members_data, lacking = D.members_geojson(drawn)
             if level != "commune":
                 what = "départements" if level == "departement" else "intercommunalités (EPCI)"
-                notes.append(f"{format_int(len(self._members))} communes : la carte montre les "
-                             f"{format_int(len(drawn))} {what} qui le composent.")
+                notes.append(f"{fmt.integer(len(self._members))} communes : la carte montre les "
+                             f"{fmt.integer(len(drawn))} {what} qui le composent.")
             if lacking:
-                notes.append(f"{format_int(lacking)} membre(s) sans contour dans les données.")
+                notes.append(f"{fmt.integer(lacking)} membre(s) sans contour dans les données.")
         self._members_layer.data = members_data
         if contour is None:
             notes.append("Contour non disponible pour ce territoire dans les données géographiques.")

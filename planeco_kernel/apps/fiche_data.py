@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from planeco_kernel.apps.formatting import MISSING, annual_growth_percent, format_int, format_percent
+from planeco_kernel import fmt
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
@@ -70,8 +70,8 @@ class PopulationRow:
 
     @property
     def label(self) -> str:
-        """The value in French formatting, or :data:`~planeco_kernel.apps.formatting.MISSING`."""
-        return format_int(self.value)
+        """The value in French formatting, or :data:`~planeco_kernel.fmt.MISSING`."""
+        return fmt.integer(self.value)
 
 
 def level_label(t: Territory) -> str:
@@ -105,9 +105,9 @@ def population_summary(rows: list[PopulationRow]) -> str | None:
     text = f"{last.label} habitants en {last.year} (population municipale)"
     if len(known) >= 2:
         first = known[0]
-        g = annual_growth_percent((first.year, first.value), (last.year, last.value))
+        g = fmt.annual_growth_percent((first.year, first.value), (last.year, last.value))
         if g is not None:
-            text += f", soit {format_percent(g, 1, signed=True)} par an en moyenne depuis {first.year}"
+            text += f", soit {fmt.percent(g, 1, signed=True)} par an en moyenne depuis {first.year}"
     return text + "."
 
 
@@ -152,7 +152,7 @@ def population_chart_png(rows: list[PopulationRow], title: str | None = None) ->
     pad = max((hi - lo) * 0.25, hi * 0.02, 1)
     ax.set_ylim(max(0, lo - pad), hi + pad * 1.6)
     for x, y in zip(years, values):
-        ax.annotate(format_int(y), (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
+        ax.annotate(fmt.integer(y), (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
                     fontsize=9, color="#161616")
     ax.set_xticks(years)
     ax.set_xticklabels([str(y) for y in years])
@@ -160,7 +160,7 @@ def population_chart_png(rows: list[PopulationRow], title: str | None = None) ->
         ax.set_xlim(years[0] - 1, years[0] + 1)
     else:
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_int(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.integer(v)))
     ax.set_ylabel("habitants", color="#3a3a3a")
     ax.set_xlabel("année du recensement", color="#3a3a3a")
     if title:
@@ -306,9 +306,9 @@ def summary_facts(t: Territory) -> list[tuple[str, str]]:
     pop = t.population or {}
     if pop:
         y = max(pop)
-        facts.append((f"Population municipale {y}", format_int(pop[y])))
+        facts.append((f"Population municipale {y}", fmt.integer(pop[y])))
     else:
-        facts.append(("Population municipale", MISSING))
+        facts.append(("Population municipale", fmt.MISSING))
     if t.level != "commune":
-        facts.append(("Communes membres", format_int(t.members_count)))
+        facts.append(("Communes membres", fmt.integer(t.members_count)))
     return facts

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from planeco_kernel.apps.formatting import format_int
+from planeco_kernel import fmt
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
@@ -91,7 +91,7 @@ class TerritorySearch:
         buttons = []
         for t in found:
             pop = latest_population(t)
-            extra = f" — {format_int(pop)} hab." if pop is not None else ""
+            extra = f" — {fmt.integer(pop)} hab." if pop is not None else ""
             b = W.Button(description=f"{t.name} · {level_label(t)} ({t.code}){extra}",
                          tooltip=f"{self.tooltip_prefix} {t.name}", layout=W.Layout(width="auto", max_width="100%"))
             b.add_class("planeco-result")

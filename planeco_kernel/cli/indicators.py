@@ -121,7 +121,7 @@ def compare_command(
     all_: bool = typer.Option(False, "--all", help="Lister aussi les indicateurs indisponibles."),
 ) -> None:
     """Comparer un territoire à ses territoires parents et à ses pairs, indicateur par indicateur."""
-    from planeco_kernel.indicators.compare import compare
+    from planeco_kernel.indicators.comparison import compare
 
     res = compare(code, level)
     if as_json:
@@ -132,7 +132,8 @@ def compare_command(
 
 def render(res, *, show_unavailable: bool = False) -> str:
     """Human-readable comparison (French)."""
-    from planeco_kernel.indicators.sentences import format_number, format_value
+    from planeco_kernel import fmt
+    from planeco_kernel.indicators.sentences import format_value
 
     labels = {"epci": "EPCI", "scot": "SCoT", "departement": "Département", "region": "Région", "france": "France",
               "peers": "Pairs"}
@@ -148,7 +149,7 @@ def render(res, *, show_unavailable: bool = False) -> str:
         for g in it.groups:
             pv = format_value(g.value, it.unit)
             rank = f"rang {g.rank}/{g.count}" if g.rank else "rang n.d."
-            pct = f"centile {format_number(g.percentile, 0)}" if g.percentile is not None else ""
+            pct = f"centile {fmt.integer(g.percentile)}" if g.percentile is not None else ""
             out.append(f"  {labels[g.group]:<12} {pv:<28} {rank:<16} {pct}")
         if it.evolution:
             out.append(f"  Évolution    {it.evolution['text']}")

@@ -22,7 +22,7 @@ def load_cube(data_dir=None, **kwargs):
 
 
 def compare(code: str, level: str | None = None, *, cube=None, data_dir=None):
-    """Compare one territory; see :func:`planeco_kernel.indicators.compare.compare`."""
-    from planeco_kernel.indicators.compare import compare as _compare
+    """Compare one territory; see :func:`planeco_kernel.indicators.comparison.compare`."""
+    from planeco_kernel.indicators.comparison import compare as _compare
 
     return _compare(code, level, cube=cube, data_dir=data_dir)

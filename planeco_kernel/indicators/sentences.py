@@ -1,14 +1,15 @@
 """French wording of indicator values: number formatting and one-sentence comparisons.
 
-Numbers follow French typography: a no-break space between thousands (``12 345``), a decimal
-comma (``3,4``), a no-break space before ``%`` (``3,4 %``).
+Numbers are formatted by :mod:`planeco_kernel.fmt` (French typography); this module adds units,
+signs read as points for percentages, and the sentences.
 """
 
 from __future__ import annotations
 
 import math
 
-NBSP = "\u00a0"
+from planeco_kernel import fmt
+
 
 LEVEL_WORDS: dict[str, tuple[str, str]] = {
     # level -> (« Votre … », « des … » plural)
@@ -35,42 +36,25 @@ PARENT_WORDS: dict[str, str] = {
 }
 
 
-def decimals_for(value: float) -> int:
-    """Decimals shown: 0 from 100 upward, 1 from 1, 2 below 1."""
-    a = abs(value)
-    if a >= 100:
-        return 0
-    if a >= 1:
-        return 1
-    return 2
-
-
-def format_number(value: float | None, decimals: int | None = None) -> str:
-    """``12345.6 -> "12 346"``, ``3.456 -> "3,5"``, ``None/NaN -> "n.d."`` (French typography)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n.d."
-    d = decimals_for(value) if decimals is None else decimals
-    text = f"{value:,.{d}f}"
-    return text.replace(",", NBSP).replace(".", ",").replace("-", "−") if text.startswith("-") else text.replace(",", NBSP).replace(".", ",")
+COUNT_UNITS = frozenset({"habitants", "personnes", "ménages", "logements", "emplois", "établissements"})
+"""Units of whole counts: shown without decimals (« +47 habitants », not « +47,0 habitants »)."""
 
 
 def format_value(value: float | None, unit: str, decimals: int | None = None) -> str:
-    """A number with its unit: ``"3,4 %"``, ``"12 345 habitants"``, ``"n.d."`` when missing."""
-    num = format_number(value, decimals)
-    if num == "n.d.":
-        return num
-    return f"{num}{NBSP}{unit}" if unit and unit != "ratio" else num
+    """A value with its unit (``"3,4 %"``, ``"12 345 habitants"``), « non disponible » when missing."""
+    if decimals is None and unit in COUNT_UNITS:
+        decimals = 0
+    return fmt.with_unit(value, unit, decimals)
 
 
 def format_signed(value: float | None, unit: str) -> str:
-    """A difference with its sign: ``"+1,2 %"`` reads « +1,2 point » for percentages."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n.d."
-    sign = "+" if value > 0 else ""
+    """A difference with its sign; a difference of percentages reads in points (« +1,2 point »)."""
+    if fmt.is_missing(value):
+        return fmt.MISSING
     if unit == "%":
-        pts = abs(value)
-        return f"{sign}{format_number(value)}{NBSP}point{'s' if pts >= 2 else ''}"
-    return f"{sign}{format_value(value, unit)}"
+        return f"{fmt.signed(value)}{fmt.NNBSP}point{'s' if abs(value) >= 2 else ''}"
+    text = fmt.signed(value, 0 if unit in COUNT_UNITS else None)
+    return f"{text}{fmt.NNBSP}{unit}" if unit and unit != "ratio" else text
 
 
 def _verb(subject: str) -> str:

@@ -32,7 +32,7 @@ def availability(cube: Cube, theme: str | None = None) -> pd.DataFrame:
 
 def profile(cube: Cube, code: str, theme: str | None = None, level: str | None = None) -> pd.DataFrame:
     """A territory's available indicators (of a theme): value, year, parents' values, percentile, sentence."""
-    from planeco_kernel.indicators.compare import comparator
+    from planeco_kernel.indicators.comparison import comparator
 
     res = comparator(cube).compare(code, level)
     wanted = {i.id for i in cube.catalogue.by_theme(theme)}

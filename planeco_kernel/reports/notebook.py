@@ -112,7 +112,7 @@ class DiagnosticReport:
         """The indicator engine's comparison of this territory, or the reason it is unavailable."""
         if not hasattr(self, "_cmp"):
             from planeco_kernel.errors import PlanecoError
-            from planeco_kernel.indicators.compare import compare
+            from planeco_kernel.indicators.comparison import compare
             from planeco_kernel.indicators.cube import load_cube
 
             try:

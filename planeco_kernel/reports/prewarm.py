@@ -29,7 +29,7 @@ def run() -> None:
     except Exception:  # no bundle here: the report itself will say so clearly
         return
     try:
-        from planeco_kernel.indicators.compare import comparator
+        from planeco_kernel.indicators.comparison import comparator
         from planeco_kernel.indicators.cube import load_cube
 
         cube = load_cube()

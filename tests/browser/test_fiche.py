@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from planeco_kernel.apps.formatting import format_int
+from planeco_kernel import fmt
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def _check_fiche(page, t) -> None:
         shown = {int(r.get_attribute("data-year")): r.locator("td").first.text_content()
                  for r in page.locator(".planeco-pop-table tbody tr").all()}
         for year, value in pop.items():
-            assert shown[year] == format_int(value), (year, shown[year], value)
+            assert shown[year] == fmt.integer(value), (year, shown[year], value)
         assert str(max(pop)) in page.locator(".planeco-chart figcaption").inner_text()
         assert "INSEE" in page.locator(".planeco-chart figcaption").inner_text()
     else:
