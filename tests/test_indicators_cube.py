@@ -195,3 +195,39 @@ def test_components_cache_round_trip(cube, tmp_path):
     for k, v in cube.components.scope.items():
         np.testing.assert_array_equal(back.scope[k], v)
     assert set(back.official) == set(cube.components.official)
+
+
+# INVENTED TEST DATA: a commune published both as a whole (69123) and by arrondissement
+# (69381, 69382), as INSEE Filosofi does for Paris, Lyon and Marseille; and a merged commune.
+_PLM = pd.DataFrame({
+    "commune_code": ["69123", "69381", "69382", "69123", "69381", "69382", "01015", "01340"],
+    "year": [2016] * 8,
+    "variable": ["menages"] * 3 + ["mediane"] * 3 + ["menages"] * 2,
+    "value": [100.0, 40.0, 60.0, 22_000.0, 21_000.0, 23_000.0, 10.0, 5.0],
+})
+_MAP = pd.Series({"69381": "69123", "69382": "69123", "01340": "01015"})
+_CURRENT = pd.Index(["69123", "01015"])
+
+
+@pytest.mark.parametrize(("rows", "expected_menages", "expected_mediane"), [
+    (slice(None), 100.0, 22_000.0),                        # whole commune present: arrondissements dropped
+    ([1, 2, 4, 5, 6, 7], 100.0, float("nan")),             # by arrondissement only: counts summed, median unknown
+])
+def test_arrondissements_are_not_counted_twice(rows, expected_menages, expected_mediane):
+    from planeco_kernel.indicators.components import to_current_geography
+
+    tidy = _PLM.iloc[rows] if isinstance(rows, list) else _PLM
+    wide, unmatched = to_current_geography(tidy, _MAP, _CURRENT, {"menages"}, frozenset({"69381", "69382"}))
+    assert unmatched == []
+    assert wide.loc["69123", ("menages", 2016)] == expected_menages
+    got = wide.loc["69123", ("mediane", 2016)]
+    assert (math.isnan(got) and math.isnan(expected_mediane)) or got == expected_mediane
+    assert wide.loc["01015", ("menages", 2016)] == 15.0    # merged communes still summed
+
+
+@pytest.mark.bundle
+def test_paris_lyon_marseille_have_their_official_filosofi_values(cube):
+    """Filosofi 2016 gives 69123 Lyon a median of 22 806 € and 225 617 fiscal households."""
+    ds = cube["commune"]
+    for code, median in (("69123", 22_806.0), ("75056", 26_808.0), ("13055", 18_248.0)):
+        assert float(ds["niveau_vie_median"].sel(territory=code, year=2016)) == pytest.approx(median)

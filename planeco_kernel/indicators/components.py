@@ -176,9 +176,16 @@ def current_code_map(code_history: pd.DataFrame, cog_communes: pd.DataFrame | No
 
 
 def to_current_geography(
-    tidy: pd.DataFrame, code_map: pd.Series, current: pd.Index, extensive: set[str]
+    tidy: pd.DataFrame, code_map: pd.Series, current: pd.Index, extensive: set[str],
+    subdivisions: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[pd.DataFrame, list[str]]:
     """Move a tidy frame (``commune_code, year, variable, value``) onto the current communes.
+
+    ``subdivisions`` are the codes of arrondissements municipaux (Paris, Lyon, Marseille). Some
+    publications (INSEE Filosofi) give these communes both as a whole and by arrondissement: when
+    the commune's own row is present, its arrondissements are dropped — summing them into it would
+    count every household twice. Without the commune's row they are summed into it like any other
+    part (extensive values only).
 
     Returns a frame indexed by current commune code with columns ``(variable, year)``, and the
     old codes that could not be matched.
@@ -188,6 +195,10 @@ def to_current_geography(
     old = wide.index.astype(str)
     direct = old.isin(current)
     mapped = pd.Series(np.where(direct, old, old.map(code_map).fillna("").to_numpy()), index=old)
+    if subdivisions:
+        whole_present = set(old[direct])
+        redundant = old.isin(list(subdivisions)) & mapped.isin(whole_present).to_numpy()
+        wide, old, mapped = wide.loc[~redundant], old[~redundant], mapped[~redundant]
     unmatched = sorted(mapped.index[mapped == ""])
     wide = wide.loc[(mapped != "").to_numpy()]
     target = mapped[mapped != ""].to_numpy()
@@ -297,6 +308,7 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
     wanted = set(cat.components)
     extensive = {k for k, c in cat.components.items() if c.kind == "extensive"}
     code_map = None
+    subdivisions: frozenset[str] = frozenset()
     official: dict[str, pd.DataFrame] = {}
     for sid, tidy in frames.items():
         if sid.endswith("_epci"):
@@ -309,11 +321,13 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
             continue
         if code_map is None:
             cog_path = data_dir / "cog" / "communes.parquet"
+            history = pd.read_parquet(data_dir / "code_history.parquet", columns=["code", "vintage", "type", "current_code"])
             code_map = current_code_map(
-                pd.read_parquet(data_dir / "code_history.parquet", columns=["code", "vintage", "current_code"]),
+                history,
                 pd.read_parquet(cog_path, columns=["vintage", "code", "type", "anciens_codes"]) if cog_path.is_file() else None,
             )
-        wide, unmatched = to_current_geography(sub, code_map, current, extensive)
+            subdivisions = frozenset(history.loc[history["type"] == "arrondissement-municipal", "code"].astype(str))
+        wide, unmatched = to_current_geography(sub, code_map, current, extensive, subdivisions)
         if unmatched:
             notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")

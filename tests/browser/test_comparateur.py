@@ -17,6 +17,8 @@ import pytest
 
 from planeco_kernel.indicators.sentences import format_value
 
+from _keyboard import tab_until
+
 pytestmark = pytest.mark.browser
 
 APP = "voila/render/comparateur.ipynb"
@@ -206,3 +208,29 @@ def test_unknown_deep_link_says_so(server, offline_page):
     alert = page.locator(".planeco-alert")
     alert.wait_for(timeout=TIMEOUT)
     assert "introuvable" in alert.inner_text()
+
+
+def test_tablet_width_and_keyboard_only(server, offline_page, artifacts_dir):
+    """At 768 px nothing scrolls sideways; the keyboard alone picks a territory and switches theme."""
+    op = offline_page(width=768, height=1024)
+    page = op.page
+    page.goto(server + APP)
+    page.locator(".planeco-search input").wait_for(state="visible", timeout=TIMEOUT)
+    tab_until(page, "!!document.activeElement.closest('.planeco-search')")
+    page.keyboard.type("lyon")
+    page.locator(".planeco-result", has_text="(69123)").wait_for(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)  # results are replaced at each keystroke: let the last update land
+    tab_until(page, "document.activeElement.classList.contains('planeco-result')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    page.locator(".planeco-cmp-cards-body[data-key='commune:69123']").wait_for(state="visible", timeout=TIMEOUT)
+    tab_until(page, "!!document.activeElement.closest('.planeco-themes')", max_tabs=60)
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    before = page.locator(".planeco-cmp-cards-body").get_attribute("data-theme-label")
+    tab_until(page, "!!document.activeElement.closest('.planeco-themes') && "
+                    "document.activeElement.textContent.trim() === 'Revenus et pauvreté'", max_tabs=15)
+    page.keyboard.press("Enter")
+    page.locator(".planeco-cmp-cards-body[data-theme-label='Revenus et pauvreté']").wait_for(timeout=TIMEOUT)
+    assert before != "Revenus et pauvreté"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    page.screenshot(path=str(artifacts_dir / "39_comparateur_tablette_clavier.png"), full_page=True)

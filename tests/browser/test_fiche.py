@@ -8,6 +8,8 @@ import pytest
 
 from planeco_kernel import fmt
 
+from _keyboard import tab_until
+
 pytestmark = pytest.mark.browser
 
 APP = "voila/render/fiche_territoire.ipynb"
@@ -130,25 +132,17 @@ def test_tablet_width(server, offline_page, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "15_fiche_tablette.png"), full_page=True)
 
 
-def _tab_until(page, predicate_js: str, max_tabs: int = 25) -> None:
-    for _ in range(max_tabs):
-        page.keyboard.press("Tab")
-        if page.evaluate(predicate_js):
-            return
-    raise AssertionError(f"keyboard focus never reached: {predicate_js}")
-
-
 def test_keyboard_only(server, offline_page, artifacts_dir, model):
     """Search, pick a result and follow a parent link with the keyboard alone, focus always visible."""
     op = offline_page()
     page = op.page
     page.goto(server + APP)
     _wait_app(page)
-    _tab_until(page, "!!document.activeElement.closest('.planeco-search')")
+    tab_until(page, "!!document.activeElement.closest('.planeco-search')")
     page.keyboard.type("lyon")
     page.locator(".planeco-result", has_text="(69123)").wait_for(timeout=TIMEOUT)
     page.wait_for_timeout(1000)  # results are replaced at each keystroke: let the last update land
-    _tab_until(page, "document.activeElement.classList.contains('planeco-result')")
+    tab_until(page, "document.activeElement.classList.contains('planeco-result')")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.screenshot(path=str(artifacts_dir / "16_clavier_focus.png"))
     label = page.evaluate("document.activeElement.textContent")
