@@ -122,7 +122,13 @@ def test_probe_sends_only_head(recorder, path: str, ok: bool, reason: str) -> No
 
 def test_probe_unreachable_host() -> None:
     ok, reason = catalog.probe_url("http://127.0.0.1:9/nothing", timeout=1)
-    assert not ok and reason.startswith("injoignable")
+    assert (ok, reason) == (False, "injoignable (connexion refusée)")
+
+
+def test_probe_unknown_host_says_so_in_plain_french() -> None:
+    """What users read carries no raw OS error (« [Errno -2] … »)."""
+    ok, reason = catalog.probe_url("http://planeco-test.invalid/x", timeout=2)
+    assert (ok, reason) == (False, "injoignable (pas d'accès à internet ou serveur inconnu)")
 
 
 _ENV_MIRROR = os.environ.get("PLANECO_MIRROR")

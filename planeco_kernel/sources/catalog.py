@@ -9,6 +9,7 @@ network — without downloading anything (a ``HEAD`` request at most) — so tha
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +21,9 @@ from pathlib import Path
 from typing import Literal
 
 from planeco_kernel import config
+
+log = logging.getLogger(__name__)
+
 
 Status = Literal["cache", "mirror", "network", "unavailable"]
 
@@ -140,8 +144,22 @@ def probe_url(url: str, *, timeout: float = 3.0) -> tuple[bool, str]:
             return True, "HTTP 405 (HEAD refusé, serveur joignable)"
         return False, f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return False, f"injoignable ({reason})"
+        log.info("probe of %s failed: %r", url, exc)
+        return False, f"injoignable ({_network_reason(exc)})"
+
+
+def _network_reason(exc: BaseException) -> str:
+    """A plain French reason for a network failure (shown to users; the raw error goes to the log)."""
+    import socket
+
+    cause = getattr(exc, "reason", exc)
+    if isinstance(cause, socket.gaierror):
+        return "pas d'accès à internet ou serveur inconnu"
+    if isinstance(cause, (TimeoutError, socket.timeout)):
+        return "délai de réponse dépassé"
+    if isinstance(cause, ConnectionRefusedError):
+        return "connexion refusée"
+    return "erreur réseau"
 
 
 def _in_cache(url: str) -> Path | None:
