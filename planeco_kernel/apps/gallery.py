@@ -122,6 +122,23 @@ def _make_voila_class():
 
         apps_dir: Path | None = None
 
+        @property
+        def data_dir(self) -> str:
+            """Voilà's own data folder (themes, settings schemas).
+
+            Voilà takes the first ``voila`` folder on the Jupyter path, which is ours (it only adds the
+            planeco template): its theme stylesheet would then answer 404 and the page would show
+            « Error Loading Theme ». Take the first folder that really holds the themes instead.
+            """
+            import os
+
+            from jupyter_core.paths import jupyter_path
+
+            for path in jupyter_path("voila"):
+                if os.path.isdir(os.path.join(path, "themes")):
+                    return str(Path(path).resolve())
+            return super().data_dir
+
         def init_handlers(self) -> list:
             from jupyter_server.utils import url_path_join
 

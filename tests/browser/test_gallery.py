@@ -66,3 +66,23 @@ def test_voila_file_listing_redirects_to_gallery(server, offline_page):
     op.page.goto(server + "voila/tree")
     op.page.locator(".planeco-card").first.wait_for(timeout=30_000)
     assert op.page.url == server
+
+
+@pytest.mark.parametrize("path", [
+    "voila/api/themes/@jupyterlab/theme-light-extension/index.css",
+])
+def test_voila_theme_assets_are_served(server, path):
+    """A missing theme stylesheet makes JupyterLab pop up « Error Loading Theme » over the apps."""
+    import urllib.request
+
+    with urllib.request.urlopen(server + path, timeout=10) as r:
+        assert r.status == 200 and len(r.read()) > 1000
+
+
+def test_no_error_dialog_on_the_comparateur(server, offline_page):
+    op = offline_page()
+    page = op.page
+    page.goto(server + "voila/render/comparateur.ipynb?territoire=42218")
+    page.locator(".planeco-cmp-cards-body").first.wait_for(state="visible", timeout=90_000)
+    page.wait_for_timeout(1000)
+    assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").inner_text()
