@@ -34,11 +34,12 @@ EXPECTED = [
 
 def _connector_variables() -> dict[str, set[str]]:
     """The variable names each connector's tidy output can hold, read from the connector modules."""
-    from planeco_kernel.sources import ademe_dpe, cerema_conso, energy, filosofi, ghg, insee_rp, sitadel
+    from planeco_kernel.sources import ademe_dpe, cerema_conso, energy, filosofi, ghg, insee_iris_pop, insee_rp, sitadel
 
     out = {
         "insee_rp": {v for table in (insee_rp.VARIABLES, insee_rp.EARLIER_VARIABLES, insee_rp.OPTIONAL_VARIABLES)
                      for _, v, _ in table.values()},
+        "insee_iris_pop": {v for v, _ in insee_iris_pop.VARIABLES.values()},
         "filosofi": {v for v, _ in filosofi.WIDE_VARIABLES.values()} | {v for v, _ in filosofi.LONG_VARIABLES.values()},
         "cerema_conso": {"conso_naf_ha"} | {f"conso_naf_{d}_ha" for d in cerema_conso.DESTINATIONS.values()},
         "ademe_dpe": {f"nb_dpe_{x.lower()}" for x in ademe_dpe.LABELS} | {f"nb_dpe_ges_{x.lower()}" for x in ademe_dpe.LABELS}

@@ -14,7 +14,7 @@ from planeco_kernel import config
 from planeco_kernel.sources import catalog
 from planeco_kernel.sources.fetch import Cache, _cache_name_for_url
 
-EXPECTED = {"filosofi", "insee_rp", "cerema_conso", "ademe_dpe", "sitadel", "energy", "ghg"}
+EXPECTED = {"filosofi", "insee_rp", "insee_iris_pop", "cerema_conso", "ademe_dpe", "sitadel", "energy", "ghg"}
 
 
 def test_catalogue_lists_every_connector_with_its_metadata() -> None:

@@ -71,6 +71,8 @@ class SourceInfo:
         if self.id == "filosofi":
             commune = sorted((v for v, lv in module.RELEASES if lv == "commune"), reverse=True)
             return [module.RELEASES[(v, "commune")] for v in commune]
+        if callable(getattr(module, "releases", None)):
+            return module.releases()
         return [getattr(module, self.release_attr)]
 
 
@@ -89,6 +91,15 @@ SOURCES: dict[str, SourceInfo] = {
             ("https://www.insee.fr/fr/statistiques/fichier/5359146/dossier_complet.zip",
              "https://www.insee.fr/fr/statistiques/5359146"),
             ("courant",), ("démographie", "logement", "emploi", "mobilité"),
+        ),
+        SourceInfo(
+            "insee_iris_pop", "Recensement de la population : évolution et structure de la population par IRIS",
+            "Insee", LICENCE_OUVERTE,
+            ("https://www.insee.fr/fr/statistiques/fichier/8647014/base-ic-evol-struct-pop-2022_csv.zip",
+             "https://www.insee.fr/fr/statistiques/8647014",
+             "https://www.insee.fr/fr/statistiques/fichier/8268806/base-ic-evol-struct-pop-2021_csv.zip",
+             "https://www.insee.fr/fr/statistiques/8268806"),
+            ("2021", "2022"), ("démographie", "vieillissement"),
         ),
         SourceInfo(
             "cerema_conso", "Consommation d'espaces naturels, agricoles et forestiers (fichiers fonciers)",
