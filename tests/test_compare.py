@@ -61,6 +61,58 @@ def test_sentence_uses_polarity(percentile, polarity, expected):
         assert "Situation" not in text
 
 
+@pytest.mark.parametrize(
+    ("top", "n", "bottom", "text"),
+    [(1, 36, None, "1re valeur la plus élevée sur 36"), (5, 53, None, "5e valeur la plus élevée sur 53"),
+     (18, 36, None, "18e valeur la plus élevée sur 36"), (35, 36, None, "2e valeur la plus basse sur 36"),
+     (35, 36, 1, "1re valeur la plus basse sur 36"),  # ties: the bottom rank is given
+     (1, 1, 1, "seule valeur du groupe"), (None, 10, None, "rang non calculable"), (3, 0, None, "rang non calculable")],
+)
+def test_rank_text_says_its_direction(top, n, bottom, text):
+    assert fr.rank_text(top, n, bottom) == text
+
+
+@pytest.mark.parametrize(
+    ("difference", "unit", "growth", "text"),
+    [(305.4, "€ par an", 1.43, f"+305{NB}€ entre 2015 et 2016 (+1,4{NB}%/an)"),
+     (492.0, "habitants", 0.019, f"+492{NB}habitants entre 2015 et 2016 (+0,02{NB}%/an)"),
+     (-0.4, "%", None, f"−0,40{NB}point entre 2015 et 2016"),
+     (0.12, "% par an", None, f"+0,12{NB}point entre 2015 et 2016"),
+     (-1500.0, "DPE", None, f"−1{NB}500{NB}DPE entre 2015 et 2016")],
+)
+def test_evolution_text_is_a_difference_not_a_yearly_amount(difference, unit, growth, text):
+    assert fr.evolution_text(difference, 2015, 2016, unit, growth) == text
+
+
+@pytest.mark.parametrize(
+    ("level", "group", "text"),
+    [("commune", "epci", "pour la commune médiane de l'EPCI"), ("epci", "departement", "pour l'intercommunalité médiane du département"),
+     ("commune", "peers", "pour la médiane des communes comparables"), ("scot", "region", "pour le SCoT médian de la région")],
+)
+def test_median_reference(level, group, text):
+    assert fr.median_reference(level, group) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "total", "subject", "text"),
+    [(173136, 408391, "la population municipale", f"42{NB}% de la population municipale de l'EPCI"),
+     (520, 40000, "le nombre de ménages", f"1,3{NB}% du nombre de ménages de l'EPCI"),
+     (10, 5, "les émissions", None), (-3, 100, "la population municipale", None), (3, 0, "x", None)],
+)
+def test_share_text(value, total, subject, text):
+    assert fr.share_text(value, total, subject, "epci") == text
+
+
+def test_sentence_quotes_the_median_and_the_aggregate_separately():
+    text = fr.comparison_sentence(level="commune", group="epci", subject="le taux de pauvreté", percentile=40,
+                                  polarity="higher_worse", value_text="15,0 %",
+                                  reference_text="18,1 % pour la commune médiane de l'EPCI",
+                                  context_text="ensemble de l'EPCI : 16,2 %", provenance="Insee, Filosofi 2016")
+    assert text == ("Votre commune se situe dans la moitié centrale des communes de l'EPCI pour le taux de pauvreté "
+                    "(15,0 % contre 18,1 % pour la commune médiane de l'EPCI ; ensemble de l'EPCI : 16,2 % ; "
+                    "Insee, Filosofi 2016).")
+
+
 def test_sentence_plural_subject():
     text = fr.comparison_sentence(level="epci", group="departement", subject="les émissions de gaz à effet de serre",
                                   percentile=80, polarity="higher_worse", value_text="x", reference_text="y",
@@ -79,7 +131,8 @@ def cube(bundle_dir):
 
 
 def naive_rank_percentile(cube, level, code, indicator_id, group_level, year):
-    """Plain loops: the group's values, then rank (1 = best by polarity) and percentile (share ≤ value)."""
+    """Plain loops: the group's values, then ranks (from the top: 1 = highest; from the bottom: 1 = lowest),
+    percentile (share ≤ value) and median."""
     from planeco_kernel.indicators.cube import PARENT_COLUMNS
 
     t = cube.territories
@@ -95,9 +148,12 @@ def naive_rank_percentile(cube, level, code, indicator_id, group_level, year):
             if v is not None and not math.isnan(v):
                 values.append(v)
     x = series[code]
-    higher_worse = cube.catalogue.indicators[indicator_id].polarity == "higher_worse"
-    better = sum(1 for v in values if (v < x if higher_worse else v > x))
-    return better + 1, 100 * sum(1 for v in values if v <= x) / len(values), len(values)
+    above = sum(1 for v in values if v > x)
+    below = sum(1 for v in values if v < x)
+    values.sort()
+    m = len(values) // 2
+    median = values[m] if len(values) % 2 else (values[m - 1] + values[m]) / 2
+    return above + 1, below + 1, 100 * sum(1 for v in values if v <= x) / len(values), len(values), median
 
 
 @pytest.mark.bundle
@@ -116,9 +172,10 @@ def test_ranks_and_percentiles_match_naive(cube, code, level):
         for g in item.groups:
             if g.group == "peers" or g.rank is None:
                 continue
-            rank, pct, n = naive_rank_percentile(cube, level, code, item.id, g.group, item.year)
-            assert (g.rank, g.count) == (rank, n), (item.id, g.group)
+            top, bottom, pct, n, median = naive_rank_percentile(cube, level, code, item.id, g.group, item.year)
+            assert (g.rank, g.rank_from_bottom, g.count) == (top, bottom, n), (item.id, g.group)
             assert g.percentile == pytest.approx(pct)
+            assert g.median == pytest.approx(median)
             checked += 1
     assert checked >= 3
 
@@ -147,6 +204,37 @@ def test_comparison_content(cube):
     d = res.to_dict()
     assert d["indicators"][0]["groups"]
     assert not res.to_frame().empty
+
+
+@pytest.mark.bundle
+def test_sentence_agrees_with_its_figures(cube):
+    """The sentence's reference is the median of the group the percentile is computed in (hand-checked on
+    the group's values); a rate also quotes the parent's aggregate, a count its share of the parent."""
+    from planeco_kernel.indicators.comparison import compare
+
+    res = compare("69123", cube=cube)
+    tp = res["taux_pauvrete"]
+    epci = next(g for g in tp.groups if g.group == "epci")
+    _, _, pct, _, median = naive_rank_percentile(cube, "commune", "69123", "taux_pauvrete", "epci", tp.year)
+    above = pct > 50
+    assert (tp.value > median) == above
+    assert f"contre {fr.format_value(median, '%')} pour la commune médiane de l'EPCI" in tp.sentence
+    assert f"ensemble de l'EPCI : {fr.format_value(epci.value, '%')}" in tp.sentence
+    pop = res["population"]
+    epci = next(g for g in pop.groups if g.group == "epci")
+    share = round(100 * pop.value / epci.value)
+    assert f"{share}{NB}% de la population municipale de l'EPCI" in pop.sentence
+    assert "pour l'EPCI" not in pop.sentence
+    var = res["variation_population_5ans"]
+    assert "de l'EPCI ;" not in var.sentence.split("médiane de l'EPCI", 1)[1]  # no share of a change
+    nv = res["niveau_vie_median"]
+    assert nv.evolution["text"].startswith("+") and "par an entre" not in nv.evolution["text"] and "%/an" in nv.evolution["text"]
+    scot = next(g for g in nv.groups if g.group == "scot")
+    assert scot.value is None and scot.value_note == "médiane non calculable par agrégation des communes"
+    d = res.to_dict()["indicators"][0]["groups"][0]
+    assert {"rank_from_top", "rank_from_bottom", "n", "percentile", "median", "rank_text"} <= set(d)
+    sph = res["surface_par_habitant"]
+    assert "populations municipales 2023 ; contours COG 2025" in sph.sentence
 
 
 @pytest.mark.bundle

@@ -3,9 +3,10 @@
 For a territory of level L, each indicator is read at its latest year with values at level L,
 and compared within each group the territory belongs to: the territories of level L of the
 same EPCI, SCoT, département, région, France, and — for communes — the peer group declared in
-the catalogue (:mod:`planeco_kernel.indicators.peers`). For each group: rank (1 = the best
-value by the indicator's polarity; the highest value for neutral indicators), percentile (share
-of the group's values lower than or equal to it, in %), the parent's own value and the gap to it.
+the catalogue (:mod:`planeco_kernel.indicators.peers`). For each group: rank counted from the top
+(1 = the highest value, whatever the polarity) and from the bottom (1 = the lowest), percentile
+(share of the group's values lower than or equal to it, in %), the group's median, the parent's
+own value and the gap to it.
 Plus the evolution between the latest year and an earlier vintage (difference and annual
 growth), and one French sentence. Every value carries its source and vintage.
 
@@ -41,7 +42,8 @@ class _LevelTables:
     latest: np.ndarray  # (n, K): value at the latest year
     row: dict[str, int]
     groups: dict[str, np.ndarray]  # group name -> key per territory (object, None = no group)
-    rank: dict[str, np.ndarray] = field(default_factory=dict)
+    rank: dict[str, np.ndarray] = field(default_factory=dict)  # 1 = highest value
+    rank_bottom: dict[str, np.ndarray] = field(default_factory=dict)  # 1 = lowest value
     pct: dict[str, np.ndarray] = field(default_factory=dict)
     count: dict[str, np.ndarray] = field(default_factory=dict)
     median: dict[str, np.ndarray] = field(default_factory=dict)
@@ -99,13 +101,12 @@ class Comparator:
             groups["peers"] = keys
         tab = _LevelTables(ids, years, values, coverage, latest, {c: i for i, c in enumerate(codes)}, groups,
                            peer_labels=peer_labels)
-        sign = np.array([-1.0 if cube.catalogue.indicators[i].polarity == "higher_worse" else 1.0 for i in ids])
         frame = pd.DataFrame(latest)
-        better = pd.DataFrame(latest * sign)
         for name, key in groups.items():
             k = pd.Series(key).where(pd.Series(key).notna(), None)
             grouped = frame.groupby(k.to_numpy(), dropna=True)
-            tab.rank[name] = better.groupby(k.to_numpy(), dropna=True).rank(method="min", ascending=False).reindex(frame.index).to_numpy()
+            tab.rank[name] = grouped.rank(method="min", ascending=False).reindex(frame.index).to_numpy()
+            tab.rank_bottom[name] = grouped.rank(method="min", ascending=True).reindex(frame.index).to_numpy()
             tab.pct[name] = (grouped.rank(method="max", pct=True) * 100).reindex(frame.index).to_numpy()
             tab.count[name] = frame.notna().groupby(k.to_numpy(), dropna=True).transform("sum").reindex(frame.index).to_numpy()
             tab.median[name] = grouped.transform("median").reindex(frame.index).to_numpy()
@@ -149,7 +150,7 @@ class Comparator:
         year = years[j] if j >= 0 else None
         cover = float(tab.coverage[i, k, j]) if j >= 0 else math.nan
         estimate = level != "commune" and not math.isnan(cover) and cover < 0.999
-        provenance = f"{src.short} {year}" if year else src.short
+        provenance = self._provenance(ind, year)
         groups = []
         for g, info in parents.items():
             if g == "peers":
@@ -158,22 +159,24 @@ class Comparator:
                 ptab = self.tables(g)
                 prow = ptab.row.get(info["code"])
                 pval = float(ptab.values[prow, ptab.ids.index(ind.id), j]) if prow is not None and j >= 0 else math.nan
+            count = _i(tab.count[g][i, k])
             groups.append(GroupComparison(
                 group=g, code=info["code"], name=info["name"], value=_f(pval),
-                gap=_f(value - pval), rank=_i(tab.rank[g][i, k]), count=_i(tab.count[g][i, k]),
-                percentile=_f(tab.pct[g][i, k]),
+                gap=_f(value - pval), rank=_i(tab.rank[g][i, k]), count=count,
+                percentile=_f(tab.pct[g][i, k]), rank_from_bottom=_i(tab.rank_bottom[g][i, k]),
+                median=_f(tab.median[g][i, k]), value_note=_missing_note(ind, g) if math.isnan(pval) else "",
             ))
         evo = _evolution(tab.values[i, k], years, j, ind.unit)
         sentence = ""
         if not math.isnan(value):
-            target = (next((gr for gr in groups if gr.group != "peers" and (gr.count or 0) >= 4 and gr.value is not None), None)
+            target = (next((gr for gr in groups if gr.group != "peers" and (gr.count or 0) >= 4 and gr.median is not None), None)
                       or next((gr for gr in groups if (gr.count or 0) >= 4), None) or (groups[0] if groups else None))
             if target is not None:
                 sentence = fr.comparison_sentence(
                     level=level, group=target.group, subject=ind.subject, percentile=target.percentile,
                     polarity=ind.polarity, value_text=fr.format_value(value, ind.unit),
-                    reference_text=f"{fr.format_value(target.value, ind.unit)} {fr.PARENT_WORDS[target.group]}",
-                    provenance=provenance, estimate=estimate)
+                    reference_text=f"{fr.format_value(target.median, ind.unit)} {fr.median_reference(level, target.group)}",
+                    provenance=provenance, estimate=estimate, context_text=_context(ind, value, target))
             else:
                 sentence = f"{fr.LEVEL_WORDS[level][0]} : {ind.subject} vaut {fr.format_value(value, ind.unit)} ({provenance})."
         return IndicatorComparison(
@@ -182,6 +185,19 @@ class Comparator:
             estimate=estimate, coverage=_f(cover), groups=groups, evolution=evo, sentence=sentence,
             reason="" if not math.isnan(value) else "pas de valeur pour ce territoire (secret statistique ou donnée absente)",
         )
+
+    def _provenance(self, ind, year: int | None) -> str:
+        """« Insee, Filosofi 2016 »; a fixed-vintage source among the components is cited with its own
+        vintage (« Insee, populations municipales 2023 ; contours COG 2025 »), not the indicator's year."""
+        cat = self.cube.catalogue
+        fixed = {"geometry"}
+        used = [cat.components[c].source for c in sorted(ind.components) if c in cat.components]
+        yearly = [ind.source] if ind.source not in fixed else [sid for sid in dict.fromkeys(used) if sid not in fixed][:1]
+        parts = [f"{cat.sources[sid].short} {year}" if year else cat.sources[sid].short for sid in yearly]
+        for sid in dict.fromkeys([ind.source, *used]):
+            if sid in fixed:
+                parts.append(f"contours {cat.sources[sid].vintage}")
+        return " ; ".join(parts)
 
     def _resolve(self, code: str, level: str | None) -> tuple[str, str]:
         from planeco_kernel.errors import TerritoryNotFoundError
@@ -218,6 +234,29 @@ def _i(x) -> int | None:
     return None if f is None else int(f)
 
 
+def _missing_note(ind, group: str) -> str:
+    """Why a parent's value is missing, in French."""
+    if group == "peers":
+        return "médiane non calculable (aucune valeur dans le groupe)"
+    if ind.aggregation == "official_only":
+        return ("médiane non calculable par agrégation des communes" if ind.kind == "median"
+                else "valeur non calculable par agrégation des communes")
+    if ind.coverage == "strict":
+        return "non calculable : communes du territoire pas toutes renseignées"
+    return "donnée non disponible pour ce millésime"
+
+
+def _context(ind, value: float, target: GroupComparison) -> str | None:
+    """The extra figure of a sentence: the parent's aggregate for a rate, the share of the parent for a count."""
+    if target.group == "peers" or target.value is None:
+        return None
+    if ind.aggregation == "sum":
+        if "[-" in ind.numerator.text:  # a change between two years: a share of the parent's change means nothing
+            return None
+        return fr.share_text(value, target.value, ind.subject, target.group)
+    return f"{fr.AGGREGATE_WORDS.get(target.group, 'ensemble')} : {fr.format_value(target.value, ind.unit)}"
+
+
 def _evolution(series: np.ndarray, years: list[int], j: int, unit: str) -> dict[str, Any] | None:
     have = [t for t in range(len(years)) if not np.isnan(series[t])]
     if j < 0 or np.isnan(series[j]) or len(have) < 2:
@@ -230,12 +269,13 @@ def _evolution(series: np.ndarray, years: list[int], j: int, unit: str) -> dict[
     span = years[j] - years[j0]
     growth = ((v1 / v0) ** (1 / span) - 1) * 100 if v0 > 0 and v1 > 0 and "%" not in unit else None
     return {"from_year": years[j0], "to_year": years[j], "from_value": v0, "difference": v1 - v0,
-            "annual_growth_pct": growth, "text": f"{fr.format_signed(v1 - v0, unit)} entre {years[j0]} et {years[j]}"
-            + (f" ({fr.format_signed(growth, '%/an').replace(' points', '').replace(' point', '')})" if growth is not None else "")}
+            "annual_growth_pct": growth, "text": fr.evolution_text(v1 - v0, years[j0], years[j], unit, growth)}
 
 
 @dataclass
 class GroupComparison:
+    """Where a territory stands in one group. ``rank`` is counted from the top (1 = highest value)."""
+
     group: str
     code: str
     name: str | None
@@ -244,6 +284,28 @@ class GroupComparison:
     rank: int | None
     count: int | None
     percentile: float | None
+    rank_from_bottom: int | None = None
+    median: float | None = None
+    value_note: str = ""
+    """Why ``value`` is missing (« médiane non calculable par agrégation des communes »), else empty."""
+
+    @property
+    def rank_from_top(self) -> int | None:
+        return self.rank
+
+    @property
+    def n(self) -> int | None:
+        return self.count
+
+    @property
+    def rank_text(self) -> str:
+        """« 5e valeur la plus élevée sur 53 » / « 2e valeur la plus basse sur 36 »."""
+        return fr.rank_text(self.rank, self.count, self.rank_from_bottom)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d.update(rank_from_top=self.rank, n=self.count, rank_text=self.rank_text)
+        return d
 
 
 @dataclass
@@ -267,7 +329,7 @@ class IndicatorComparison:
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
-        d["groups"] = [g.__dict__ for g in self.groups]
+        d["groups"] = [g.to_dict() for g in self.groups]
         return d
 
 
@@ -305,6 +367,8 @@ class Comparison:
             for g in it.groups:
                 row[f"{g.group}_valeur"] = g.value
                 row[f"{g.group}_rang"] = g.rank
+                row[f"{g.group}_rang_depuis_le_bas"] = g.rank_from_bottom
+                row[f"{g.group}_médiane"] = g.median
                 row[f"{g.group}_effectif"] = g.count
                 row[f"{g.group}_centile"] = g.percentile
             rows.append(row)

@@ -36,25 +36,104 @@ PARENT_WORDS: dict[str, str] = {
 }
 
 
-COUNT_UNITS = frozenset({"habitants", "personnes", "ménages", "logements", "emplois", "établissements"})
+COUNT_UNITS = frozenset({"habitants", "personnes", "ménages", "logements", "emplois", "établissements", "DPE"})
 """Units of whole counts: shown without decimals (« +47 habitants », not « +47,0 habitants »)."""
+
+PER_YEAR = " par an"
+"""Suffix of units of yearly amounts (« € par an »): a difference of two years drops it."""
+
+
+def _whole(unit: str) -> bool:
+    """Counts and euros are shown as whole numbers."""
+    return unit in COUNT_UNITS or unit.startswith("€")
 
 
 def format_value(value: float | None, unit: str, decimals: int | None = None) -> str:
-    """A value with its unit (``"3,4 %"``, ``"12 345 habitants"``), « non disponible » when missing."""
-    if decimals is None and unit in COUNT_UNITS:
+    """A value with its unit (``"3,4 %"``, ``"12 345 habitants"``, ``"21 730 € par an"``), « non disponible » when missing."""
+    if decimals is None and _whole(unit):
         decimals = 0
     return fmt.with_unit(value, unit, decimals)
 
 
 def format_signed(value: float | None, unit: str) -> str:
-    """A difference with its sign; a difference of percentages reads in points (« +1,2 point »)."""
+    """A difference with its sign; a difference of percentages reads in points (« +1,2 point »).
+
+    A yearly amount's difference drops « par an » (« +305 € », not « +305 € par an »: it is not a rate).
+    """
     if fmt.is_missing(value):
         return fmt.MISSING
-    if unit == "%":
+    if unit.startswith("%"):
         return f"{fmt.signed(value)}{fmt.NNBSP}point{'s' if abs(value) >= 2 else ''}"
-    text = fmt.signed(value, 0 if unit in COUNT_UNITS else None)
+    unit = unit.removesuffix(PER_YEAR)
+    text = fmt.signed(value, 0 if _whole(unit) else None)
     return f"{text}{fmt.NNBSP}{unit}" if unit and unit != "ratio" else text
+
+
+def evolution_text(difference: float, from_year: int, to_year: int, unit: str, annual_growth_pct: float | None) -> str:
+    """« +305 € entre 2015 et 2016 (+1,4 %/an) »: the difference, then the mean annual growth when it has one."""
+    text = f"{format_signed(difference, unit)} entre {from_year} et {to_year}"
+    if annual_growth_pct is not None and not fmt.is_missing(annual_growth_pct):
+        text += f" ({fmt.rate(annual_growth_pct, 1 if abs(annual_growth_pct) >= 1 else 2)})"
+    return text
+
+
+def ordinal(n: int, feminine: bool = True) -> str:
+    """``1`` → « 1re » (« 1er » when not feminine), ``2`` → « 2e »."""
+    if n == 1:
+        return "1re" if feminine else "1er"
+    return f"{n}e"
+
+
+def rank_text(rank_from_top: int | None, n: int | None, rank_from_bottom: int | None = None) -> str:
+    """A rank that says its direction: « 5e valeur la plus élevée sur 53 », « 2e valeur la plus basse sur 36 ».
+
+    Rank 1 is the highest value. Counted from the top when ``rank_from_top ≤ n / 2``, else from the
+    bottom (``rank_from_bottom``; ``n − rank_from_top + 1`` when not given, i.e. without ties).
+    """
+    if rank_from_top is None or not n:
+        return "rang non calculable"
+    if n == 1:
+        return "seule valeur du groupe"
+    if rank_from_top <= n / 2:
+        return f"{ordinal(rank_from_top)} valeur la plus élevée sur {n}"
+    bottom = rank_from_bottom if rank_from_bottom is not None else n - rank_from_top + 1
+    return f"{ordinal(bottom)} valeur la plus basse sur {n}"
+
+
+MEDIAN_WORDS: dict[str, str] = {
+    "commune": "la commune médiane", "epci": "l'intercommunalité médiane", "scot": "le SCoT médian",
+    "departement": "le département médian", "region": "la région médiane",
+}
+
+
+def median_reference(level: str, group: str) -> str:
+    """« pour la commune médiane de l'EPCI », « pour la médiane des communes comparables »."""
+    if group == "peers":
+        return PARENT_WORDS["peers"]
+    return f"pour {MEDIAN_WORDS.get(level, 'la médiane')} {GROUP_WORDS.get(group, '')}".rstrip()
+
+
+AGGREGATE_WORDS: dict[str, str] = {
+    "epci": "ensemble de l'EPCI", "scot": "ensemble du SCoT", "departement": "ensemble du département",
+    "region": "ensemble de la région", "france": "ensemble de la France",
+}
+
+
+def of_subject(subject: str) -> str:
+    """« la population municipale » → « de la population municipale », « le nombre » → « du nombre »."""
+    if subject.startswith("le "):
+        return "du " + subject[3:]
+    if subject.startswith("les "):
+        return "des " + subject[4:]
+    return "de " + subject
+
+
+def share_text(value: float | None, total: float | None, subject: str, group: str) -> str | None:
+    """« 42 % de la population municipale de l'EPCI », or ``None`` when a share means nothing."""
+    if fmt.is_missing(value) or fmt.is_missing(total) or total <= 0 or value < 0 or value > total:
+        return None
+    share = 100 * value / total
+    return f"{fmt.percent(share, 0 if share >= 10 else 1)} {of_subject(subject)} {GROUP_WORDS.get(group, '')}".rstrip()
 
 
 def _verb(subject: str) -> str:
@@ -62,18 +141,25 @@ def _verb(subject: str) -> str:
 
 
 def comparison_sentence(*, level: str, group: str, subject: str, percentile: float | None, polarity: str,
-                        value_text: str, reference_text: str, provenance: str, estimate: bool = False) -> str:
+                        value_text: str, reference_text: str, provenance: str, estimate: bool = False,
+                        context_text: str | None = None) -> str:
     """One French sentence placing a territory in its group.
+
+    ``reference_text`` is the group's median (the value the percentile is measured against: « 18,1 %
+    pour la commune médiane de l'EPCI », see :func:`median_reference`); ``context_text`` an optional
+    extra figure — the parent's aggregate for a rate (« ensemble de l'EPCI : 16,2 % »), the
+    territory's share for a count (« 42 % de la population municipale de l'EPCI »).
 
     Examples
     --------
     « Votre commune est dans le quart des communes du SCoT où le taux de pauvreté atteint les
-    valeurs les plus élevées (18,2 % contre 14,1 % pour le SCoT ; Filosofi 2016). Situation
-    défavorable. »
+    valeurs les plus élevées (18,2 % contre 14,1 % pour la commune médiane du SCoT ; ensemble du
+    SCoT : 15,0 % ; Filosofi 2016). Situation défavorable. »
     """
     who, plural = LEVEL_WORDS.get(level, ("Votre territoire", "territoires"))
     where = GROUP_WORDS.get(group, "")
-    tail = f"({value_text} contre {reference_text} ; {provenance}{' ; estimation' if estimate else ''})"
+    context = f" ; {context_text}" if context_text else ""
+    tail = f"({value_text} contre {reference_text}{context} ; {provenance}{' ; estimation' if estimate else ''})"
     if percentile is None or math.isnan(percentile):
         return f"{who} : {subject} vaut {value_text} ; pas de comparaison possible {where} faute de valeurs ({provenance})."
     verb = _verb(subject)
