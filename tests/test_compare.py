@@ -24,6 +24,9 @@ NB = "\u202f"
         (float("nan"), "%", "non disponible"),
         (None, "%", "non disponible"),
         (47.0, "habitants", "47\u202fhabitants"),
+        (1.0, "habitants", "1\u202fhabitant"),
+        (0.2, "ménages", "0\u202fménage"),
+        (21730.4, "€ par an", f"21{NB}730{NB}€ par an"),
         (3.24, "ratio", "3,2"),
     ],
 )
@@ -34,7 +37,8 @@ def test_format_value(value, unit, text):
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
     [(1.2, "%", f"+1,2{NB}point"), (-4.0, "%", f"−4,0{NB}points"), (1730, "habitants", f"+1{NB}730{NB}habitants"),
-     (47.0, "habitants", f"+47{NB}habitants"), (0.0, "habitants", f"0{NB}habitants")],
+     (47.0, "habitants", f"+47{NB}habitants"), (0.0, "habitants", f"0{NB}habitant"),
+     (-1.0, "logements", f"−1{NB}logement"), (305.4, "€ par an", f"+305{NB}€")],
 )
 def test_format_signed(value, unit, text):
     assert fr.format_signed(value, unit) == text
@@ -111,6 +115,23 @@ def test_sentence_quotes_the_median_and_the_aggregate_separately():
     assert text == ("Votre commune se situe dans la moitié centrale des communes de l'EPCI pour le taux de pauvreté "
                     "(15,0 % contre 18,1 % pour la commune médiane de l'EPCI ; ensemble de l'EPCI : 16,2 % ; "
                     "Insee, Filosofi 2016).")
+
+
+@pytest.mark.parametrize(
+    ("level", "name", "shown"),
+    [("scot", "SM du SCOT du Pays de Gex", "SCoT du Pays de Gex"),
+     ("scot", "SM chargé de l'élaboration du SCOT de l'agglomération messine", "SCoT de l'agglomération messine"),
+     ("scot", "SM Provence verte Verdon", "Syndicat mixte Provence verte Verdon"),
+     ("scot", "CC du Pays de Fayence", "CC du Pays de Fayence"), ("scot", "SCOT BUCOPA", "SCoT BUCOPA"),
+     ("epci", "SM du SCOT du Pays de Gex", "SM du SCOT du Pays de Gex"), ("scot", None, "")],
+)
+def test_display_name(level, name, shown):
+    assert fr.display_name(level, name) == shown
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 indicateur"), (1, "1 indicateur"), (2, "2 indicateurs"), (1500, f"1{NB}500 indicateurs")])
+def test_plural(n, text):
+    assert fr.plural(n, "indicateur") == text
 
 
 def test_sentence_plural_subject():

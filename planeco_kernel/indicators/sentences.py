@@ -7,6 +7,7 @@ signs read as points for percentages, and the sentences.
 from __future__ import annotations
 
 import math
+import re
 
 from planeco_kernel import fmt
 
@@ -39,6 +40,9 @@ PARENT_WORDS: dict[str, str] = {
 COUNT_UNITS = frozenset({"habitants", "personnes", "ménages", "logements", "emplois", "établissements", "DPE"})
 """Units of whole counts: shown without decimals (« +47 habitants », not « +47,0 habitants »)."""
 
+SINGULAR_UNITS: dict[str, str] = {u: u[:-1] for u in COUNT_UNITS if u.endswith("s")}
+"""« 1 habitant », « 0 ménage »: French takes the singular below 2."""
+
 PER_YEAR = " par an"
 """Suffix of units of yearly amounts (« € par an »): a difference of two years drops it."""
 
@@ -52,7 +56,13 @@ def format_value(value: float | None, unit: str, decimals: int | None = None) ->
     """A value with its unit (``"3,4 %"``, ``"12 345 habitants"``, ``"21 730 € par an"``), « non disponible » when missing."""
     if decimals is None and _whole(unit):
         decimals = 0
-    return fmt.with_unit(value, unit, decimals)
+    return fmt.with_unit(value, _agree(value, unit), decimals)
+
+
+def _agree(value: float | None, unit: str) -> str:
+    if unit in SINGULAR_UNITS and not fmt.is_missing(value) and abs(round(float(value))) < 2:
+        return SINGULAR_UNITS[unit]
+    return unit
 
 
 def format_signed(value: float | None, unit: str) -> str:
@@ -64,8 +74,8 @@ def format_signed(value: float | None, unit: str) -> str:
         return fmt.MISSING
     if unit.startswith("%"):
         return f"{fmt.signed(value)}{fmt.NNBSP}point{'s' if abs(value) >= 2 else ''}"
-    unit = unit.removesuffix(PER_YEAR)
-    text = fmt.signed(value, 0 if _whole(unit) else None)
+    unit = _agree(value, unit.removesuffix(PER_YEAR))
+    text = fmt.signed(value, 0 if _whole(unit) or unit in SINGULAR_UNITS.values() else None)
     return f"{text}{fmt.NNBSP}{unit}" if unit and unit != "ratio" else text
 
 
@@ -134,6 +144,32 @@ def share_text(value: float | None, total: float | None, subject: str, group: st
         return None
     share = 100 * value / total
     return f"{fmt.percent(share, 0 if share >= 10 else 1)} {of_subject(subject)} {GROUP_WORDS.get(group, '')}".rstrip()
+
+
+def plural(n: int | float, singular: str, plural_form: str | None = None) -> str:
+    """« 1 indicateur », « 3 indicateurs » (never « indicateur(s) »); French: plural from 2."""
+    word = singular if abs(n) < 2 else (plural_form or singular + "s")
+    return f"{fmt.integer(n)} {word}"
+
+
+_SYNDICATE = re.compile(r"^\s*(?:SM|S\.M\.|Syndicat mixte)\b", re.IGNORECASE)
+_SCOT_WORD = re.compile(r"\bSCOT\b", re.IGNORECASE)
+
+
+def display_name(level: str, name: str | None) -> str:
+    """A territory's name as shown to users: BANATIC's « SM du SCOT du Pays de Gex » → « SCoT du Pays de Gex ».
+
+    Only SCoT names change (the syndicate's legal name is kept in the data): a syndicate named after
+    its SCoT reads « SCoT … »; another keeps its name with « SM » spelt out (« Syndicat mixte … »);
+    « SCOT » is written « SCoT ».
+    """
+    if not name or level != "scot":
+        return name or ""
+    scot = _SCOT_WORD.search(name)
+    if _SYNDICATE.match(name) and scot:
+        return "SCoT" + name[scot.end():]
+    name = _SYNDICATE.sub("Syndicat mixte", name, count=1)
+    return _SCOT_WORD.sub("SCoT", name)
 
 
 def _verb(subject: str) -> str:
