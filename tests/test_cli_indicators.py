@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import openpyxl
 import pandas as pd
@@ -57,12 +58,19 @@ def test_compare_unknown_territory(capsys, bundle_dir):
 def test_compare_text_and_json(bundle_dir):
     r = runner.invoke(app, ["compare", "01004"])
     assert r.exit_code == 0, r.output
-    assert "Ambérieu-en-Bugey" in r.output and "Votre commune" in r.output and "rang" in r.output
+    assert "Ambérieu-en-Bugey" in r.output and "Votre commune" in r.output
+    assert "valeur la plus" in r.output and "rang " not in r.output  # ranks say their direction
+    assert "Communes comparables (taille et densité) : " in r.output and "Pairs" not in r.output
+    assert not re.search(r"\bt\d+(-d\d+)?\b", r.output)  # no raw peer-group id such as t7-d3
     r = runner.invoke(app, ["compare", "01004", "--json"])
     data = json.loads(r.output)
     item = next(i for i in data["indicators"] if i["id"] == "population")
     assert item["value"] > 10000 and item["source"] and {g["group"] for g in item["groups"]} >= {"epci", "france", "peers"}
-    assert all("rank" in g and "percentile" in g and "value" in g for g in item["groups"])
+    assert all({"rank", "rank_from_top", "rank_from_bottom", "n", "percentile", "median", "value"} <= set(g)
+               for g in item["groups"])
+    for g in item["groups"]:
+        if g["rank_from_top"] is not None:
+            assert g["rank_from_top"] + g["rank_from_bottom"] <= g["n"] + 1  # ties share the better rank
 
 
 @pytest.mark.bundle
@@ -103,3 +111,16 @@ def test_list_reports_availability_from_the_bundle(bundle_dir, monkeypatch, caps
     assert items["part_65_ans_plus"]["available"] is False and items["part_65_ans_plus"]["reason"]
     assert main(["indicators", "show", "part_65_ans_plus"]) == 0
     assert "Disponible  : non" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("label", "unit", "shown"),
+    [("Logements pour 1 000 habitants", "pour 1 000 habitants", "Logements pour 1 000 habitants"),
+     ("Part des 15-29 ans", "%", "Part des 15-29 ans (%)"),
+     ("Rapport interdécile", "", "Rapport interdécile (sans unité)"),
+     ("Émissions de gaz à effet de serre", "t CO₂e", "Émissions de gaz à effet de serre (t CO₂e)")],
+)
+def test_label_with_unit_does_not_repeat_the_unit(label, unit, shown):
+    from planeco_kernel.cli.indicators import label_with_unit
+
+    assert label_with_unit(label, unit) == shown

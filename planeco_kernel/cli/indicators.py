@@ -24,6 +24,7 @@ def list_(
     from planeco_kernel.errors import BundleError
     from planeco_kernel.indicators.catalogue import load_catalogue
     from planeco_kernel.indicators.cube import load_cube
+    from planeco_kernel.indicators.sentences import plural
 
     cat = load_catalogue()
     items = cat.by_theme(theme)
@@ -50,9 +51,10 @@ def list_(
             typer.echo(f"\n{cat.themes[current]}")
         a = avail(ind)
         mark = "" if not a else (f"  [{', '.join(map(str, a['years']))}]" if a["available"] else "  [non disponible]")
-        typer.echo(f"  {ind.id:<52} {ind.label} ({ind.unit or 'sans unité'}){mark}")
+        typer.echo(f"  {ind.id:<52} {label_with_unit(ind.label, ind.unit)}{mark}")
     n_ok = sum(1 for i in items if avail(i).get("available"))
-    summary = f"{len(items)} indicateurs" + (f", dont {n_ok} disponibles dans ce paquet de données" if status else "")
+    summary = plural(len(items), "indicateur") + (
+        f", dont {n_ok} disponible{'s' if n_ok >= 2 else ''} dans ce paquet de données" if status else "")
     typer.echo(f"\n{summary}. Détail et raison d'indisponibilité : planeco indicators show ID")
 
 
@@ -130,33 +132,58 @@ def compare_command(
     typer.echo(render(res, show_unavailable=all_))
 
 
-def render(res, *, show_unavailable: bool = False) -> str:
-    """Human-readable comparison (French)."""
-    from planeco_kernel import fmt
-    from planeco_kernel.indicators.sentences import format_value
+def label_with_unit(label: str, unit: str) -> str:
+    """« Part des 15-29 ans (%) »; a unit the label already says is not repeated
+    (« Logements pour 1 000 habitants », not « … (pour 1 000 habitants) »)."""
+    if not unit:
+        return f"{label} (sans unité)"
+    if unit.lower() in label.lower():
+        return label
+    return f"{label} ({unit})"
 
-    labels = {"epci": "EPCI", "scot": "SCoT", "departement": "Département", "region": "Région", "france": "France",
-              "peers": "Pairs"}
-    out = [f"{res.name} ({res.level} {res.code})"]
+
+GROUP_LABELS = {"epci": "EPCI", "scot": "SCoT", "departement": "Département", "region": "Région", "france": "France",
+                "peers": "Comparables"}
+"""Row labels of the ``compare`` table (the peer group's full title is in the header)."""
+
+PARENT_TITLES = {**GROUP_LABELS, "peers": "Communes comparables (taille et densité)"}
+
+
+def render(res, *, show_unavailable: bool = False) -> str:
+    """Human-readable comparison (French).
+
+    Each group row reads: the group's own value (or why there is none), the median of the group's
+    territories of the same level, the rank that says its direction (« 2e valeur la plus basse sur
+    36 ») and the percentile (share of the group's values lower than or equal to the territory's).
+    """
+    from planeco_kernel import fmt
+    from planeco_kernel.indicators.sentences import display_name, format_value, plural
+
+    out = [f"{display_name(res.level, res.name)} ({res.level} {res.code})"]
     for g, p in res.parents.items():
-        out.append(f"  {labels[g]:<12} {p['name']} ({p['code']})")
+        title = PARENT_TITLES[g]
+        name = display_name(g, p["name"])
+        out.append(f"  {title} : {name}" if g == "peers" else f"  {title:<12} {name} ({p['code']})")
     missing = []
     for it in res.indicators:
         if not it.available:
             missing.append(it)
             continue
         out.append(f"\n{it.label} — {it.value_text} ({it.year}{', estimation' if it.estimate else ''})")
+        out.append(f"  {'':<12} {'ensemble du groupe':<30} {'médiane':<24} position")
         for g in it.groups:
-            pv = format_value(g.value, it.unit)
-            rank = f"rang {g.rank}/{g.count}" if g.rank else "rang n.d."
-            pct = f"centile {fmt.integer(g.percentile)}" if g.percentile is not None else ""
-            out.append(f"  {labels[g.group]:<12} {pv:<28} {rank:<16} {pct}")
+            pv = g.value_note or fmt.MISSING if g.value is None else format_value(g.value, it.unit)
+            if g.group == "peers":
+                pv = "—"
+            med = format_value(g.median, it.unit)
+            pct = f" (centile {fmt.integer(g.percentile)})" if g.percentile is not None else ""
+            out.append(f"  {GROUP_LABELS[g.group]:<12} {pv:<30} {med:<24} {g.rank_text}{pct}")
         if it.evolution:
             out.append(f"  Évolution    {it.evolution['text']}")
         out.append(f"  {it.sentence}")
         out.append(f"  Source : {it.source} — {it.vintage}")
     if missing:
-        out.append(f"\n{len(missing)} indicateurs indisponibles pour ce territoire"
+        out.append(f"\n{plural(len(missing), 'indicateur indisponible', 'indicateurs indisponibles')} pour ce territoire"
                    + (" :" if show_unavailable else " (--all pour le détail)."))
         if show_unavailable:
             for it in missing:
