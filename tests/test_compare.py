@@ -305,6 +305,9 @@ def test_views(cube):
     assert list(s.index)[:1] == [2018] and s.iloc[-1, 0] == 15934
     prof = views.profile(cube, "01004", "revenus_pauvrete")
     assert prof["phrase"].str.startswith("Votre commune").all()
+    assert prof["position"].str.contains(r"valeur la plus (?:élevée|basse) sur \d+ \(département\)").all()
+    nv = prof.set_index("indicateur").loc["Niveau de vie médian"]
+    assert nv["departement"] == "médiane non calculable par agrégation des communes"
 
 
 def test_package_compare_stays_a_function_after_importing_the_module():

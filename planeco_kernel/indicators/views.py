@@ -31,7 +31,8 @@ def availability(cube: Cube, theme: str | None = None) -> pd.DataFrame:
 
 
 def profile(cube: Cube, code: str, theme: str | None = None, level: str | None = None) -> pd.DataFrame:
-    """A territory's available indicators (of a theme): value, year, parents' values, percentile, sentence."""
+    """A territory's available indicators (of a theme): value, year, parents' values (or why none),
+    percentile and rank in the département (rank 1 = highest value, direction stated), sentence."""
     from planeco_kernel.indicators.comparison import comparator
 
     res = comparator(cube).compare(code, level)
@@ -43,9 +44,10 @@ def profile(cube: Cube, code: str, theme: str | None = None, level: str | None =
         row = {"indicateur": it.label, "année": it.year, "valeur": it.value_text}
         for g in it.groups:
             if g.group != "peers":
-                row[f"{g.group}"] = format_value(g.value, it.unit)
+                row[f"{g.group}"] = format_value(g.value, it.unit) if g.value is not None else (g.value_note or format_value(None, it.unit))
         dep = next((g for g in it.groups if g.group in ("departement", "france")), None)
         row["centile"] = None if dep is None or dep.percentile is None else round(dep.percentile)
+        row["position"] = "" if dep is None else f"{dep.rank_text} ({'département' if dep.group == 'departement' else 'France'})"
         row["phrase"] = it.sentence
         rows.append(row)
     return pd.DataFrame(rows)
