@@ -294,8 +294,16 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
 
     commune_scot = scotm.commune_scot(layer, commune_epci, act["code"].tolist()) if layer is not None else {}
     with rep.step("Séries de population 2018…2023 (géographie courante)"):
+        audit: list[dict] = []
         series = popm.commune_population(c, st.tables["cog_epci_members"], cv, relevant=st.extra["relevant"],
-                                         xwalks=st.extra["xwalks"])
+                                         xwalks=st.extra["xwalks"], audit=audit)
+        st.extra["population_disagreements"] = audit
+        st.extra["population_republications"] = popm.republications(c, st.tables["cog_epci_members"],
+                                                                    range(2018, 2024))
+    for a in audit:
+        rep.warn(f"Population {a['census_year']} : {' et '.join(a['sources'])} diffèrent sur "
+                 f"{a['communes']} communes (écart {a['difference']:+d} habitants) ; voir manifest.json, "
+                 "population.disagreements")
     # latest census (current package), Mayotte's 2017 included
     latest = act[["code", "population", "census_year"]]
     # flags from the crosswalks
@@ -459,6 +467,8 @@ def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> d
                   "Les arrondissements municipaux de Paris, Lyon et Marseille ne sont pas des territoires."),
         "sources": st.sources, "skipped": st.skipped, "tables": tables,
         "population": {"census_years": st.extra.get("population_sources", {}),
+                       "disagreements": st.extra.get("population_disagreements", []),
+                       "republications_dropped": st.extra.get("population_republications", []),
                        "rules": "voir planeco_kernel.bundle.population"},
         "scot": st.extra.get("scot_manifest"),
         "geometry": st.extra.get("geometry"),
