@@ -189,3 +189,22 @@ def test_republished_2020_figures_would_disagree_on_the_8_communes_nouvelles(cog
     d = {tuple(r["sources"]): r for r in popm.disagreements(2020, cands, carried)}
     r = d[("communes.json@3.1.1", "epci.json@3.1.1")]
     assert r["communes"] == 8 and r["difference"] == 3278
+
+
+@pytest.mark.parametrize("epci, scot", [
+    ("243400017", "243400017"),  # Montpellier Méditerranée Métropole: its own SCoT, not the SM du bassin de Thau
+    ("243400819", "253403455"),  # CA Hérault-Méditerranée: SCoT du Biterrois
+    ("240100750", "240100750"),  # CA du Pays de Gex: SCoT du Pays de Gex, not the PNR du Haut-Jura
+    ("200042935", "200042935"),  # Haut-Bugey Agglomération: SCoT Haut-Bugey
+    ("240100891", "240100891"),  # CC Terre Valserhône: SCoT du Pays Bellegardien
+    ("200066355", "253403539"),  # CA Sète Agglopôle Méditerranée stays in the SCoT du bassin de Thau
+])
+def test_scot_corrections_applied(bundle_dir, epci, scot):
+    m = pd.read_parquet(bundle_dir / "scot_members.parquet")
+    assert m.loc[(m["member_level"] == "epci") & (m["member_code"] == epci), "scot_code"].tolist() == [scot]
+
+
+def test_scot_corrections_and_suspects_in_manifest(bundle_dir):
+    s = json.loads((bundle_dir / "manifest.json").read_text())["scot"]
+    assert len(s["corrections"]) == 5 and all(c["applied"] and c["source"] for c in s["corrections"])
+    assert "253901664" in {x["structure"] for x in s["suspects"]}
