@@ -121,3 +121,62 @@ def test_missing_column_is_a_clear_error(tmp_path: Path):
     (tmp_path / "groupements_membres.csv").write_text("siren_groupement,membre,type_membre\n", encoding="utf-8")
     with pytest.raises(SchemaError, match=r"colonnes manquantes \['nature_juridique'"):
         banatic.read(tmp_path)
+
+
+def _corrections(rows):
+    return pd.DataFrame(rows, columns=list(scot.CORRECTION_COLUMNS))
+
+
+@pytest.mark.parametrize("excluded, member, expected", [
+    ((E1, "300000001"), E1, ["300000002"]),  # the SMF's claim removed: the other claimant wins
+    ((E4, "300000002"), E4, [E4]),  # the only claim removed: the EPCI carries its own SCoT
+    ((E4, "300000002"), E1, ["300000001"]),  # other EPCIs untouched
+])
+def test_corrections_remove_a_claim(excluded, member, expected):
+    c = _corrections([(*excluded, "motif (test)", "source (test)"), (E3, "300000001", "jamais revendiqué", "test")])
+    lay = scot.build_layer(groupements(BASE_ROWS, BASE_MEMBERS), EPCI_COMMUNES, COMMUNE_EPCI, COMMUNES,
+                           corrections=c)
+    assert _scot_of(lay, member) == expected
+    assert [r["applied"] for r in lay.corrections] == [True, False]
+
+
+def test_user_perimeters_win_over_corrections():
+    c = _corrections([(E2, "300000001", "motif (test)", "source (test)")])
+    base = scot.build_layer(groupements(BASE_ROWS, BASE_MEMBERS), EPCI_COMMUNES, COMMUNE_EPCI, COMMUNES,
+                            corrections=c)
+    assert _scot_of(base, E2) == []
+    user = scot.build_layer(banatic.read(FIXTURES / "perimeters"), EPCI_COMMUNES, COMMUNE_EPCI, COMMUNES,
+                            source="user")
+    merged = scot.merge_user(base, user, COMMUNE_EPCI)
+    assert _scot_of(merged, E2) == ["900000001"] and merged.corrections == base.corrections
+
+
+def test_suspects_listed():
+    rows = BASE_ROWS + [("300000004", "SM parc (test)", "SMO", "13", "1", "0")]
+    members = BASE_MEMBERS + [("300000004", E3, "groupement"), ("300000004", E4, "groupement")]
+    s = scot.suspects(groupements(rows, members), EPCI_COMMUNES)
+    assert s == [{"structure": "300000004", "name": "SM parc (test)", "epci": [E3, E4]}]
+
+
+@pytest.mark.parametrize("content, match", [
+    ("epci_siren,excluded_structure_siren,reason\n", r"colonnes manquantes \['source'\]"),
+    ("epci_siren,excluded_structure_siren,reason,source\n12,300000001,r,s\n", "SIREN invalides dans epci_siren"),
+    ("epci_siren,excluded_structure_siren,reason,source\n200000001,300000001,,s\n", "colonne reason vide"),
+    ("epci_siren,excluded_structure_siren,reason,source\n200000001,300000001,r,s\n200000001,300000001,r,s\n",
+     "en double"),
+])
+def test_corrections_file_errors(tmp_path: Path, content, match):
+    p = tmp_path / "scot_corrections.csv"
+    p.write_text(content, encoding="utf-8")
+    with pytest.raises(SchemaError, match=match):
+        scot.read_corrections(p)
+
+
+def test_corrections_file_missing(tmp_path: Path):
+    with pytest.raises(SchemaError, match="introuvable"):
+        scot.read_corrections(tmp_path / "absent.csv")
+
+
+def test_repository_corrections_file_is_valid():
+    c = scot.read_corrections()
+    assert len(c) == 5 and set(c["excluded_structure_siren"]) == {"253403539", "253901664"}

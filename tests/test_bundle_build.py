@@ -68,7 +68,7 @@ def test_build_writes_tables_and_manifest(sources):
         assert fetch.sha256_file(d / t["path"]) == t["sha256"]
         assert len(pd.read_parquet(d / t["path"])) == t["rows"]
     assert [s["source"] for s in man["skipped"]] == ["geometry"]
-    assert {s["name"] for s in man["sources"]} == {"cog", "banatic"}
+    assert {s["name"] for s in man["sources"]} == {"cog", "banatic", "scot_corrections"}
     assert all(s["sha256"] and s["licence"] and s["built_at"] for s in man["sources"])
     t = pd.read_parquet(d / "territories.parquet").set_index(["level", "code"])
     assert t.loc[("commune", "99020"), "flags"] == "no_epci"

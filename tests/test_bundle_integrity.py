@@ -153,3 +153,58 @@ def test_manifest(bundle_dir):
     versions = {s["version"] for s in m["sources"] if s["name"] == "cog"}
     assert versions == {"1.1.1", "2.3.1", "3.1.1", "4.1.0", "5.3.0", "6.0.0"}
     assert m["scot"]["label"].startswith("structures porteuses de SCoT (BANATIC)") or m["scot_perimeters"]
+
+
+@pytest.mark.parametrize("code, population_2020", [
+    # communes nouvelles of 1 January 2023: the 2020 census re-summed on the 2023 geography
+    # (epci.json@3.1.1), not communes.json@3.1.1's main-village figure (1 332 for Terval)
+    ("85289", 2170), ("01138", 3426), ("02564", 871), ("09056", 454),
+    ("16206", 2117), ("50272", 1664), ("51457", 657), ("71042", 439),
+])
+def test_communes_nouvelles_2023_population_2020(pop, code, population_2020):
+    row = pop[(pop["level"] == "commune") & (pop["code"] == code) & (pop["census_year"] == 2020)]
+    assert row["population"].tolist() == [population_2020]
+    assert row["source"].tolist() == ["epci.json@3.1.1"]
+
+
+def test_population_candidates_agree_and_republication_recorded(bundle_dir):
+    m = json.loads((bundle_dir / "manifest.json").read_text())["population"]
+    assert m["disagreements"] == []
+    assert [(r["source"], r["first_published_by"]) for r in m["republications_dropped"]] == [
+        ("communes.json@3.1.1", "communes.json@2.3.1")]
+
+
+def test_republished_2020_figures_would_disagree_on_the_8_communes_nouvelles(cog):
+    """The agreement check catches the defect: communes.json@3.1.1 kept, it differs from
+    epci.json@3.1.1 on exactly the 8 communes nouvelles of 2023, by 3 278 inhabitants."""
+    from planeco_kernel.bundle import population as popm
+    from planeco_kernel.bundle.crosswalk import crosswalk
+
+    c, m = cog["communes"], cog["epci_members"]
+    cands = popm.candidates(c, m, range(2020, 2021), keep_republications=True)[2020]
+    cur = c[c["vintage"] == 2026]
+    codes = cur.loc[cur["type"] == "commune-actuelle", "code"]
+    carried = [popm.carry(k, crosswalk(c[c["vintage"] == k.vintage], cur)).set_index("code").reindex(codes)
+               for k in cands]
+    d = {tuple(r["sources"]): r for r in popm.disagreements(2020, cands, carried)}
+    r = d[("communes.json@3.1.1", "epci.json@3.1.1")]
+    assert r["communes"] == 8 and r["difference"] == 3278
+
+
+@pytest.mark.parametrize("epci, scot", [
+    ("243400017", "243400017"),  # Montpellier Méditerranée Métropole: its own SCoT, not the SM du bassin de Thau
+    ("243400819", "253403455"),  # CA Hérault-Méditerranée: SCoT du Biterrois
+    ("240100750", "240100750"),  # CA du Pays de Gex: SCoT du Pays de Gex, not the PNR du Haut-Jura
+    ("200042935", "200042935"),  # Haut-Bugey Agglomération: SCoT Haut-Bugey
+    ("240100891", "240100891"),  # CC Terre Valserhône: SCoT du Pays Bellegardien
+    ("200066355", "253403539"),  # CA Sète Agglopôle Méditerranée stays in the SCoT du bassin de Thau
+])
+def test_scot_corrections_applied(bundle_dir, epci, scot):
+    m = pd.read_parquet(bundle_dir / "scot_members.parquet")
+    assert m.loc[(m["member_level"] == "epci") & (m["member_code"] == epci), "scot_code"].tolist() == [scot]
+
+
+def test_scot_corrections_and_suspects_in_manifest(bundle_dir):
+    s = json.loads((bundle_dir / "manifest.json").read_text())["scot"]
+    assert len(s["corrections"]) == 5 and all(c["applied"] and c["source"] for c in s["corrections"])
+    assert "253901664" in {x["structure"] for x in s["suspects"]}

@@ -131,3 +131,44 @@ def test_code_history(tables):
     from planeco_kernel.bundle import schema
 
     schema.validate(h.reset_index(), "code_history")
+
+
+def _republished_tables():
+    """TEST DATA (invented): 2.0 publishes census 2020 on geography 2022 (communes 1 and 2);
+    3.0 (geography 2023, 1 absorbed 2) re-publishes it without re-summing: 1 keeps its own 10.
+    Its epci.json carries the right 2020 figures on the 2023 geography (15)."""
+    def com(vintage, version, code, typ, anciens, chef, pop):
+        return {"vintage": vintage, "package_version": version, "code": code, "name": code, "type": typ,
+                "departement_code": "99", "region_code": "99", "epci_siren": "E", "chef_lieu": chef,
+                "anciens_codes": anciens, "population": pop, "census_year": 2020}
+    c = pd.DataFrame([com(2022, "2.0", "1", "commune-actuelle", None, None, 10),
+                      com(2022, "2.0", "2", "commune-actuelle", None, None, 5),
+                      com(2022, "2.0", "3", "commune-actuelle", None, None, 7),
+                      com(2023, "3.0", "1", "commune-actuelle", ["2"], None, 10),
+                      com(2023, "3.0", "2", "commune-deleguee", None, "1", None),
+                      com(2023, "3.0", "3", "commune-actuelle", None, None, 7)])
+    c["population"] = c["population"].astype("Int64")
+    m = pd.DataFrame({"vintage": [2023, 2023], "siren": ["E", "E"], "commune_code": ["1", "3"],
+                      "population": pd.array([15, 7], dtype="Int64"), "census_year": [2020, 2020]})
+    return c, m
+
+
+def test_republication_on_changed_geography_is_dropped():
+    from planeco_kernel.bundle.population import republications
+
+    c, m = _republished_tables()
+    audit: list = []
+    s = commune_population(c, m, 2023, years=range(2020, 2021), audit=audit).set_index("code")
+    assert s.loc["1", "population"] == 15 and s.loc["1", "source"] == "epci.json@3.0"
+    assert audit == []  # epci.json@3.0 and communes.json@2.0 carried onto 2023 agree
+    rep = republications(c, m, range(2020, 2021))
+    assert [(r["source"], r["first_published_by"]) for r in rep] == [("communes.json@3.0", "communes.json@2.0")]
+
+
+def test_disagreement_between_candidates_is_reported():
+    c, m = _republished_tables()
+    m = m.assign(population=pd.array([16, 7], dtype="Int64"))  # epci.json says 16, communes.json@2.0 sums to 15
+    audit: list = []
+    commune_population(c, m, 2023, years=range(2020, 2021), audit=audit)
+    assert audit == [{"census_year": 2020, "sources": ["epci.json@3.0", "communes.json@2.0"], "communes": 1,
+                      "difference": -1, "examples": [{"code": "1", "values": [16, 15]}]}]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import lzma  # noqa: F401  (the geometry member is lzma-compressed; fail early if unsupported)
 import os
 import shutil
@@ -245,7 +246,15 @@ def _scot(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) 
                               "banatic/groupements.csv et banatic/groupements_membres.csv.")
         else:
             g = banatic.read(arts[0].path.parent)
-            layer = scot.build_layer(g, epci_communes, commune_epci, communes, successor)
+            corrections = scot.read_corrections()
+            layer = scot.build_layer(g, epci_communes, commune_epci, communes, successor,
+                                     corrections=corrections)
+            st.extra["scot_suspects"] = scot.suspects(g, epci_communes)
+            st.sources.append({"name": "scot_corrections", "title": "Corrections relues de la couche SCoT",
+                               "file": "data/scot_corrections.csv", "version": None,
+                               "origin": scot.CORRECTIONS_FILE.as_uri(),
+                               "sha256": hashlib.sha256(scot.CORRECTIONS_FILE.read_bytes()).hexdigest(),
+                               "licence": "Licence Ouverte 2.0", "rows": len(corrections)})
             for a, rel in zip(arts, reg["mirror_files"]):
                 st.sources.append({"name": "banatic", "title": reg["title"], "file": rel, "version": "juin 2026",
                                    "origin": a.origin, "sha256": a.sha256, "licence": reg["licence"],
@@ -294,8 +303,16 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
 
     commune_scot = scotm.commune_scot(layer, commune_epci, act["code"].tolist()) if layer is not None else {}
     with rep.step("Séries de population 2018…2023 (géographie courante)"):
+        audit: list[dict] = []
         series = popm.commune_population(c, st.tables["cog_epci_members"], cv, relevant=st.extra["relevant"],
-                                         xwalks=st.extra["xwalks"])
+                                         xwalks=st.extra["xwalks"], audit=audit)
+        st.extra["population_disagreements"] = audit
+        st.extra["population_republications"] = popm.republications(c, st.tables["cog_epci_members"],
+                                                                    range(2018, 2024))
+    for a in audit:
+        rep.warn(f"Population {a['census_year']} : {' et '.join(a['sources'])} diffèrent sur "
+                 f"{a['communes']} communes (écart {a['difference']:+d} habitants) ; voir manifest.json, "
+                 "population.disagreements")
     # latest census (current package), Mayotte's 2017 included
     latest = act[["code", "population", "census_year"]]
     # flags from the crosswalks
@@ -349,6 +366,8 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
             "commune_members": int((layer.members["member_level"] == "commune").sum()),
             "communes_covered": len(commune_scot),
             "conflicts": layer.conflicts, "unmatched": layer.unmatched,
+            "corrections": layer.corrections,
+            "suspects": st.extra.get("scot_suspects", []),
             "rules": "voir planeco_kernel.bundle.scot",
         }
     else:
@@ -459,6 +478,8 @@ def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> d
                   "Les arrondissements municipaux de Paris, Lyon et Marseille ne sont pas des territoires."),
         "sources": st.sources, "skipped": st.skipped, "tables": tables,
         "population": {"census_years": st.extra.get("population_sources", {}),
+                       "disagreements": st.extra.get("population_disagreements", []),
+                       "republications_dropped": st.extra.get("population_republications", []),
                        "rules": "voir planeco_kernel.bundle.population"},
         "scot": st.extra.get("scot_manifest"),
         "geometry": st.extra.get("geometry"),

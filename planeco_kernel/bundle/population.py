@@ -8,6 +8,14 @@ year the candidate files are ordered by how recent their geography is (most rece
 ``communes.json`` before ``epci.json`` for the same version); the first is the *primary* source.
 Each candidate is carried onto the current communes with :func:`~planeco_kernel.bundle.crosswalk.crosswalk`.
 
+A file that re-publishes an older file's census year on a changed geography is left out
+(:func:`republications`): ``communes.json@3.1.1`` keeps 2.3.1's 2020 figures but relabels them
+with the 2023 codes without re-summing the 8 communes nouvelles of 1 January 2023 (85289 Terval
+got 1 332 instead of 2 170). For 2020 the primary is therefore ``epci.json@3.1.1`` (the 2020
+census, re-summed on the 2023 geography), then ``communes.json@2.3.1`` carried through the crosswalk.
+All remaining candidates of a census year must agree exactly on the communes they share after
+mapping; :func:`disagreements` lists the pairs that do not (recorded in the bundle manifest).
+
 Rules (commune level)
 ---------------------
 * ``direct``: the old commune is the current one (same territory): value as published, no flag.
@@ -65,8 +73,13 @@ class Candidate:
         return f"{self.file}@{self.version}"
 
 
-def candidates(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFrame, years: range) -> dict[int, list[Candidate]]:
-    """All candidate sources per census year, most recent geography first."""
+def candidates(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFrame, years: range,
+               keep_republications: bool = False) -> dict[int, list[Candidate]]:
+    """All candidate sources per census year, most recent geography first.
+
+    Re-publications on a changed geography are left out unless ``keep_republications``
+    (see :func:`republications`).
+    """
     out: dict[int, list[Candidate]] = {y: [] for y in years}
     act = cog_communes[(cog_communes["type"] == "commune-actuelle")
                        & (cog_communes["departement_code"] != MAYOTTE_DEPARTEMENT)]
@@ -82,10 +95,45 @@ def candidates(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFrame, years
             seen.add((year, vintage))
             out[year].append(Candidate(int(year), "epci.json", str(versions[vintage]), int(vintage),
                                        g.drop_duplicates("commune_code").set_index("commune_code")["population"]))
+    geography = {int(v): frozenset(g["code"]) for v, g in act.groupby("vintage")}
     for y in out:
+        if not keep_republications:
+            out[y] = [c for c in out[y] if _first_publication(c, out[y], geography) is None]
         out[y].sort(key=lambda c: (-c.vintage, c.file != "communes.json"))
-        # identical epci.json of two versions (5.3.0 and 6.0.0): keep the most recent only
     return out
+
+
+def republications(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFrame,
+                   years: range) -> list[dict[str, object]]:
+    """Candidates left out because they re-publish an older file's figures on a changed geography.
+
+    A package version that did not update a census year (``communes.json@3.1.1`` keeps the 2020
+    census of ``communes.json@2.3.1``) relabels the old figures with the new codes without
+    re-summing the communes merged in between: a commune nouvelle gets only its main village's
+    figure. Such a candidate is dropped; the first publication is carried through the crosswalk.
+    A re-publication on an unchanged geography (same commune codes) is kept.
+    """
+    act = cog_communes[(cog_communes["type"] == "commune-actuelle")
+                       & (cog_communes["departement_code"] != MAYOTTE_DEPARTEMENT)]
+    geography = {int(v): frozenset(g["code"]) for v, g in act.groupby("vintage")}
+    out = []
+    for year, cands in candidates(cog_communes, cog_epci_members, years, keep_republications=True).items():
+        for c in cands:
+            first = _first_publication(c, cands, geography)
+            if first is not None:
+                out.append({"census_year": year, "source": c.source, "first_published_by": first.source,
+                            "reason": "mêmes chiffres que la première publication, non réagrégés sur la "
+                                      "géographie plus récente (communes nouvelles sous-estimées)"})
+    return out
+
+
+def _first_publication(c: Candidate, cands: list[Candidate], geography: dict[int, frozenset]) -> Candidate | None:
+    """The older candidate of the same file and census year, when ``c``'s geography changed since it."""
+    older = [o for o in cands if o.file == c.file and o.vintage < c.vintage]
+    if not older:
+        return None
+    first = min(older, key=lambda o: o.vintage)
+    return first if geography.get(first.vintage) != geography.get(c.vintage) else None
 
 
 def carry(cand: Candidate, xwalk: pd.DataFrame) -> pd.DataFrame:
@@ -121,8 +169,16 @@ def carry(cand: Candidate, xwalk: pd.DataFrame) -> pd.DataFrame:
 
 def commune_population(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFrame, current_vintage: int,
                        years: range = range(2018, 2024), relevant: set[str] | None = None,
-                       xwalks: dict[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+                       xwalks: dict[int, pd.DataFrame] | None = None,
+                       audit: list[dict[str, object]] | None = None) -> pd.DataFrame:
     """Commune-level series on the geography of ``current_vintage`` (rules in the module docstring).
+
+    Parameters
+    ----------
+    audit
+        When given, receives one record per pair of candidates of the same census year that
+        disagree on a commune both give a clean value for, once carried onto the current
+        geography (see :func:`disagreements`).
 
     Returns
     -------
@@ -147,6 +203,8 @@ def commune_population(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFram
                 xwalks[c.vintage] = crosswalk(by_vintage[c.vintage], current, relevant)
             carried.append(carry(c, xwalks[c.vintage]).set_index("code").reindex(codes))
         primary = carried[0]
+        if audit is not None:
+            audit.extend(disagreements(year, cands, carried))
         chosen = primary.copy()
         group = primary["group"]
         pending = pd.Series(True, index=codes)
@@ -172,6 +230,33 @@ def commune_population(cog_communes: pd.DataFrame, cog_epci_members: pd.DataFram
     out["census_year"] = out["census_year"].astype("int16")
     out["flag"] = out["flag"].replace("", pd.NA).astype("string")
     return out[["code", "census_year", "population", "source", "flag", "holder"]]
+
+
+def disagreements(year: int, cands: list[Candidate], carried: list[pd.DataFrame],
+                  examples: int = 10) -> list[dict[str, object]]:
+    """Pairs of candidates of one census year that differ on shared communes after mapping.
+
+    Two publications of the same census year must give the same figure for every current
+    commune that both give a clean (direct or re-summed) value for. Each disagreeing pair gives
+    one record: census_year, sources, communes (count), difference (sum, second minus first),
+    examples (up to ``examples`` of {code, values}).
+    """
+    out = []
+    for i in range(len(carried)):
+        for j in range(i + 1, len(carried)):
+            a, b = carried[i], carried[j]
+            both = (a["flag"].isin(CLEAN) & a["population"].notna()
+                    & b["flag"].isin(CLEAN) & b["population"].notna())
+            diff = both & (a["population"] != b["population"]).fillna(False)
+            if not diff.any():
+                continue
+            codes = diff[diff].index
+            out.append({"census_year": int(year), "sources": [cands[i].source, cands[j].source],
+                        "communes": int(len(codes)),
+                        "difference": int((b.loc[codes, "population"] - a.loc[codes, "population"]).sum()),
+                        "examples": [{"code": str(c), "values": [int(a.at[c, "population"]), int(b.at[c, "population"])]}
+                                     for c in codes[:examples]]})
+    return out
 
 
 def rollup(communes: pd.DataFrame, parent: pd.Series, level: str) -> pd.DataFrame:

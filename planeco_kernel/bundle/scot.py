@@ -13,8 +13,17 @@ Rules
    (the more specific perimeter), the smallest SIREN. Every conflict is recorded.
 4. A commune is in the SCoT of its EPCI; a commune listed directly by a structure (and whose
    EPCI is in no SCoT) is a commune member of it.
-5. User perimeters (same two-file format) take precedence: every EPCI or commune they assign is
-   taken away from the BANATIC structures (``source = "user"``).
+5. Reviewed corrections (:data:`CORRECTIONS_FILE`, ``data/scot_corrections.csv``: ``epci_siren,
+   excluded_structure_siren, reason, source``) remove a structure's claim on an EPCI before rule 3.
+   BANATIC lists competences per syndicat, not per member: a syndicat that holds the SCoT
+   competence may count among its members an EPCI that carries its own SCoT or belongs to
+   another one (the SM du bassin de Thau and Montpellier Méditerranée Métropole). Each correction
+   names its public justification; applied and unused ones are recorded in the manifest.
+6. User perimeters (same two-file format) take precedence over everything: every EPCI or commune
+   they assign is taken away from the BANATIC structures (``source = "user"``).
+
+For review only (never applied automatically), :func:`suspects` lists the structures whose
+known EPCI members all hold the SCoT competence themselves, when there are more than one.
 
 Holding the competence does not prove that an approved SCoT exists: the layer is labelled
 :data:`LAYER_LABEL`.
@@ -24,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import pandas as pd
 
 from planeco_kernel.errors import SchemaError
@@ -31,6 +42,9 @@ from planeco_kernel.sources.banatic import EPCI_NATURES, Groupements
 
 LAYER_LABEL = "structures porteuses de SCoT (BANATIC)"
 USER_LABEL = "périmètres de SCoT fournis par l'utilisateur"
+CORRECTIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "scot_corrections.csv"
+"""Reviewed corrections of the BANATIC layer, kept in the repository (``data/``)."""
+CORRECTION_COLUMNS = ("epci_siren", "excluded_structure_siren", "reason", "source")
 _PREFERRED = {"SMF": 0, "SMO": 0, "PETR": 0, "POLEM": 1, "SIVOM": 1, "SIVU": 1, "EPT": 2}
 
 
@@ -45,6 +59,8 @@ class ScotLayer:
     conflicts: list[dict] = field(default_factory=list)
     unmatched: dict[str, list[str]] = field(default_factory=dict)
     label: str = LAYER_LABEL
+    corrections: list[dict] = field(default_factory=list)
+    """Reviewed corrections (rule 5), each with ``applied``."""
 
 
 def resolve_members(g: Groupements, siren: str, _path: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
@@ -85,9 +101,59 @@ def _index(g: Groupements) -> tuple[dict[str, str], dict[str, list[tuple[str, st
     return cache
 
 
+def read_corrections(path: Path = CORRECTIONS_FILE) -> pd.DataFrame:
+    """Read and check the reviewed corrections file (rule 5).
+
+    Raises
+    ------
+    SchemaError
+        Missing file or column, a SIREN that is not 9 digits, an empty reason or source, a
+        duplicated (epci_siren, excluded_structure_siren) pair.
+    """
+    if not path.is_file():
+        raise SchemaError(f"{path} : fichier de corrections SCoT introuvable (colonnes attendues : "
+                          f"{', '.join(CORRECTION_COLUMNS)}). Restaurez data/scot_corrections.csv du dépôt.")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in CORRECTION_COLUMNS if c not in df.columns]
+    if missing:
+        raise SchemaError(f"{path.name} : colonnes manquantes {missing} (colonnes attendues : "
+                          f"{', '.join(CORRECTION_COLUMNS)}).")
+    df = df[list(CORRECTION_COLUMNS)].apply(lambda col: col.str.strip())
+    for col in ("epci_siren", "excluded_structure_siren"):
+        bad = df.loc[~df[col].str.fullmatch(r"\d{9}"), col].tolist()
+        if bad:
+            raise SchemaError(f"{path.name} : SIREN invalides dans {col} : {bad[:5]} (9 chiffres attendus).")
+    for col in ("reason", "source"):
+        empty = df.index[df[col] == ""].tolist()
+        if empty:
+            raise SchemaError(f"{path.name} : colonne {col} vide aux lignes {[i + 2 for i in empty[:5]]} ; "
+                              "chaque correction doit être motivée et sourcée.")
+    dup = df[df.duplicated(["epci_siren", "excluded_structure_siren"])]
+    if len(dup):
+        raise SchemaError(f"{path.name} : corrections en double {dup['epci_siren'].tolist()[:5]}.")
+    return df.reset_index(drop=True)
+
+
+def suspects(g: Groupements, epci_communes: dict[str, list[str]]) -> list[dict[str, object]]:
+    """Structures with the SCoT competence whose known member EPCIs (two or more) all hold it too.
+
+    BANATIC cannot tell whether such a syndicat carries the SCoT of its members or only another
+    competence: listed in the manifest for review, never changed automatically.
+    """
+    gr = g.groupements
+    comp = dict(zip(gr["siren"], gr["competence_scot"]))
+    name = dict(zip(gr["siren"], gr["nom"]))
+    out = []
+    for siren in sorted(gr.loc[gr["competence_scot"] & ~gr["nature_juridique"].isin(EPCI_NATURES), "siren"]):
+        epcis = sorted(e for e in resolve_members(g, siren)[0] if e in epci_communes)
+        if len(epcis) > 1 and all(comp.get(e, False) for e in epcis):
+            out.append({"structure": siren, "name": name[siren], "epci": epcis})
+    return out
+
+
 def build_layer(g: Groupements, epci_communes: dict[str, list[str]], commune_epci: dict[str, str],
                 communes: set[str], successor: dict[str, str] | None = None,
-                source: str = "banatic") -> ScotLayer:
+                source: str = "banatic", corrections: pd.DataFrame | None = None) -> ScotLayer:
     """Resolve the SCoT layer of one source against the current EPCIs and communes.
 
     Parameters
@@ -101,8 +167,14 @@ def build_layer(g: Groupements, epci_communes: dict[str, list[str]], commune_epc
     successor
         Old commune code → current commune code (from ``code_history``), used for commune
         members that BANATIC lists under a former code.
+    corrections
+        Reviewed exclusions (:func:`read_corrections`, rule 5); the result's ``corrections``
+        lists each one with ``applied`` (whether the structure claimed that EPCI).
     """
     successor = successor or {}
+    excluded = set()
+    if corrections is not None:
+        excluded = set(zip(corrections["epci_siren"], corrections["excluded_structure_siren"]))
     gr = g.groupements
     structures = gr[gr["competence_scot"] & ~gr["nature_juridique"].isin(EPCI_NATURES)]
     claims: dict[str, list[str]] = {}
@@ -110,12 +182,16 @@ def build_layer(g: Groupements, epci_communes: dict[str, list[str]], commune_epc
     unmatched_epci: set[str] = set()
     unmatched_communes: set[str] = set()
     epci_count: dict[str, int] = {}
+    applied: set[tuple[str, str]] = set()
     for siren in sorted(structures["siren"]):
         epcis, communes_of = resolve_members(g, siren)
         known = {e for e in epcis if e in epci_communes}
         unmatched_epci |= epcis - known
         epci_count[siren] = len(known)
         for e in known:
+            if (e, siren) in excluded:
+                applied.add((e, siren))
+                continue
             claims.setdefault(e, []).append(siren)
         direct_communes[siren] = set()
         for c in communes_of:
@@ -162,9 +238,12 @@ def build_layer(g: Groupements, epci_communes: dict[str, list[str]], commune_epc
     st = gr[gr["siren"].isin(used)][["siren", "nom", "nature_juridique"]].rename(
         columns={"siren": "scot_code", "nom": "name", "nature_juridique": "nature"})
     st = st.assign(source=source).sort_values("scot_code").reset_index(drop=True)
+    applied_rows = [] if corrections is None else [
+        {**r, "applied": (r["epci_siren"], r["excluded_structure_siren"]) in applied}
+        for r in corrections.to_dict("records")]
     return ScotLayer(st, members.sort_values(["scot_code", "member_code"]).reset_index(drop=True), conflicts,
                      {"epci": sorted(unmatched_epci), "communes": sorted(unmatched_communes)},
-                     LAYER_LABEL if source == "banatic" else USER_LABEL)
+                     LAYER_LABEL if source == "banatic" else USER_LABEL, applied_rows)
 
 
 def merge_user(base: ScotLayer, user: ScotLayer, commune_epci: dict[str, str]) -> ScotLayer:
@@ -185,7 +264,7 @@ def merge_user(base: ScotLayer, user: ScotLayer, commune_epci: dict[str, str]) -
                      base.conflicts + user.conflicts,
                      {"epci": sorted(set(base.unmatched["epci"]) | set(user.unmatched["epci"])),
                       "communes": sorted(set(base.unmatched["communes"]) | set(user.unmatched["communes"]))},
-                     f"{USER_LABEL}, complétés par les {LAYER_LABEL}")
+                     f"{USER_LABEL}, complétés par les {LAYER_LABEL}", base.corrections)
 
 
 def commune_scot(layer: ScotLayer, commune_epci: dict[str, str], communes: list[str]) -> dict[str, str]:
