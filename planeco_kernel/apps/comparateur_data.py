@@ -76,7 +76,9 @@ class Position:
     def rank_text(self) -> str:
         if self.rank is None or not self.count:
             return "rang non calculable"
-        return f"{self.rank}{'er' if self.rank == 1 else 'e'} sur {self.count}"
+        from planeco_kernel.indicators.sentences import rank_text
+
+        return rank_text(self.rank, self.count)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def _positions(item: IndicatorComparison) -> tuple[Position, ...]:
     for g in groups:
         name = g.name or g.code
         label = f"{GROUP_LABELS[g.group]} : {name}" if g.group != "peers" else f"{GROUP_LABELS['peers']} ({name})"
-        ref = format_value(g.value, item.unit) if g.value is not None else MISSING_VINTAGE
+        ref = format_value(g.value, item.unit) if g.value is not None else (g.value_note or MISSING_VINTAGE)
         ref_label = "médiane du groupe" if g.group == "peers" else "ensemble du territoire"
         out.append(Position(g.group, label, g.rank, g.count, g.percentile, f"{ref_label} : {ref}"))
     return tuple(out)
