@@ -368,3 +368,16 @@ def test_series_chart_says_truncated_axis(monkeypatch):
     monkeypatch.setattr(charts, "_png", lambda fig: titles.append(fig.axes[0].get_title(loc="left")) or b"")
     charts.series_chart({2018: 173089, 2023: 173136}, "Population")
     assert "+0,03\u202f% de 2018 à 2023" in titles[0] and "axe vertical tronqué" in titles[0]
+
+
+@pytest.mark.bundle
+def test_peer_table_ranks(bundle_dir):
+    from planeco_kernel.reports.diagnostic import peer_table
+    from planeco_kernel.territory import load_model
+
+    m = load_model(bundle_dir)
+    t = m.get("42218", level="commune")
+    years = sorted(t.population)
+    df = peer_table(m, "commune", ["42218", "42207", "69123"], None, years[0], years[-1])
+    assert set(df["code"]) == {"42218", "42207", "69123"}
+    assert df.iloc[0]["code"] == "69123" and df.iloc[0]["rang_population"] == 1  # Lyon, most populated

@@ -372,6 +372,72 @@ class DiagnosticReport:
                             f"Évolution {d.first_year}-{d.vintage}"], right={2, 3, 4}))
 
     def peers(self, limit: int = 15) -> None:
+        """Comparison with the commune's peer group of the catalogue (same size and density class), then with
+        the territories of the same level in the same parent (named as such)."""
+        if self.t.level == "commune":
+            self._catalogue_peers(limit)
+        self._parent_peers(limit)
+
+    def _catalogue_peers(self, limit: int) -> None:
+        """« Parmi les communes comparables »: the commune's peer group of the indicator catalogue."""
+        d, t = self.d, self.t
+        cube, _comp, _err = self._comparison()
+        if cube is None:
+            return
+        from planeco_kernel.indicators.comparison import comparator
+
+        tab = comparator(cube).tables("commune")
+        i = tab.row.get(t.code)
+        keys = tab.groups.get("peers")
+        if i is None or keys is None or keys[i] is None:  # no peer group for this commune: the section is left out
+            return
+        key = keys[i]
+        pool = [c for c, r in tab.row.items() if keys[r] == key]
+        label = tab.peer_labels[i] if tab.peer_labels is not None else ""
+        df = _diag.peer_table(t._m, "commune", pool, d.vintage, d.first_year, d.vintage)
+        reg = d.figures
+        section = "Parmi les communes comparables"
+        who = "communes comparables"  # the group (size, density) is named in the text above
+        _md(f"## {section}\n\nCommunes de France de même taille et de même densité que {t.name} ({label}), "
+            "selon le groupe de comparaison du catalogue d'indicateurs.")
+        self._peer_chart(df, who, limit)
+        row = df.loc[df["code"] == t.code]
+        med = df["evolution_annuelle"].median()
+        if not row.empty:
+            rp, rg = row["rang_population"].iloc[0], row["rang_evolution"].iloc[0]
+            reg.add(section, f"Rang par population parmi {len(df)} communes comparables", t, int(rp), "rang",
+                    d.vintage, d.pop_source)
+            if rg == rg:
+                reg.add(section, f"Rang par évolution annuelle parmi {len(df)} communes comparables", t, int(rg),
+                        "rang", d.vintage, d.pop_source)
+            _md(f"Parmi ces {fmt.number(len(df))} communes, {t.name} est au rang {fmt.number(rp)} par la population"
+                + (f" et au rang {fmt.number(rg)} par l'évolution annuelle (médiane du groupe : {fmt.rate(med)})."
+                   if rg == rg else "."))
+        for r in df.itertuples():
+            if r.code != t.code:
+                reg.add(section, f"Évolution annuelle moyenne {d.first_year}-{d.vintage}", t._m.get(r.code, "commune"),
+                        r.evolution_annuelle, "%", d.vintage, d.pop_source)
+
+    def _peer_chart(self, peers, who: str, limit: int) -> None:
+        d, t = self.d, self.t
+        df = peers.dropna(subset=["evolution_annuelle"]).sort_values("evolution_annuelle", ascending=False)
+        me = df.index[df["code"] == t.code]
+        shown = df.head(limit)
+        if len(me) and me[0] not in shown.index:
+            import pandas as pd
+
+            shown = pd.concat([shown, df.loc[me]])
+        labels = [f"▶ {n}" if c == t.code else n for n, c in zip(shown["nom"], shown["code"])]
+        hi = list(shown["code"]).index(t.code) if t.code in list(shown["code"]) else None
+        first = "premières" if who.split()[0] in ("communes", "intercommunalités", "régions") else "premiers"
+        part = (f"les {fmt.number(limit)} {first} sur {fmt.number(len(df))}"
+                + (f", et {t.name}" if len(me) and me[0] not in df.head(limit).index else "")
+                if len(df) > limit else f"{fmt.number(len(df))}")
+        _png(charts.bar_chart(labels, list(shown["evolution_annuelle"]),
+                              f"Évolution annuelle moyenne {d.first_year}-{d.vintage}\n{who[0].upper() + who[1:]} ({part})",
+                              "%/an", highlight=hi))
+
+    def _parent_peers(self, limit: int) -> None:
         """Comparison with the territories of the same level in the same parent (named as such)."""
         d, t = self.d, self.t
         anchor = t.parent(d.peer_level) if d.peer_level not in ("france", t.level) else None
@@ -381,21 +447,7 @@ class DiagnosticReport:
         if d.peers.empty:
             _md(f"Pas d'autres {what} dans ce groupe.")
             return
-        df = d.peers.dropna(subset=["evolution_annuelle"]).sort_values("evolution_annuelle", ascending=False)
-        me = df.index[df["code"] == t.code]
-        shown = df.head(limit)
-        if len(me) and me[0] not in shown.index:
-            import pandas as pd
-
-            shown = pd.concat([shown, df.loc[me]])
-        labels = [f"▶ {n}" if c == t.code else n for n, c in zip(shown["nom"], shown["code"])]
-        hi = list(shown["code"]).index(t.code) if t.code in list(shown["code"]) else None
-        part = (f"les {fmt.number(limit)} premiers sur {fmt.number(len(df))}"
-                + (f", et {t.name}" if len(me) and me[0] not in df.head(limit).index else "")
-                if len(df) > limit else f"{fmt.plural(len(df), what[:-1] if what.endswith('s') else what, what)}")
-        _png(charts.bar_chart(labels, list(shown["evolution_annuelle"]),
-                              f"Évolution annuelle moyenne {d.first_year}-{d.vintage}\n{what.capitalize()} {where} ({part})",
-                              "%/an", highlight=hi))
+        self._peer_chart(d.peers, f"{what} {where}", limit)
         row = d.peers.loc[d.peers["code"] == t.code]
         if not row.empty:
             rp, rg = row["rang_population"].iloc[0], row["rang_evolution"].iloc[0]
