@@ -209,8 +209,10 @@ class DiagnosticReport:
         cube, comp, error = self._comparison()
         if comp is None:
             _md("## Indicateurs thématiques")
-            _md(f"Indicateurs thématiques non disponibles : {error}. Reconstruisez le paquet de données "
-                "(`planeco data build`) pour les obtenir.")
+            _md("Les indicateurs thématiques ne sont pas chargés dans cette installation.")
+            _html('<details class="planeco-annex"><summary>Annexe technique (pour l\'équipe technique)</summary>'
+                  f"<p>{_esc(error)}</p><p>Reconstruisez le paquet de données (<code>planeco data build</code>) "
+                  "pour les obtenir.</p></details>")
             return
         missing: dict[str, list] = {}
         for theme_id, label in cube.catalogue.themes.items():
