@@ -113,3 +113,13 @@ def annual_growth_percent(first: tuple[int, float | None], last: tuple[int, floa
 
 
 _signed = signed
+
+
+def plural(n: float | int, singular: str, plural_form: str | None = None) -> str:
+    """A count with its noun agreed (French rule: plural from 2): ``"1 rapport"``, ``"0 rapport"``, ``"53 rapports"``.
+
+    ``plural_form`` defaults to ``singular + "s"``; every word of ``singular`` is not changed
+    (pass ``plural_form`` for « territoire en gris » → « territoires en gris »).
+    """
+    word = singular if abs(float(n)) < 2 else (plural_form or singular + "s")
+    return f"{number(n, 0)} {word}"

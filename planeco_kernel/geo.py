@@ -490,7 +490,8 @@ def legend_items(
     -------
     list of dict
         ``{"label", "color", "lower", "upper"}`` per class, light to dark, e.g.
-        ``"de 1 000 à 12 345 hab."``; the missing entry has ``lower``/``upper`` ``None``.
+        ``"jusqu'à 1 000 hab."``, ``"plus de 1 000 à 12 345 hab."``, ``"plus de 12 345 hab."`` (classes
+        hold their upper bound, as :func:`assign_classes` does); the missing entry has ``lower``/``upper`` ``None``.
     """
     e = [float(b) for b in breaks]
     if len(e) < 2:
@@ -499,11 +500,20 @@ def legend_items(
     suffix = f"{fmt.NNBSP}{unit}" if unit else ""
     ramp = color_ramp(len(e) - 1, palette)
     items = []
+    n = len(e) - 1
     for i, (lo, hi) in enumerate(zip(e[:-1], e[1:])):
+        # classes are (lower, upper], the first one closed (assign_classes): the labels say so,
+        # so that a value equal to a bound is never in two classes
         if lo == hi:
             label = f"{fmt.number(lo, d)}{suffix}"
-        else:
+        elif n == 1:
             label = f"de {fmt.number(lo, d)} à {fmt.number(hi, d)}{suffix}"
+        elif i == 0:
+            label = f"jusqu'à {fmt.number(hi, d)}{suffix}"
+        elif i == n - 1:
+            label = f"plus de {fmt.number(lo, d)}{suffix}"
+        else:
+            label = f"plus de {fmt.number(lo, d)} à {fmt.number(hi, d)}{suffix}"
         items.append({"label": label, "color": ramp[i], "lower": lo, "upper": hi})
     if include_missing:
         items.append({"label": MISSING_LABEL, "color": MISSING_COLOR, "lower": None, "upper": None})

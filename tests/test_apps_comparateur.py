@@ -242,3 +242,23 @@ def test_basemap_only_when_reachable(app, monkeypatch):
     assert app.map.layers[0].url == C.TILE_URL
     app.basemap_toggle.value = False
     assert not any(getattr(lyr, "url", "") == C.TILE_URL for lyr in app.map.layers)
+
+
+def test_empty_themes_are_marked_in_their_tab(app, data):
+    labels = dict((tid, label) for label, tid in app.theme.options)
+    for tid, label in data.themes.items():
+        if data.available_indicators(tid):
+            assert labels[tid] == label
+        else:
+            assert labels[tid] == f"{label} (aucune donnée)"
+
+
+@pytest.mark.parametrize(("n_classes", "expected"), [(1, "1 classe."), (5, "5 classes.")])
+def test_legend_class_count_agrees(data, n_classes, expected):
+    from types import SimpleNamespace
+
+    legend = [{"label": f"c{i}", "color": "#fff"} for i in range(n_classes)]
+    ch = SimpleNamespace(legend=legend, n_missing=0, breaks=[0, 1], method_text="quantiles", year=2023, label="X",
+                         indicator="x", method="quantiles")
+    scope = SimpleNamespace(key="k", title="T")
+    assert f"Classes : quantiles, {expected}" in H.legend_html(ch, scope, "commune:1")

@@ -59,8 +59,29 @@ def test_caption_names_source_and_vintages(model):
     rows = D.population_rows(model.get("42218"))
     cap = D.population_caption(rows)
     years = [r.year for r in rows]
-    assert "INSEE" in cap and f"{years[0]} à {years[-1]}" in cap
-    assert "communes.json" in cap and "@etalab/decoupage-administratif" in cap
+    assert cap.startswith(f"Source : Insee, populations municipales {years[0]} à {years[-1]} (via Etalab)")
+    assert "communes.json" not in cap and "@etalab" not in cap  # file names only in the folded provenance
+    prov = D.population_provenance(rows)
+    assert "communes.json" in prov and "@etalab/decoupage-administratif" in prov
+
+
+@pytest.mark.parametrize(("rate", "decimals"), [(0.0054, 4), (0.027, 3), (0.25, 2), (0.43, 2), (1.9, 1), (-3.2, 1),
+                                                (0.0, 1), (None, 1)])
+def test_rate_decimals_two_significant_digits(rate, decimals):
+    assert D.rate_decimals(rate) == decimals
+
+
+@pytest.mark.parametrize(("nature", "expected"), [("METRO", "Métropole"), ("CC", "Communauté de communes"),
+                                                  ("CA", "Communauté d'agglomération"), ("MET69", "Métropole de Lyon"),
+                                                  ("PETR", "Pôle d'équilibre territorial et rural")])
+def test_nature_in_words(nature, expected):
+    assert D.NATURES[nature] == expected
+
+
+def test_chart_title_gives_the_change():
+    rows = [D.PopulationRow(2018, 173089), D.PopulationRow(2023, 173136)]
+    assert D.chart_title(rows) == "Évolution : +0,027\u202f% de 2018 à 2023"
+    assert D.chart_title(rows[:1]) is None
 
 
 def test_no_population_at_all_is_said_plainly():
@@ -176,6 +197,19 @@ def test_unknown_deep_link_says_so_and_searches(app):
     assert "introuvable" in app.message.value
     assert app.search.value == "zzqxw"
     assert app.current is None
+    assert app._search.status.value == ""  # one message, not the alert and « aucun territoire » again
+
+
+@pytest.mark.parametrize(("query", "level", "href", "link"), [
+    ("75", "departement", "?territoire=region:75", "Afficher la région Nouvelle-Aquitaine"),
+    ("247200132", "epci", "?territoire=scot:247200132", "Afficher le SCoT Le Mans Métropole"),
+])
+def test_code_of_two_levels_offers_a_link_to_the_other(app, query, level, href, link):
+    app.open(query)  # test data: one code, two levels
+    assert app.current.level == level
+    msg = app.message.value
+    assert f"href='{href}'" in msg and link in msg
+    assert "level=" not in msg and "--level" not in msg
 
 
 def test_deep_link_by_old_code_explains(app, model):

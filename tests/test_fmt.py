@@ -78,3 +78,11 @@ def test_annual_growth_percent(first, last, expected):
         assert got is None
     else:
         assert math.isclose(got, expected, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize(("n", "singular", "plural_form", "expected"), [
+    (0, "rapport", None, "0 rapport"), (1, "rapport", None, "1 rapport"), (2, "rapport", None, "2 rapports"),
+    (1200, "classe", None, "1\u202f200 classes"), (3, "territoire en gris", "territoires en gris", "3 territoires en gris"),
+])
+def test_plural(n, singular, plural_form, expected):
+    assert fmt.plural(n, singular, plural_form) == expected

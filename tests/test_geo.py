@@ -116,9 +116,10 @@ def test_color_ramp_sizes(n):
 # ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("breaks", "unit", "labels"), [
-    ([0, 1234.6, 12345], "hab.", [f"de 0 à 1{NB}235{NB}hab.", f"de 1{NB}235 à 12{NB}345{NB}hab."]),
-    ([0, 3.4, 5.25], "%", [f"de 0,0 à 3,4{NB}%", f"de 3,4 à 5,2{NB}%"]),
-    ([0.01, 0.02, 0.035], "", ["de 0,010 à 0,020", "de 0,020 à 0,035"]),
+    ([0, 1234.6, 12345], "hab.", [f"jusqu'à 1{NB}235{NB}hab.", f"plus de 1{NB}235{NB}hab."]),
+    ([0, 3.4, 5.25], "%", [f"jusqu'à 3,4{NB}%", f"plus de 3,4{NB}%"]),
+    ([0.01, 0.02, 0.03, 0.035], "", ["jusqu'à 0,020", "plus de 0,020 à 0,030", "plus de 0,030"]),
+    ([1, 5], "ha", [f"de 1 à 5{NB}ha"]),
     ([7, 7], "ha", [f"7{NB}ha"]),
 ])
 def test_legend_items_labels(breaks, unit, labels):
@@ -126,6 +127,14 @@ def test_legend_items_labels(breaks, unit, labels):
     assert [i["label"] for i in items[:-1]] == labels
     assert items[-1] == {"label": "donnée non disponible", "color": geo.MISSING_COLOR, "lower": None, "upper": None}
     assert [i["color"] for i in items[:-1]] == geo.color_ramp(len(labels))
+
+
+def test_legend_bounds_match_class_assignment():
+    breaks = [15208, 20555, 23903, 30000]
+    items = geo.legend_items(breaks, include_missing=False)
+    # a value equal to a bound is in the class whose label ends with it, never in two
+    assert list(geo.assign_classes([20555, 20556, 23903, 23904], breaks)) == [0, 1, 1, 2]
+    assert items[0]["label"].startswith("jusqu'à 20") and items[1]["label"].startswith("plus de 20")
 
 
 def test_legend_without_missing_entry_and_error():

@@ -127,3 +127,28 @@ def test_app_notebook_runs_headless(kb, monkeypatch):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert len(kb.threads("marie")) == 2  # opening the app writes nothing
+
+
+def test_missing_kb_panel_speaks_to_officials_and_folds_the_command(tmp_path):
+    from planeco_kernel.knowledge.ui import show_app
+
+    panel = show_app(tmp_path / "no_kb_here")
+    html = panel.value
+    assert "<h1" in html and "Échanges entre territoires" in html
+    assert "L'espace d'échanges n'est pas encore activé sur cette installation ; contactez votre administrateur." in html
+    admin = html.split("<details", 1)[1]
+    assert "Pour l'administrateur" in admin and "<code>planeco kb init" in admin
+    assert str(tmp_path) not in html.split("<details", 1)[0]  # paths only in the folded part
+    assert "`" not in html
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Lancez `planeco kb init X` puis", "Lancez <code>planeco kb init X</code> puis"),
+    ("a `b` c `d`", "a <code>b</code> c <code>d</code>"),
+    ("un ` seul", "un ` seul"),
+    ("<b>", "&lt;b&gt;"),
+])
+def test_code_spans(text, expected):
+    from planeco_kernel.knowledge.ui import _code_spans
+
+    assert _code_spans(text) == expected

@@ -8,6 +8,7 @@ The kill/resume and Dask tests use ``tests/fixtures/reports/tiny_report.ipynb`` 
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import re
@@ -72,8 +73,14 @@ def test_templates_on_real_territories(real_batch, template, level, code):
     t = load_model().get(code, level=level)
     assert t.name in body
     assert "Premier rapport pour ce territoire" in body
-    for absent in ("highlight", 'class="input', "output_stderr", "output_error", "Traceback", "DiagnosticReport"):
-        assert absent not in body, absent
+    for absent in ("highlight", 'class="input', "output_stderr", "output_error", "Traceback", "DiagnosticReport",
+                   "file://", "territoires comparables", "level = ", "+00:00"):
+        visible = re.sub(r"<details.*?</details>", "", body, flags=re.S)  # technical provenance is folded
+        assert absent not in visible, absent
+    if template == "diagnostic_territoire":
+        assert f"Diagnostic territorial — {html.escape(t.name, quote=False)}" in body
+        if level == "commune":
+            assert "Parmi les communes comparables" in body  # the catalogue's peer group (size, density)
     with (folder / "annexe_chiffres.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f, delimiter=";"))
     key = next(r for r in rows if r["section"] == "Chiffres clés" and r["indicateur"] == "Population municipale")

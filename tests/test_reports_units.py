@@ -312,3 +312,72 @@ def test_publish_replaces_a_report_whole(tmp_path):
     publish(staging, final)
     assert sorted(p.name for p in final.iterdir()) == ["rapport.html"]
     assert not staging.exists() and list((tmp_path / ".staging").iterdir()) == []
+
+
+# -- plain-language report labels (UX review) ---------------------------------------------------
+@pytest.mark.parametrize(("iso", "expected"), [
+    ("2026-11-24T01:55:48+00:00", "24 novembre 2026 à 01 h 55 (UTC)"),
+    ("2026-03-01T14:05:00+01:00", "1er mars 2026 à 13 h 05 (UTC)"),
+    ("2026-08-09T07:00:00", "9 août 2026 à 07 h 00"),
+    (None, "date inconnue"),
+    ("hier", "hier"),
+])
+def test_date_fr(iso, expected):
+    from planeco_kernel.reports.notebook import date_fr
+
+    assert date_fr(iso) == expected
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("diagnostic_territoire", "Diagnostic territorial — Saint-Étienne"),
+    ("dossier_logement_energie", "Dossier logement et énergie — Saint-Étienne"),
+    ("mon_modele", "Mon modele — Saint-Étienne"),
+])
+def test_page_title(template, expected):
+    from planeco_kernel.reports.export import page_title
+
+    assert page_title("Saint-Étienne", template) == expected
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("vintage", None, "le plus récent"), ("peer_group", "auto", "automatique"), ("level", "epci", "intercommunalité"),
+    ("show_map", False, "non"), ("territory", "42218", "42218"),
+])
+def test_param_value(key, value, expected):
+    from planeco_kernel.reports.notebook import _param_value
+
+    assert _param_value(key, value) == expected
+
+
+@pytest.mark.parametrize(("entries", "expected"), [(1, "1 rapport."), (0, "0 rapport."), (3, "3 rapports.")])
+def test_index_summary_plural(tmp_path, entries, expected):
+    from planeco_kernel.reports.index import write_index
+
+    rows = [{"level": "commune", "code": f"4221{i}", "name": f"C{i}", "status": "ok", "files": ["rapport.ipynb"]}
+            for i in range(entries)]
+    page = write_index(tmp_path, rows).read_text(encoding="utf-8")
+    assert expected in page
+    if entries:
+        assert ">carnet</a>" in page and "<td>Commune</td>" in page and ">notebook<" not in page
+
+
+def test_series_chart_says_truncated_axis(monkeypatch):
+    from planeco_kernel.reports import charts
+
+    titles = []
+    monkeypatch.setattr(charts, "_png", lambda fig: titles.append(fig.axes[0].get_title(loc="left")) or b"")
+    charts.series_chart({2018: 173089, 2023: 173136}, "Population")
+    assert "+0,03\u202f% de 2018 à 2023" in titles[0] and "axe vertical tronqué" in titles[0]
+
+
+@pytest.mark.bundle
+def test_peer_table_ranks(bundle_dir):
+    from planeco_kernel.reports.diagnostic import peer_table
+    from planeco_kernel.territory import load_model
+
+    m = load_model(bundle_dir)
+    t = m.get("42218", level="commune")
+    years = sorted(t.population)
+    df = peer_table(m, "commune", ["42218", "42207", "69123"], None, years[0], years[-1])
+    assert set(df["code"]) == {"42218", "42207", "69123"}
+    assert df.iloc[0]["code"] == "69123" and df.iloc[0]["rang_population"] == 1  # Lyon, most populated

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
+from planeco_kernel import fmt
 from planeco_kernel.apps import comparateur_html as H
 from planeco_kernel.apps.comparateur_data import (
     MAX_COMPARED, AppState, ComparateurData, MapScope, chart_png, column_name, csv_bytes, parse_state, xlsx_bytes,
@@ -105,8 +106,9 @@ class Comparateur:
         self.header.add_class("planeco-cmp-header")
         themes = d.themes
         self.theme = W.ToggleButtons(
-            options=[(label, tid) for tid, label in themes.items()], value=next(iter(themes)),
-            tooltips=[f"{len(d.available_indicators(t))} indicateur(s) avec données sur "
+            options=[(label if d.available_indicators(tid) else f"{label} (aucune donnée)", tid)
+                     for tid, label in themes.items()], value=next(iter(themes)),
+            tooltips=[f"{fmt.plural(len(d.available_indicators(t)), 'indicateur')} avec données sur "
                       f"{len(d.catalogue.by_theme(t))}" for t in themes],
             style={"button_width": "auto"}, layout=lay(width="100%"))
         self.theme.add_class("planeco-themes")
@@ -269,7 +271,8 @@ class Comparateur:
         notes = ["Survolez une commune pour lire sa valeur ; cliquez pour la choisir."
                  if scope.level == "commune" else "Cliquez sur un département pour le choisir."]
         if self.choro.n_missing:
-            notes.append(f"{self.choro.n_missing} territoire(s) en gris : donnée non disponible pour ce millésime.")
+            notes.append(f"{fmt.plural(self.choro.n_missing, 'territoire en gris', 'territoires en gris')} : "
+                         "donnée non disponible pour ce millésime.")
         self.map_note.value = "".join(f"<p class='planeco-mention'>{_esc(n)}</p>" for n in notes)
         self.legend.value = H.legend_html(self.choro, scope, t.key)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from planeco_kernel import fmt
 from planeco_kernel.apps.comparateur_data import MISSING_VINTAGE, Card, Choropleth, MapScope, Unavailable
 from planeco_kernel.indicators.sentences import format_value
 
@@ -99,7 +100,7 @@ def legend_html(ch: Choropleth, scope: MapScope, key: str) -> str:
         f"<li class='planeco-legend-item'><span class='planeco-swatch' style='background:{esc(i['color'])}'></span>"
         f"{esc(i['label'])}</li>" for i in ch.legend)
     year = f" ({ch.year})" if ch.year else ""
-    how = (f"Classes : {esc(ch.method_text)}, {len(ch.legend) - (1 if ch.n_missing else 0)} classe(s)."
+    how = (f"Classes : {esc(ch.method_text)}, {esc(fmt.plural(len(ch.legend) - (1 if ch.n_missing else 0), 'classe'))}."
            if ch.breaks else "Aucune valeur à cartographier pour ce millésime.")
     return (f"<div class='planeco-legend-body' data-key='{esc(key)}' data-scope='{esc(scope.key)}' "
             f"data-indicator='{esc(ch.indicator)}' data-method='{esc(ch.method)}' data-year='{ch.year or ''}'>"

@@ -143,8 +143,39 @@ class FicheTerritoire:
             self.message.value = (f"<div class='planeco-alert' role='alert'>Territoire introuvable : « {_esc(query)} ».{_esc(hint)} "
                                   "Cherchez-le par son nom ou son code dans le champ ci-dessus.</div>")
             self.search.value = query
+            if not self._search.results.children:  # the alert already says it: one message, not two
+                self._search.status.value = ""
             return
-        self.select(res.territory, note=res.note)
+        note = res.note
+        others = self._same_code_elsewhere(res.territory) if res.matched_by in ("code", "siren") else []
+        if others:
+            t = res.territory
+            padded = [n for n in (note or "").split(". ") if n.startswith("Code complété")]
+            links = " · ".join(f"<a class='planeco-link-other' href='?{DEEP_LINK_PARAM}={_esc(deep_link_value(o))}'>"
+                               f"Afficher {_esc(ARTICLE.get(o.level, ''))}{_esc(o.name)}</a>" for o in others)
+            head = (_esc(padded[0].rstrip(".")) + ". ") if padded else ""
+            self.select(t)
+            self.message.value = (f"<div class='planeco-note' role='status'>{head}« {_esc(t.code)} » est le code "
+                                  f"{_esc(ARTICLE_DE.get(t.level, ''))}{_esc(t.name)}, affiché ci-dessous. "
+                                  f"Vous cherchiez autre chose ? {links}</div>")
+            return
+        self.select(res.territory, note=note)
+
+    def _same_code_elsewhere(self, t: Territory) -> list[Territory]:
+        """Territories of other levels that carry the same code as ``t`` (« 84 »: Vaucluse and a région)."""
+        from planeco_kernel.errors import TerritoryNotFoundError
+
+        out = []
+        for lvl in ("commune", "epci", "scot", "departement", "region"):
+            if lvl == t.level:
+                continue
+            try:
+                o = self.model.get(t.code, level=lvl)
+            except (TerritoryNotFoundError, KeyError, ValueError):
+                continue
+            if o is not None and o.code == t.code:
+                out.append(o)
+        return out
 
     # ------------------------------------------------------------------ selection
     def select(self, t: Territory, note: str | None = None) -> None:
@@ -187,7 +218,10 @@ class FicheTerritoire:
             parts.append(f"<p class='planeco-summary'>{_esc(summary)}</p>")
             parts.append(f"<figure class='planeco-figure'><img class='planeco-chart-img' alt='{_esc(alt)}' "
                          f"src='data:image/png;base64,{base64.b64encode(png).decode()}'/>")
-            parts.append(f"<figcaption class='planeco-mention'>{_esc(caption)}</figcaption></figure>")
+            prov = D.population_provenance(rows)
+            more = (f"<details class='planeco-provenance'><summary>Détail technique des sources</summary>{_esc(prov)}"
+                    "</details>") if prov else ""
+            parts.append(f"<figcaption class='planeco-mention'>{_esc(caption)}{more}</figcaption></figure>")
             table_rows = "".join(
                 f"<tr data-year='{r.year}'><th scope='row'>{r.year}</th><td>{_esc(r.label)}</td>"
                 f"<td class='planeco-mention'>{_esc(r.note or '')}</td></tr>" for r in rows)
@@ -210,7 +244,8 @@ class FicheTerritoire:
         if not parents:
             body: list[W.Widget] = [W.HTML("<p class='planeco-mention'>Aucun territoire englobant dans les données.</p>")]
         else:
-            body = [self._territory_button(p, prefix=f"{D.level_label(p)} : ") for p in parents]
+            body = [self._territory_button(p, prefix="" if p.level == "france" else f"{D.level_label(p)} : ")
+                    for p in parents]
         missing = []
         if t.level == "commune" and "epci" not in (t.parents or {}):
             missing.append("Cette commune n'appartient à aucune intercommunalité à fiscalité propre "
@@ -316,6 +351,12 @@ class FicheTerritoire:
             self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
         elif self._basemap is not None and self._basemap in self.map.layers:
             self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
+
+
+ARTICLE: dict[str, str] = {"commune": "la commune ", "epci": "l'intercommunalité ", "scot": "le SCoT ",
+                           "departement": "le département ", "region": "la région ", "france": ""}
+ARTICLE_DE: dict[str, str] = {"commune": "de la commune ", "epci": "de l'intercommunalité ", "scot": "du SCoT ",
+                              "departement": "du département ", "region": "de la région ", "france": "de "}
 
 
 def deep_link_value(t: Territory) -> str:

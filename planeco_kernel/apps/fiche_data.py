@@ -107,29 +107,51 @@ def population_summary(rows: list[PopulationRow]) -> str | None:
         first = known[0]
         g = fmt.annual_growth_percent((first.year, first.value), (last.year, last.value))
         if g is not None:
-            text += f", soit {fmt.percent(g, 1, signed=True)} par an en moyenne depuis {first.year}"
+            text += f", soit {fmt.percent(g, rate_decimals(g), signed=True)} par an en moyenne depuis {first.year}"
     return text + "."
 
 
+def rate_decimals(value: float | None) -> int:
+    """Decimals showing a rate with two significant digits below 1 (``0,011``, ``0,25``), one above."""
+    import math
+
+    if value is None or value == 0 or math.isnan(value) or abs(value) >= 1:
+        return 1
+    return max(1, 1 - math.floor(math.log10(abs(value))))
+
+
 def population_caption(rows: list[PopulationRow]) -> str:
-    """Source and vintages of the series, shown under the chart (plain French text)."""
+    """Source and vintages of the series, shown under the chart (plain French text, no file names)."""
     known = [r for r in rows if r.value is not None]
     if not known:
-        return "Source : INSEE, population municipale — aucune donnée pour ce territoire dans le paquet de données."
+        return "Source : Insee, population municipale — aucune donnée pour ce territoire dans le paquet de données."
     years = [r.year for r in known]
-    span = f"recensement {years[0]}" if len(years) == 1 else f"recensements {years[0]} à {years[-1]}"
-    found = [m for r in known if r.source for m in _SOURCE_FILE.findall(r.source)]
-    versions = sorted({v for _f, v in found}, key=lambda v: tuple(int(x) for x in v.split(".")))
-    files = sorted({f for f, _v in found})
-    text = f"Source : INSEE, population municipale ({span}), géographie communale en vigueur"
-    if versions:
-        text += (f" ; fichiers {', '.join(files)} du paquet @etalab/decoupage-administratif, "
-                 f"versions {', '.join(versions)}")
-    text += "."
+    span = str(years[0]) if len(years) == 1 else f"{years[0]} à {years[-1]}"
+    text = f"Source : Insee, populations municipales {span} (via Etalab), géographie communale en vigueur."
     missing = [r.year for r in rows if r.value is None]
     if missing:
         text += " Pas de donnée pour : " + ", ".join(map(str, missing)) + "."
     return text
+
+
+def population_provenance(rows: list[PopulationRow]) -> str | None:
+    """Technical provenance of the series (files and package versions), for a folded details element."""
+    found = [m for r in rows if r.value is not None and r.source for m in _SOURCE_FILE.findall(r.source)]
+    if not found:
+        return None
+    versions = sorted({v for _f, v in found}, key=lambda v: tuple(int(x) for x in v.split(".")))
+    files = sorted({f for f, _v in found})
+    return (f"Fichiers {', '.join(files)} du paquet @etalab/decoupage-administratif, "
+            f"versions {', '.join(versions)}.")
+
+
+def chart_title(rows: list[PopulationRow]) -> str | None:
+    """« +0,03 % de 2018 à 2023 », the change the chart shows, or ``None`` with fewer than two years."""
+    known = [r for r in rows if r.value is not None]
+    if len(known) < 2 or not known[0].value:
+        return None
+    change = (known[-1].value / known[0].value - 1.0) * 100.0  # type: ignore[operator]
+    return f"Évolution : {fmt.percent(change, rate_decimals(change), signed=True)} de {known[0].year} à {known[-1].year}"
 
 
 def population_chart_png(rows: list[PopulationRow], title: str | None = None) -> bytes | None:
@@ -163,8 +185,11 @@ def population_chart_png(rows: list[PopulationRow], title: str | None = None) ->
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.integer(v)))
     ax.set_ylabel("habitants", color="#3a3a3a")
     ax.set_xlabel("année du recensement", color="#3a3a3a")
+    title = title if title is not None else chart_title(rows)
+    if ax.get_ylim()[0] > 0:
+        title = (title + "\n" if title else "") + "Axe vertical tronqué : il ne part pas de zéro"
     if title:
-        ax.set_title(title, fontsize=11, loc="left", color="#161616")
+        ax.set_title(title, fontsize=10, loc="left", color="#161616")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
@@ -295,6 +320,13 @@ METROPOLE_BOUNDS = (-5.2, 41.3, 9.6, 51.1)
 includes the overseas départements."""
 
 
+NATURES: dict[str, str] = {"CC": "Communauté de communes", "CA": "Communauté d'agglomération",
+                           "CU": "Communauté urbaine", "METRO": "Métropole", "MET69": "Métropole de Lyon",
+                           "SMF": "Syndicat mixte fermé", "SMO": "Syndicat mixte ouvert",
+                           "PETR": "Pôle d'équilibre territorial et rural", "POLEM": "Pôle métropolitain"}
+"""Legal natures of groupings (BANATIC / INSEE abbreviations) in words."""
+
+
 def summary_facts(t: Territory) -> list[tuple[str, str]]:
     """Short ``(label, value)`` facts for the header of the fiche (French)."""
     facts: list[tuple[str, str]] = [("Niveau", level_label(t))]
@@ -302,7 +334,7 @@ def summary_facts(t: Territory) -> list[tuple[str, str]]:
     facts.append((code_label, t.code))
     nature = getattr(t, "nature", None)
     if nature:
-        facts.append(("Nature juridique", str(nature)))
+        facts.append(("Nature juridique", NATURES.get(str(nature), str(nature))))
     pop = t.population or {}
     if pop:
         y = max(pop)

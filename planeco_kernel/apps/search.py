@@ -100,7 +100,9 @@ class TerritorySearch:
         self.results.children = tuple(buttons)
         if found:
             n = len(found)
-            self.status.value = f"<p class='planeco-mention' role='status'>{n} résultat{'s' if n > 1 else ''}</p>"
+            text_n = (f"{n} premiers résultats — précisez votre recherche" if n >= self.max_results
+                      else f"{n} résultat{'s' if n > 1 else ''}")
+            self.status.value = f"<p class='planeco-mention' role='status'>{text_n}</p>"
         else:
             self.status.value = (f"<p class='planeco-mention' role='status'>Aucun territoire ne correspond à "
                                  f"« {_esc(text)} ». Vérifiez l'orthographe ou tapez un code INSEE / SIREN.</p>")

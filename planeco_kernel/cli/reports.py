@@ -78,7 +78,11 @@ def run(
                       pdf=pdf, progress=progress, timeout=timeout)
     res = run_reports(opts)
     ok, failed, skipped = res.count("ok"), res.count("failed"), res.count("skipped")
-    typer.echo(f"{ok} rapport(s) produit(s), {skipped} inchangé(s), {failed} en échec — {res.seconds:.1f} s.")
+    from planeco_kernel import fmt
+
+    made = fmt.plural(ok, "rapport produit", "rapports produits")
+    same = fmt.plural(skipped, "inchangé", "inchangés")
+    typer.echo(f"{made}, {same}, {fmt.number(failed)} en échec — {fmt.number(res.seconds, 1)} s.")
     for o in res.outcomes:
         if o.status == "failed":
             typer.secho(f"  échec {o.level}:{o.code} ({o.name}) : {o.error}", err=True, fg=typer.colors.RED)

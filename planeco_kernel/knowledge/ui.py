@@ -370,6 +370,14 @@ class NotebookThreads(_Base):
         return self.form.submit()
 
 
+def _code_spans(text: str) -> str:
+    """Escape ``text`` and turn its `backticked` parts into ``<code>`` elements."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # unbalanced: no code spans
+        return escape(text)
+    return "".join(f"<code>{escape(p)}</code>" if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
 def show_app(kb: KnowledgeBase | str | os.PathLike | None = None, member: str | None = None) -> w.Widget:
     """The « Échanges » app, or a French explanation when there is no knowledge base yet.
 
@@ -382,11 +390,14 @@ def show_app(kb: KnowledgeBase | str | os.PathLike | None = None, member: str | 
         return EchangesApp(kb, member)
     except KBNotFoundError as exc:
         panel = w.HTML(
-            '<div class="planeco-kb-missing" role="alert">'
-            "<h2>Aucune base de connaissances n'est encore configurée</h2>"
-            f"<p>{escape(str(exc))}</p>"
+            '<div class="planeco-kb-missing" role="status">'
+            '<h1 class="planeco-h1">Échanges entre territoires</h1>'
+            "<p>L'espace d'échanges n'est pas encore activé sur cette installation ; "
+            "contactez votre administrateur.</p>"
+            '<details class="planeco-kb-admin"><summary>Pour l\'administrateur</summary>'
+            f"<p>{_code_spans(str(exc))}</p>"
             "<p>Une base de connaissances est un dépôt git : chaque message y est un fichier, "
             "versionné, sans aucun suivi de consultation. Une fois créée, rechargez cette page.</p>"
-            "</div>"
+            "</details></div>"
         )
         return _cls(panel, "app")

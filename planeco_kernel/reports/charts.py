@@ -34,7 +34,12 @@ def _figure(w: float, h: float):
 
 
 def series_chart(series: Mapping[int, float], title: str, unit: str = "hab") -> bytes:
-    """A line chart of a yearly series (years on x, values with French thousands separators)."""
+    """A line chart of a yearly series (years on x, values with French thousands separators).
+
+    The title gives the change between the first and the last year (« +0,3 % de 2018 à 2023 »);
+    when the vertical axis does not start at zero the chart says so (« axe vertical tronqué »), so
+    that a small change is not read as a steep one.
+    """
     from matplotlib.ticker import FuncFormatter
 
     years = sorted(series)
@@ -42,7 +47,15 @@ def series_chart(series: Mapping[int, float], title: str, unit: str = "hab") -> 
     ax.plot(years, [series[y] for y in years], marker="o", color=ACCENT)
     ax.set_xticks(years)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(v)))
-    ax.set_title(title, fontsize=10, loc="left")
+    full = title
+    first, last = series[years[0]], series[years[-1]]
+    if len(years) > 1 and first:
+        change = (last / first - 1.0) * 100.0
+        full += f" : {fmt.percent(change, 2 if abs(change) < 1 else 1, signed=True)} de {years[0]} à {years[-1]}"
+    low = ax.get_ylim()[0]
+    if low > 0:
+        full += "\n(axe vertical tronqué : il ne part pas de zéro)"
+    ax.set_title(full, fontsize=10, loc="left")
     ax.set_ylabel(unit)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
@@ -62,6 +75,13 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], title: str,
     ax.set_yticks(range(n), [lbl if len(lbl) <= 38 else lbl[:36] + "…" for lbl in labels], fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="#444", linewidth=0.6)
+    if highlight is not None and 0 <= highlight < n:
+        v = values[highlight]
+        text = fmt.MISSING if v is None else fmt.number(v, 0 if abs(v) >= 10 else 2)
+        ax.annotate(f"{text} {unit}".strip(), (vals[highlight], highlight), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8, color=ACCENT, fontweight="bold")
+        ax.get_yticklabels()[highlight].set_fontweight("bold")
+        ax.get_yticklabels()[highlight].set_color(ACCENT)
     ax.set_title(title, fontsize=10, loc="left")
     if unit:
         ax.set_xlabel(unit)

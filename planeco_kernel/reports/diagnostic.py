@@ -227,9 +227,17 @@ def _peers(m: TerritoryModel, t: Territory, peer_level: str, vintage: int | None
     if not anchor_ok or not pool:
         return pd.DataFrame(columns=["code", "nom", "population", "evolution_annuelle", "rang_population",
                                      "rang_evolution"])
+    return peer_table(m, t.level, pool, vintage, first, last)
+
+
+def peer_table(m: TerritoryModel, level: str, pool: list[str], vintage: int | None, first: int,
+               last: int) -> pd.DataFrame:
+    """Population, annual growth and ranks (population, growth) of the territories ``pool`` of ``level``."""
+    import pandas as pd
+
     rows = []
     for code in pool:
-        x = m.get(code, level=t.level)
+        x = m.get(code, level=level)
         s = _series(x, vintage)
         rows.append({"code": x.code, "nom": x.name, "population": s.get(last),
                      "evolution_annuelle": annual_growth(s, first, last)})

@@ -223,7 +223,7 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
                 if kernel is not None:
                     pool.release(kernel)
         assert nb is not None
-        html = export.to_html(nb, f"{t.name} — {t.template_name}")
+        html = export.to_html(nb, export.page_title(t.name, t.template_name))
         (staging / HTML_FILE).write_text(html, encoding="utf-8")
         if t.pdf:
             export.html_to_pdf(staging / HTML_FILE, staging / PDF_FILE)

@@ -20,6 +20,17 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+TEMPLATE_TITLES: dict[str, str] = {"diagnostic_territoire": "Diagnostic territorial",
+                                   "dossier_logement_energie": "Dossier logement et énergie"}
+"""French titles of the report templates (page titles); other templates: their name, spaced and capitalised."""
+
+
+def page_title(territory_name: str, template_name: str) -> str:
+    """The report's page title: ``"Diagnostic territorial — Saint-Étienne"``."""
+    label = TEMPLATE_TITLES.get(template_name) or template_name.replace("_", " ").strip().capitalize()
+    return f"{label} — {territory_name}"
+
+
 PDF_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 REPORT_CSS = """
@@ -32,6 +43,8 @@ img { max-width: 100%; height: auto; }
 table.planeco-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
 table.planeco-table th, table.planeco-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; }
 table.planeco-table th { background: #f3f6fa; }
+details.planeco-annex { margin: 1em 0; color: #444; font-size: 0.9em; }
+details.planeco-annex summary { cursor: pointer; color: #225ea8; }
 blockquote { border-left: 3px solid #9ecae1; margin: 0.5em 0; padding-left: 1em; color: #444; }
 @media print { main.planeco-report { margin: 0; max-width: none; } .cell { break-inside: avoid; } }
 </style>

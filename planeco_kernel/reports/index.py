@@ -47,22 +47,27 @@ q.addEventListener("input", () => {{
 """
 
 
+LEVEL_FR: dict[str, str] = {"commune": "Commune", "epci": "Intercommunalité", "scot": "SCoT",
+                            "departement": "Département", "region": "Région", "france": "France"}
+"""Level labels shown in the index."""
+
+
 def _row(e: dict[str, Any]) -> str:
     level, code = e["level"], e["code"]
     base = f"{level}/{code}/"
     files = e.get("files") or []
     links = []
     for name, label in (("rapport.html", "rapport"), ("rapport.pdf", "PDF"), ("annexe_chiffres.csv", "annexe CSV"),
-                        ("rapport.ipynb", "notebook")):
+                        ("rapport.ipynb", "carnet")):
         if name in files:
             links.append(f'<a href="{html.escape(base + name)}">{label}</a>')
     status = e.get("status", "")
     if status == "failed":
-        links.append(f'<a href="_echecs/{html.escape(level)}/{html.escape(code)}.ipynb">notebook en échec</a>')
+        links.append(f'<a href="_echecs/{html.escape(level)}/{html.escape(code)}.ipynb">carnet en échec</a>')
     err = f'<div class="err">{html.escape(e["error"])}</div>' if e.get("error") else ""
     search = html.escape(f"{e.get('name', '')} {code} {level}")
     return (f'<tr class="{html.escape(status)}" data-search="{search}"><td>{html.escape(e.get("name", ""))}{err}</td>'
-            f"<td>{html.escape(code)}</td><td>{html.escape(level)}</td><td>{STATUS_FR.get(status, status)}</td>"
+            f"<td>{html.escape(code)}</td><td>{html.escape(LEVEL_FR.get(level, level))}</td><td>{STATUS_FR.get(status, status)}</td>"
             f"<td>{html.escape(_date_fr(e.get('finished_at')))}</td><td>{' · '.join(links)}</td></tr>")
 
 
@@ -83,7 +88,7 @@ def write_index(out: Path, entries: list[dict[str, Any]], title: str = "Rapports
     """Write ``OUT/index.html`` (atomically) listing ``entries``, failures first, then by name."""
     ordered = sorted(entries, key=lambda e: (e.get("status") != "failed", e.get("level", ""), e.get("name", "")))
     n_fail = sum(e.get("status") == "failed" for e in entries)
-    summary = f"{fmt.number(len(entries))} rapports"
+    summary = fmt.plural(len(entries), "rapport")
     summary += f", dont {fmt.number(n_fail)} en échec (en rouge, avec le message d'erreur)." if n_fail else "."
     page = _PAGE.format(title=html.escape(title), summary=summary, rows="\n".join(_row(e) for e in ordered))
     p = out / INDEX_FILE

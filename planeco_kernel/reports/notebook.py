@@ -26,6 +26,9 @@ from planeco_kernel.reports import diagnostic as _diag
 from planeco_kernel.reports.figures import APPENDIX_FILE, read_csv
 from planeco_kernel import fmt
 
+_LEVEL_PLURAL = {"commune": "communes", "epci": "intercommunalités", "scot": "SCoT", "departement": "départements",
+                 "region": "régions", "france": "territoires"}
+
 SHORT_LEVEL = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
                "region": "région", "france": "France"}
 
@@ -76,6 +79,78 @@ def _is_ratio(unit: str) -> bool:
     """Whether a unit is comparable across territories of different sizes (rate, share, density)."""
     u = (unit or "").lower()
     return "%" in u or "/" in u or " par " in u or u.startswith("par ")
+
+
+def _esc(text: str) -> str:
+    return html.escape(str(text))
+
+
+def _source_short(cube, title: str) -> str:
+    """The catalogue's short name of a source (« Insee, recensement ») from its title."""
+    for src in cube.catalogue.sources.values():
+        if src.title == title:
+            return src.short or src.title
+    return title or "source inconnue"
+
+
+def _not_loaded(source: str) -> str:
+    """« données Insee, recensement non chargées dans cette installation »."""
+    return f"données « {source} » non chargées dans cette installation"
+
+
+PARAMETER_LABELS: dict[str, str] = {"territory": "Territoire", "level": "Niveau", "vintage": "Millésime",
+                                    "peer_group": "Groupe de comparaison", "show_map": "Carte",
+                                    "themes": "Thèmes"}
+"""French labels of the template parameters shown in the stamp."""
+
+
+def _param_value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "le plus récent" if key == "vintage" else "par défaut"
+    if value == "auto":
+        return "automatique"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if key == "level":
+        return {"commune": "commune", "epci": "intercommunalité", "scot": "SCoT", "departement": "département",
+                "region": "région", "france": "France"}.get(str(value), str(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def date_fr(iso: str | None) -> str:
+    """``2026-11-24T01:55:48+00:00`` → ``24 novembre 2026 à 01 h 55 (UTC)``; unreadable text as is."""
+    from datetime import datetime, timezone
+
+    if not iso:
+        return "date inconnue"
+    try:
+        d = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+    utc = d.tzinfo is not None
+    if utc:
+        d = d.astimezone(timezone.utc)
+    day = "1er" if d.day == 1 else str(d.day)
+    return f"{day} {months[d.month - 1]} {d.year} à {d.hour:02d} h {d.minute:02d}" + (" (UTC)" if utc else "")
+
+
+def _source_label(src: dict[str, Any]) -> str:
+    """Publisher and dataset of a bundle source (« Insee — Code officiel géographique »), not a file path."""
+    title = str(src.get("title") or "").strip()
+    name = str(src.get("name") or "")
+    origin = str(src.get("origin") or "")
+    if title and "://" not in title and not title.startswith("pypi:"):
+        return title
+    return _KNOWN_SOURCES.get(name) or _KNOWN_SOURCES.get(origin.split("/")[-1]) or name.replace("_", " ")
+
+
+_KNOWN_SOURCES = {"groupements.csv": "DGCL — Banatic, groupements de collectivités",
+                  "communes.json": "Insee — communes et populations municipales (via Etalab)",
+                  "epci.json": "Insee — intercommunalités (via Etalab)"}
 
 
 class DiagnosticReport:
@@ -134,8 +209,10 @@ class DiagnosticReport:
         cube, comp, error = self._comparison()
         if comp is None:
             _md("## Indicateurs thématiques")
-            _md(f"Indicateurs thématiques non disponibles : {error}. Reconstruisez le paquet de données "
-                "(`planeco data build`) pour les obtenir.")
+            _md("Les indicateurs thématiques ne sont pas chargés dans cette installation.")
+            _html('<details class="planeco-annex"><summary>Annexe technique (pour l\'équipe technique)</summary>'
+                  f"<p>{_esc(error)}</p><p>Reconstruisez le paquet de données (<code>planeco data build</code>) "
+                  "pour les obtenir.</p></details>")
             return
         missing: dict[str, list] = {}
         for theme_id, label in cube.catalogue.themes.items():
@@ -160,16 +237,29 @@ class DiagnosticReport:
                 _png(charts.bar_chart([b[0] for b in bars], [b[1] for b in bars],
                                       f"{lead.label} ({lead.year})", lead.unit, highlight=0))
             _md("\n".join(f"- {i.sentence}" for i in shown if i.sentence))
-            absent: dict[str, list[str]] = {}
-            for i in items:
-                if not i.available:
-                    absent.setdefault(i.reason or "donnée absente", []).append(i.label)
-            for reason, labels in absent.items():
-                _md(f"Non disponibles ici : {', '.join(labels)}. *{reason}*")
+            absent = [i for i in items if not i.available]
+            if absent:
+                by_source: dict[str, list[str]] = {}
+                for i in absent:
+                    by_source.setdefault(_source_short(cube, i.source), []).append(i.label)
+                _md("\n".join(f"Non disponibles ici : {', '.join(labels)} ({_not_loaded(src)})."
+                               for src, labels in by_source.items()))
         if missing:
-            _md("## Thèmes sans données dans ce paquet")
-            _md("\n".join(f"- **{label}** : {len(items)} indicateur(s) — {items[0].reason or 'source absente'}"
-                          for label, items in missing.items()))
+            _md("## Thèmes sans données dans cette installation")
+            lines = []
+            for label, its in missing.items():
+                srcs = sorted({_source_short(cube, i.source) for i in its})
+                lines.append(f"- **{label}** : {' ; '.join(_not_loaded(s_) for s_ in srcs)}.")
+            _md("\n".join(lines))
+        causes: dict[str, str] = {}
+        for i in comp.indicators:
+            if not i.available and (only is None or i.theme in only):
+                causes.setdefault(_source_short(cube, i.source), i.reason or "source absente")
+        if causes:
+            _html('<details class="planeco-annex"><summary>Annexe technique : pourquoi ces données manquent '
+                  "(pour l'équipe technique)</summary><ul>"
+                  + "".join(f"<li><b>{_esc(k)}</b> : {_esc(v)}</li>" for k, v in causes.items())
+                  + "</ul></details>")
 
     def _theme_table(self, label: str, shown: list) -> None:
         from types import SimpleNamespace
@@ -198,7 +288,8 @@ class DiagnosticReport:
     def title(self, heading: str = "Diagnostic territorial") -> None:
         """Title (``heading — name``), level and parents of the territory."""
         t = self.t
-        parents = " · ".join(f"{p['territory'].level_label} : {p['territory'].name}" for p in self.d.parents)
+        parents = " · ".join(p["territory"].name if p["territory"].level == "france"
+                             else f"{p['territory'].level_label} : {p['territory'].name}" for p in self.d.parents)
         nature = f" ({t.nature})" if t.nature else ""
         _md(f"# {heading} — {t.name}\n\n**{t.level_label}{nature}**, code {t.code}."
             + (f"  \nAppartient à : {parents}." if parents else "")
@@ -283,32 +374,89 @@ class DiagnosticReport:
                             f"Évolution {d.first_year}-{d.vintage}"], right={2, 3, 4}))
 
     def peers(self, limit: int = 15) -> None:
-        """Comparison with the territories of the same level in the same parent."""
+        """Comparison with the commune's peer group of the catalogue (same size and density class), then with
+        the territories of the same level in the same parent (named as such)."""
+        if self.t.level == "commune":
+            self._catalogue_peers(limit)
+        self._parent_peers(limit)
+
+    def _catalogue_peers(self, limit: int) -> None:
+        """« Parmi les communes comparables »: the commune's peer group of the indicator catalogue."""
         d, t = self.d, self.t
-        _md("## Comparaison avec les territoires comparables")
-        if d.peers.empty:
-            _md("Pas de territoires comparables dans le groupe choisi.")
+        cube, _comp, _err = self._comparison()
+        if cube is None:
             return
-        anchor = t.parent(d.peer_level) if d.peer_level not in ("france", t.level) else None
-        where = f"de {anchor.name}" if anchor is not None else "de France"
-        df = d.peers.dropna(subset=["evolution_annuelle"]).sort_values("evolution_annuelle", ascending=False)
+        from planeco_kernel.indicators.comparison import comparator
+
+        tab = comparator(cube).tables("commune")
+        i = tab.row.get(t.code)
+        keys = tab.groups.get("peers")
+        if i is None or keys is None or keys[i] is None:  # no peer group for this commune: the section is left out
+            return
+        key = keys[i]
+        pool = [c for c, r in tab.row.items() if keys[r] == key]
+        label = tab.peer_labels[i] if tab.peer_labels is not None else ""
+        df = _diag.peer_table(t._m, "commune", pool, d.vintage, d.first_year, d.vintage)
+        reg = d.figures
+        section = "Parmi les communes comparables"
+        who = "communes comparables"  # the group (size, density) is named in the text above
+        _md(f"## {section}\n\nCommunes de France de même taille et de même densité que {t.name} ({label}), "
+            "selon le groupe de comparaison du catalogue d'indicateurs.")
+        self._peer_chart(df, who, limit)
+        row = df.loc[df["code"] == t.code]
+        med = df["evolution_annuelle"].median()
+        if not row.empty:
+            rp, rg = row["rang_population"].iloc[0], row["rang_evolution"].iloc[0]
+            reg.add(section, f"Rang par population parmi {len(df)} communes comparables", t, int(rp), "rang",
+                    d.vintage, d.pop_source)
+            if rg == rg:
+                reg.add(section, f"Rang par évolution annuelle parmi {len(df)} communes comparables", t, int(rg),
+                        "rang", d.vintage, d.pop_source)
+            _md(f"Parmi ces {fmt.number(len(df))} communes, {t.name} est au rang {fmt.number(rp)} par la population"
+                + (f" et au rang {fmt.number(rg)} par l'évolution annuelle (médiane du groupe : {fmt.rate(med)})."
+                   if rg == rg else "."))
+        for r in df.itertuples():
+            if r.code != t.code:
+                reg.add(section, f"Évolution annuelle moyenne {d.first_year}-{d.vintage}", t._m.get(r.code, "commune"),
+                        r.evolution_annuelle, "%", d.vintage, d.pop_source)
+
+    def _peer_chart(self, peers, who: str, limit: int) -> None:
+        d, t = self.d, self.t
+        df = peers.dropna(subset=["evolution_annuelle"]).sort_values("evolution_annuelle", ascending=False)
         me = df.index[df["code"] == t.code]
         shown = df.head(limit)
         if len(me) and me[0] not in shown.index:
             import pandas as pd
 
             shown = pd.concat([shown, df.loc[me]])
-        labels = list(shown["nom"])
-        hi = labels.index(t.name) if t.name in labels else None
+        labels = [f"▶ {n}" if c == t.code else n for n, c in zip(shown["nom"], shown["code"])]
+        hi = list(shown["code"]).index(t.code) if t.code in list(shown["code"]) else None
+        first = "premières" if who.split()[0] in ("communes", "intercommunalités", "régions") else "premiers"
+        part = (f"les {fmt.number(limit)} {first} sur {fmt.number(len(df))}"
+                + (f", et {t.name}" if len(me) and me[0] not in df.head(limit).index else "")
+                if len(df) > limit else f"{fmt.number(len(df))}")
         _png(charts.bar_chart(labels, list(shown["evolution_annuelle"]),
-                              f"Évolution annuelle moyenne {d.first_year}-{d.vintage} ({len(df)} territoires {where})",
+                              f"Évolution annuelle moyenne {d.first_year}-{d.vintage}\n{who[0].upper() + who[1:]} ({part})",
                               "%/an", highlight=hi))
+
+    def _parent_peers(self, limit: int) -> None:
+        """Comparison with the territories of the same level in the same parent (named as such)."""
+        d, t = self.d, self.t
+        anchor = t.parent(d.peer_level) if d.peer_level not in ("france", t.level) else None
+        what = _LEVEL_PLURAL.get(t.level, "territoires")
+        where = f"de {anchor.name}" if anchor is not None else "de France"
+        _md(f"## Parmi les {what} {where}")
+        if d.peers.empty:
+            _md(f"Pas d'autres {what} dans ce groupe.")
+            return
+        self._peer_chart(d.peers, f"{what} {where}", limit)
         row = d.peers.loc[d.peers["code"] == t.code]
         if not row.empty:
             rp, rg = row["rang_population"].iloc[0], row["rang_evolution"].iloc[0]
             med = d.peers["evolution_annuelle"].median()
-            _md(f"{t.name} est au rang {fmt.number(rp)} sur {len(d.peers)} par la population"
-                + (f" et au rang {fmt.number(rg)} par l'évolution annuelle (médiane des territoires comparables : "
+            _md(f"Parmi les {fmt.number(len(d.peers))} {what} {where}, {t.name} est au rang {fmt.number(rp)} "
+                "par la population"
+                + (f" et au rang {fmt.number(rg)} par l'évolution annuelle (médiane de ces {what} : "
                    f"{fmt.rate(med)})." if rg == rg else "."))
 
     def members_map(self, show_map: bool = True) -> None:
@@ -360,11 +508,16 @@ class DiagnosticReport:
             _md(note)
 
     def sources(self) -> None:
-        """Sources and vintages of the data shown."""
+        """Sources and vintages of the data shown (publishers and datasets; technical provenance folded)."""
         _md("## Sources et millésimes")
-        rows = [[s["title"] or s["name"], str(s["version"]), str(s.get("census_year") or s.get("vintage") or ""),
-                 s["origin"] or "", s["licence"] or ""] for s in self.d.sources]
-        _html(_table(rows, ["Source", "Version", "Millésime", "Origine", "Licence"]))
+        grouped: dict[str, tuple[list[str], str]] = {}
+        for s_ in self.d.sources:
+            years, _lic = grouped.setdefault(_source_label(s_), ([], str(s_["licence"] or "")))
+            y = str(s_.get("census_year") or s_.get("vintage") or "")
+            if y and y not in years:
+                years.append(y)
+        rows = [[label, ", ".join(years), lic] for label, (years, lic) in grouped.items()]
+        _html(_table(rows, ["Source", "Millésime", "Licence"]))
         cube, comp, _err = self._comparison()
         if comp is not None:
             used = {}
@@ -374,8 +527,14 @@ class DiagnosticReport:
             if used:
                 _md("Indicateurs thématiques : " + "; ".join(
                     f"{src} ({', '.join(sorted(v for v in vs if v))})" for src, vs in used.items()) + ".")
-        _md(f"Population municipale {self.d.vintage} : {self.d.pop_source}. Contours : {self.d.geo_source}. "
+        _md(f"Population municipale : Insee, recensements {self.d.first_year} à {self.d.vintage}. "
+            "Contours des territoires : IGN et Insee. "
             "Taux d'évolution annuels : taux composés entre la première et la dernière année affichées.")
+        tech = "".join(f"<li>{_esc(s_['name'])} {_esc(s_['version'])} — {_esc(s_['origin'] or '')}</li>"
+                       for s_ in self.d.sources)
+        _html('<details class="planeco-annex"><summary>Provenance technique des fichiers (pour l\'équipe technique)'
+              f"</summary><ul>{tech}<li>Population : {_esc(self.d.pop_source)}</li>"
+              f"<li>Contours : {_esc(self.d.geo_source)}</li></ul></details>")
 
     def _manifest(self) -> dict[str, Any]:
         return self.t._m.manifest
@@ -388,11 +547,13 @@ class DiagnosticReport:
         man = self._manifest()
         s = dict(self.run_stamp)
         rows = [["Version de planeco", __version__],
-                ["Paquet de données", f"construit le {man.get('built_at', 'inconnu')}, COG {man.get('current_cog', '?')}"],
+                ["Paquet de données", f"construit le {date_fr(man.get('built_at'))}, géographie (COG) "
+                                      f"{man.get('current_cog', '?')}"],
                 ["Empreinte des données", data_fingerprint(man)[:16]],
                 ["Modèle de rapport", f"{s.get('template', 'inconnu')} ({str(s.get('template_sha256', ''))[:12]})"],
                 ["Empreinte des entrées", str(s.get("inputs_hash", "non calculée (exécution hors lot)"))[:16]],
-                ["Paramètres", ", ".join(f"{k} = {v!r}" for k, v in self.parameters.items()) or "–"]]
+                ["Paramètres", " ; ".join(f"{PARAMETER_LABELS.get(k, k)} : {_param_value(k, v)}"
+                                          for k, v in self.parameters.items()) or "–"]]
         _md("## Cachet du rapport")
         _html(_table(rows, ["", ""]))
 

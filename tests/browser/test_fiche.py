@@ -56,7 +56,7 @@ def _check_fiche(page, t) -> None:
         for year, value in pop.items():
             assert shown[year] == fmt.integer(value), (year, shown[year], value)
         assert str(max(pop)) in page.locator(".planeco-chart figcaption").inner_text()
-        assert "INSEE" in page.locator(".planeco-chart figcaption").inner_text()
+        assert "Insee" in page.locator(".planeco-chart figcaption").inner_text()
     else:
         assert "Aucune donnée de population" in page.locator(".planeco-chart").inner_text()
     # the map has drawn something (canvas renderer: prefer_canvas) inside the leaflet container
@@ -114,6 +114,18 @@ def test_deep_link(server, offline_page, artifacts_dir, model, code):
     assert op.blocked == []
 
 
+def test_shared_code_links_to_the_other_level(server, offline_page, model):
+    op = offline_page()
+    page = op.page
+    page.goto(f"{server}{APP}?territoire=84")
+    link = page.locator(".planeco-link-other")
+    link.wait_for(timeout=TIMEOUT)
+    assert link.inner_text() == f"Afficher la région {model.get('region:84').name}"
+    link.click()
+    page.wait_for_url("**?territoire=region:84")
+    _check_fiche(page, model.get("region:84"))
+
+
 def test_unknown_deep_link_says_so(server, offline_page):
     op = offline_page()
     page = op.page
@@ -121,6 +133,7 @@ def test_unknown_deep_link_says_so(server, offline_page):
     alert = page.locator(".planeco-alert")
     alert.wait_for(timeout=TIMEOUT)
     assert "introuvable" in alert.inner_text()
+    assert "Aucun territoire ne correspond" not in page.locator(".planeco-search-status").inner_text()
 
 
 def test_tablet_width(server, offline_page, artifacts_dir):
