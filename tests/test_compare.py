@@ -129,11 +129,6 @@ def test_display_name(level, name, shown):
     assert fr.display_name(level, name) == shown
 
 
-@pytest.mark.parametrize(("n", "text"), [(0, "0 indicateur"), (1, "1 indicateur"), (2, "2 indicateurs"), (1500, f"1{NB}500 indicateurs")])
-def test_plural(n, text):
-    assert fr.plural(n, "indicateur") == text
-
-
 def test_sentence_plural_subject():
     text = fr.comparison_sentence(level="epci", group="departement", subject="les émissions de gaz à effet de serre",
                                   percentile=80, polarity="higher_worse", value_text="x", reference_text="y",

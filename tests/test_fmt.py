@@ -86,3 +86,13 @@ def test_annual_growth_percent(first, last, expected):
 ])
 def test_plural(n, singular, plural_form, expected):
     assert fmt.plural(n, singular, plural_form) == expected
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 indicateur"), (1, "1 indicateur"), (2, "2 indicateurs"),
+                                         (1500, f"1{N}500 indicateurs")])
+def test_plural(n, text):
+    assert fmt.plural(n, "indicateur") == text
+
+
+def test_plural_with_an_explicit_form():
+    assert fmt.plural(3, "territoire en gris", "territoires en gris") == "3 territoires en gris"

@@ -24,7 +24,7 @@ def list_(
     from planeco_kernel.errors import BundleError
     from planeco_kernel.indicators.catalogue import load_catalogue
     from planeco_kernel.indicators.cube import load_cube
-    from planeco_kernel.indicators.sentences import plural
+    from planeco_kernel.fmt import plural
 
     cat = load_catalogue()
     items = cat.by_theme(theme)
@@ -157,7 +157,8 @@ def render(res, *, show_unavailable: bool = False) -> str:
     36 ») and the percentile (share of the group's values lower than or equal to the territory's).
     """
     from planeco_kernel import fmt
-    from planeco_kernel.indicators.sentences import display_name, format_value, plural
+    from planeco_kernel.fmt import plural
+    from planeco_kernel.indicators.sentences import display_name, format_value
 
     out = [f"{display_name(res.level, res.name)} ({res.level} {res.code})"]
     for g, p in res.parents.items():

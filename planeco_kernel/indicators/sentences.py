@@ -146,12 +146,6 @@ def share_text(value: float | None, total: float | None, subject: str, group: st
     return f"{fmt.percent(share, 0 if share >= 10 else 1)} {of_subject(subject)} {GROUP_WORDS.get(group, '')}".rstrip()
 
 
-def plural(n: int | float, singular: str, plural_form: str | None = None) -> str:
-    """« 1 indicateur », « 3 indicateurs » (never « indicateur(s) »); French: plural from 2."""
-    word = singular if abs(n) < 2 else (plural_form or singular + "s")
-    return f"{fmt.integer(n)} {word}"
-
-
 _SYNDICATE = re.compile(r"^\s*(?:SM|S\.M\.|Syndicat mixte)\b", re.IGNORECASE)
 _SCOT_WORD = re.compile(r"\bSCOT\b", re.IGNORECASE)
 
