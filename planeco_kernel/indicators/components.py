@@ -187,11 +187,30 @@ def to_current_geography(
     count every household twice. Without the commune's row they are summed into it like any other
     part (extensive values only).
 
+    Each year is moved on its own, with only the codes that have rows in that year: a commune
+    created (or absorbed) between two vintages is no missing piece of the other vintage.
+
     Returns a frame indexed by current commune code with columns ``(variable, year)``, and the
     old codes that could not be matched.
     """
-    wide = tidy.pivot_table(index="commune_code", columns=["variable", "year"], values="value", aggfunc="first",
-                            dropna=False)
+    parts: list[pd.DataFrame] = []
+    unmatched: set[str] = set()
+    for year, rows in tidy.groupby("year", sort=True):
+        out, missed = _year_to_current(rows, code_map, current, extensive, subdivisions)
+        out.columns = pd.MultiIndex.from_tuples([(v, int(year)) for v in out.columns], names=["variable", "year"])
+        parts.append(out)
+        unmatched.update(missed)
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], dtype=str)), []
+    return pd.concat(parts, axis=1), sorted(unmatched)
+
+
+def _year_to_current(
+    rows: pd.DataFrame, code_map: pd.Series, current: pd.Index, extensive: set[str],
+    subdivisions: frozenset[str] | set[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """One year of :func:`to_current_geography`: columns are variables."""
+    wide = rows.pivot_table(index="commune_code", columns="variable", values="value", aggfunc="first", dropna=False)
     old = wide.index.astype(str)
     direct = old.isin(current)
     mapped = pd.Series(np.where(direct, old, old.map(code_map).fillna("").to_numpy()), index=old)
@@ -203,8 +222,8 @@ def to_current_geography(
     wide = wide.loc[(mapped != "").to_numpy()]
     target = mapped[mapped != ""].to_numpy()
     pieces = pd.Series(1, index=target).groupby(level=0).size()
-    ext_cols = [c for c in wide.columns if c[0] in extensive]
-    int_cols = [c for c in wide.columns if c[0] not in extensive]
+    ext_cols = [c for c in wide.columns if c in extensive]
+    int_cols = [c for c in wide.columns if c not in extensive]
     parts = []
     if ext_cols:
         parts.append(wide[ext_cols].groupby(target).sum(min_count=1).where(
