@@ -46,6 +46,23 @@ def naive_rollup(cube, indicator_id: str, level: str) -> pd.DataFrame:
 
     ind = cube.catalogue.indicators[indicator_id]
     comps = cube.components
+    if comps.flags:  # split groups: a flagged holder's value covers its flagged, missing members
+        from dataclasses import replace
+
+        pos = {c: i for i, c in enumerate(comps.codes)}
+        values = {}
+        for name in ind.components:
+            arr = comps.values[name].copy()
+            flag = comps.flags.get(name)
+            for group in comps.split_groups if flag is not None else []:
+                for j in range(len(comps.years)):
+                    members = [pos[c] for c in group]
+                    if any(flag[i, j] and not math.isnan(arr[i, j]) for i in members):
+                        for i in members:
+                            if flag[i, j] and math.isnan(arr[i, j]):
+                                arr[i, j] = 0.0
+            values[name] = arr
+        comps = replace(comps, values=values)
     num, den = evaluate(ind, comps)
     t = cube.territories
     communes = t[t["level"] == "commune"].set_index("code")
@@ -277,3 +294,46 @@ def test_filosofi_households_match_the_file(cube, bundle_dir):
         got = np.nansum(cube.components.values["nb_menages_fiscaux"][:, cube.components.year_index(year)])
         assert got == pytest.approx(expected, rel=3e-3)  # the bug lost 1.6 % in 2016
     assert float(ds["nombre_menages_fiscaux"].sel(territory="74010", year=2016)) == 57_838.0
+
+
+@pytest.mark.parametrize(("note", "expected"), [
+    ("En 2021, 15141 « Neussargues en Pinatelle » couvrait aussi 15031 (Celles), 15035 (Chalinargues), "
+     "redevenues communes depuis : le territoire est aujourd'hui partagé entre 3 communes.", ["15141", "15031", "15035"]),
+    ("En 2021, 60054 « Les Hauts-Talican » couvrait aussi 60694 (Les Hauts-Talican), redevenues communes depuis : "
+     "le territoire est aujourd'hui partagé entre 2 communes.", ["60054", "60694"]),
+    ("Renommée.", []),
+])
+def test_split_groups_from_code_history(note, expected):
+    from planeco_kernel.indicators.components import split_groups_of
+
+    code = expected[0] if expected else "01001"
+    hist = pd.DataFrame({"code": [code], "event": ["split"], "note": [note]})
+    current = pd.Index(["15141", "15031", "15035", "60054", "60694", "01001"])
+    assert split_groups_of(hist, current) == ([expected] if expected else [])
+
+
+@pytest.mark.bundle
+@pytest.mark.parametrize(("commune", "epci", "indicator", "year"), [
+    ("15141", "200066637", "croissance_population_annuelle_5ans", 2023),   # was −14,6 %/an
+    ("85084", "200071918", "croissance_population_annuelle_5ans", 2023),   # was −5,4 %/an
+    ("60694", "246000582", "croissance_population_annuelle_5ans", 2023),   # was −9,1 %/an
+    ("85084", "200071918", "nombre_menages_fiscaux", 2016),                # old Essarts-en-Bocage
+    ("15141", "200066637", "nombre_menages_fiscaux", 2016),                # covers 5 communes
+    ("15141", "200066637", "densite_population", 2023),                    # contour covers the split-off communes
+])
+def test_split_communes_missing_at_commune_level_kept_above(cube, commune, epci, indicator, year):
+    if commune not in set(cube.components.codes):
+        pytest.skip(f"{commune} absent from this bundle")
+    assert math.isnan(float(cube["commune"][indicator].sel(territory=commune, year=year)))
+    assert not math.isnan(float(cube["epci"][indicator].sel(territory=epci, year=year)))
+
+
+@pytest.mark.bundle
+def test_split_group_population_is_summed_at_epci(cube, bundle_dir):
+    """EPCI 200071918 in 2018: the holder 85084's value covers the recreated 85165 and 85212."""
+    pop = pd.read_parquet(bundle_dir / "population.parquet")
+    row = pop[(pop["level"] == "epci") & (pop["code"] == "200071918") & (pop["census_year"] == 2018)]
+    if row.empty or pd.isna(row["population"].iloc[0]):
+        pytest.skip("no EPCI population for 2018 in this bundle")
+    got = float(cube["epci"]["population"].sel(territory="200071918", year=2018))
+    assert got == float(row["population"].iloc[0])

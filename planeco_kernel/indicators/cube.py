@@ -18,6 +18,12 @@ levels are unavailable. Every rolled-up indicator carries its coverage in ``<id>
 A ratio declared with ``denominator_rule: positive`` is missing wherever its denominator — a
 commune's, or the sum over a territory's communes — is zero or negative (consumption per new
 household where households did not increase): never a negative or infinite value.
+
+Values of split communes that describe their former territory (:attr:`Components.flags`) make a
+commune's indicator missing wherever they are read (a change of population over a split, a
+density over a contour that still covers the split-off communes); they still count in the
+roll-ups, whose sums are right as long as the whole split group lies in the territory — where it
+does not, the territory's value is missing too.
 """
 
 from __future__ import annotations
@@ -147,6 +153,8 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         else:
             groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
     sources_of = {k: c.source for k, c in cat.components.items()}
+    crossing = _crossing_split_groups(components, communes)
+    rollup_comps = _covered_as_zero(components)
     data: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
     status: dict[str, IndicatorStatus] = {}
     for ind in cat:
@@ -170,12 +178,17 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
                     "exclues des agrégats")
         status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
-        data["commune"][ind.id] = (_finish(ind, num, den), None)
+        split = _split_mask(ind, components)
+        shown = valid & ~split
+        data["commune"][ind.id] = (np.where(split, np.nan, _finish(ind, num, den)), None)
         if ind.aggregation == "official_only":
             for level in LEVELS[1:]:
                 vals = _official(ind, components, level_codes[level], groups[level]) if level == "epci" else None
                 data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
             continue
+        if split.any():  # roll-ups: the recreated communes' share is inside the holder's value
+            num, den = evaluate(ind, rollup_comps)
+            valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
         n, y = num.shape
         stacked = np.concatenate([
             np.where(valid, num, 0.0),
@@ -192,12 +205,15 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             with np.errstate(invalid="ignore", divide="ignore"):
                 cover = np.where(w_tot > 0, w_valid / w_tot, np.nan)
             value = _finish(ind, s_num, s_den)
+            if split.any() and level in crossing:
+                broken = groups[level].sum((split & crossing[level][:, None]).astype("float64")) > 0
+                value = np.where(broken, np.nan, value)
             if ind.coverage == "strict":
                 value = np.where(cover >= STRICT_MIN_COVERAGE, value, np.nan)
             else:
                 value = np.where(cover >= MIN_ESTIMATE_COVERAGE, value, np.nan)
             data[level][ind.id] = (value, cover)
-        data["commune"][ind.id] = (data["commune"][ind.id][0], valid.astype("float64"))
+        data["commune"][ind.id] = (data["commune"][ind.id][0], shown.astype("float64"))
     names = territories.set_index(["level", "code"])["name"]
     datasets = {}
     for level in LEVELS:
@@ -222,6 +238,64 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                    "title": f"Indicateurs planeco — niveau {level}"},
         )
     return Cube(cat, datasets, territories, status, components)
+
+
+def _split_mask(ind: Indicator, comps: Components) -> np.ndarray:
+    """Where a commune's value of ``ind`` reads a split-flagged component value."""
+    from dataclasses import replace
+
+    shape = (len(comps.codes), len(comps.years))
+    if not any(c in comps.flags for c in ind.components):
+        return np.zeros(shape, dtype=bool)
+    poisoned = {
+        c: np.where(comps.flags[c], np.nan, np.where(np.isnan(comps.values[c]), np.nan, 0.0))
+        if c in comps.flags else comps.values[c] * 0.0
+        for c in ind.components
+    }
+    num, den = evaluate(ind, replace(comps, values=poisoned))
+    num0, den0 = evaluate(ind, replace(comps, values={c: comps.values[c] * 0.0 for c in ind.components}))
+    bad = np.isnan(num) & ~np.isnan(num0)
+    if den is not None:
+        bad |= np.isnan(den) & ~np.isnan(den0)
+    return bad
+
+
+def _covered_as_zero(comps: Components) -> Components:
+    """The components with the missing values of split-flagged communes set to 0 in the years
+    where another member of their split group holds a flagged value (which covers them)."""
+    from dataclasses import replace
+
+    if not comps.flags or not comps.split_groups:
+        return comps
+    pos = {c: i for i, c in enumerate(comps.codes)}
+    values = dict(comps.values)
+    for name, flag in comps.flags.items():
+        arr = values[name].copy()
+        for group in comps.split_groups:
+            idx = np.array([pos[c] for c in group if c in pos], dtype=np.int64)
+            held = (flag[idx] & ~np.isnan(arr[idx])).any(axis=0)
+            covered = flag[idx] & np.isnan(arr[idx]) & held[None, :]
+            sub = arr[idx]
+            sub[covered] = 0.0
+            arr[idx] = sub
+        values[name] = arr
+    return replace(comps, values=values)
+
+
+def _crossing_split_groups(comps: Components, communes: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``{level: bool per commune}``: members of split groups whose communes lie in several
+    territories of the level (their flagged values cannot be summed there)."""
+    pos = {c: i for i, c in enumerate(comps.codes)}
+    out: dict[str, np.ndarray] = {}
+    for level, col in PARENT_COLUMNS.items():
+        mask = np.zeros(len(comps.codes), dtype=bool)
+        parents = communes[col] if col in communes.columns else pd.Series(None, index=communes.index)
+        for group in comps.split_groups:
+            idx = [pos[c] for c in group if c in pos]
+            if len({parents.iloc[i] for i in idx}) > 1:
+                mask[idx] = True
+        out[level] = mask
+    return out
 
 
 def _finish(ind: Indicator, num: np.ndarray, den: np.ndarray | None) -> np.ndarray:
