@@ -385,3 +385,32 @@ def test_official_shares(cube, bundle_dir, indicator_id, component):
         assert math.isnan(got["200071454"]) or got["200071454"] == pytest.approx(15.9, abs=1.5)
     estimated = got[(cover < 1.0) & got.notna()].index.intersection(off.dropna().index)
     assert (got.reindex(estimated) - off.reindex(estimated)).abs().max() <= 1.5 if len(estimated) else True
+
+
+def test_components_come_from_their_declared_source(tmp_path):
+    """Two sources emit ``population_65_ans_plus``: only the catalogue's declared source counts."""
+    from planeco_kernel.indicators.catalogue import load_catalogue
+    from planeco_kernel.indicators.components import SourceStatus, assemble
+
+    cat = load_catalogue()
+    declared = cat.components["population_65_ans_plus"].source
+    other = next(s for s in sorted({c.source for c in cat.components.values()}) if s not in (declared, "population", "geometry"))
+    # INVENTED TEST DATA: a two-commune bundle
+    pd.DataFrame({"level": ["commune", "commune"], "code": ["01001", "01002"]}).to_parquet(tmp_path / "territories.parquet")
+    pd.DataFrame({"level": ["commune"] * 2, "code": ["01001", "01002"], "census_year": [2021] * 2,
+                  "population": [100, 200], "source": ["test"] * 2, "flag": [None, None]}).to_parquet(
+        tmp_path / "population.parquet")
+    pd.DataFrame({"code": ["01001", "01002"], "vintage": [2025] * 2, "type": ["commune-actuelle"] * 2,
+                  "current_code": ["01001", "01002"], "event": [None, None], "note": [None, None]}).to_parquet(
+        tmp_path / "code_history.parquet")
+
+    def tidy(value):
+        return pd.DataFrame({"commune_code": ["01001", "01002"], "year": [2021] * 2,
+                             "variable": ["population_65_ans_plus"] * 2, "value": [value, value]})
+
+    frames = {other: tidy(999.0), declared: tidy(20.0)}
+    comps = assemble(tmp_path, cat, frames=frames, status={s: SourceStatus(True, "") for s in frames})
+    got = comps.values["population_65_ans_plus"][:, comps.year_index(2021)]
+    assert got.tolist() == [20.0, 20.0]
+    comps = assemble(tmp_path, cat, frames={other: tidy(999.0)}, status={other: SourceStatus(True, "")})
+    assert "population_65_ans_plus" not in comps.values

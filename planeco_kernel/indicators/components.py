@@ -363,18 +363,21 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
             False, "la table des surfaces communales (commune_geometry, geometry/communes.parquet) est absente du "
             "paquet de données ; lancez `planeco data build` (étape géométrie) pour l'ajouter.")
 
-    wanted = set(cat.components)
+    declared: dict[str, set[str]] = {}
+    for k, c in cat.components.items():
+        declared.setdefault(c.source, set()).add(k)
     extensive = {k for k, c in cat.components.items() if c.kind == "extensive"}
     code_map = None
     subdivisions: frozenset[str] = frozenset()
     official: dict[str, pd.DataFrame] = {}
     for sid, tidy in frames.items():
+        # each component from the source the catalogue declares for it, never a namesake of another
         if sid.endswith("_epci"):
-            sub = tidy[tidy["variable"].isin(wanted)]
+            sub = tidy[tidy["variable"].isin(declared.get(sid[: -len("_epci")], set()))]
             for var, g in sub.groupby("variable"):
                 official[str(var)] = g.pivot_table(index="epci_siren", columns="year", values="value", aggfunc="first")
             continue
-        sub = tidy[tidy["variable"].isin(wanted)]
+        sub = tidy[tidy["variable"].isin(declared.get(sid, set()))]
         if sub.empty:
             continue
         if code_map is None:
