@@ -414,3 +414,17 @@ def test_components_come_from_their_declared_source(tmp_path):
     assert got.tolist() == [20.0, 20.0]
     comps = assemble(tmp_path, cat, frames={other: tidy(999.0)}, status={other: SourceStatus(True, "")})
     assert "population_65_ans_plus" not in comps.values
+
+
+@pytest.mark.bundle
+def test_partial_population_is_marked(cube, bundle_dir):
+    """Territory-years the population table flags ``partial`` (France 2018: islands without EPCI
+    missing from epci.json) are marked ``population__partial`` in the cube; the others are not."""
+    pop = pd.read_parquet(bundle_dir / "population.parquet")
+    flagged = pop[(pop["level"] == "departement") | (pop["level"] == "france")]
+    for level, code, year, flag in flagged[["level", "code", "census_year", "flag"]].itertuples(index=False):
+        ds = cube[level]
+        if "population__partial" not in ds or int(year) not in ds["year"].values:
+            continue
+        mark = float(ds["population__partial"].sel(territory=code, year=int(year)))
+        assert mark == (1.0 if (not pd.isna(flag) and flag == "partial") and not math.isnan(float(ds["population"].sel(territory=code, year=int(year)))) else 0.0)

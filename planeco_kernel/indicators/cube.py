@@ -146,8 +146,13 @@ def _territories(data_dir: Path) -> pd.DataFrame:
     return t
 
 
-def build_cube(components: Components, territories: pd.DataFrame, catalogue: Catalogue | None = None):
-    """Evaluate and roll up every indicator; return a :class:`Cube`."""
+def build_cube(components: Components, territories: pd.DataFrame, catalogue: Catalogue | None = None,
+               partial: pd.DataFrame | None = None):
+    """Evaluate and roll up every indicator; return a :class:`Cube`.
+
+    ``partial`` (``level, code, census_year``) lists the territory-years the bundle's population
+    table flags ``partial``: indicators reading ``pop_municipale`` in such a year get
+    ``<id>__partial`` = 1 there (the value is kept; its coverage is in ``<id>__coverage``)."""
     import xarray as xr
 
     cat = catalogue or load_catalogue()
@@ -165,6 +170,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
     sources_of = {k: c.source for k, c in cat.components.items()}
     crossing = _crossing_split_groups(components, communes)
+    marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
     rollup_comps = _covered_as_zero(components)
     secret_shares = {ind.id for ind in cat if _official_share(ind, components)}
     data: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
@@ -233,6 +239,8 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 value = np.where(has, official, value)
                 cover = np.where(has, 1.0, cover)
             data[level][ind.id] = (value, cover)
+            if partial is not None and "pop_municipale" in ind.components:
+                marks[level][ind.id] = _partial_marks(ind, partial, level, level_codes[level], years) & ~np.isnan(value)
         data["commune"][ind.id] = (data["commune"][ind.id][0], shown.astype("float64"))
     names = territories.set_index(["level", "code"])["name"]
     datasets = {}
@@ -250,6 +258,11 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 dvars[f"{ind.id}__coverage"] = (("territory", "year"), cover, {
                     "long_name": f"Couverture de « {ind.label} » (part de la population des communes renseignées)",
                     "units": "1", "role": "coverage", "indicator": ind.id})
+        for ind_id, mark in marks[level].items():
+            if mark.any():
+                dvars[f"{ind_id}__partial"] = (("territory", "year"), mark.astype("float64"), {
+                    "long_name": "Population partielle dans la table de population du paquet (1 = partielle)",
+                    "units": "1", "role": "partial", "indicator": ind_id})
         lvl_names = names.xs(level).reindex(codes).to_numpy(dtype=object) if n else np.array([], dtype=object)
         datasets[level] = xr.Dataset(
             dvars, coords={"territory": codes.astype(str), "year": np.asarray(years, dtype=np.int16),
@@ -278,6 +291,26 @@ def _split_mask(ind: Indicator, comps: Components) -> np.ndarray:
     if den is not None:
         bad |= np.isnan(den) & ~np.isnan(den0)
     return bad
+
+
+def _partial_marks(ind: Indicator, partial: pd.DataFrame, level: str, codes: np.ndarray,
+                   years: list[int]) -> np.ndarray:
+    """Territory-years of ``level`` where ``ind`` reads a population flagged ``partial``."""
+    here = partial[partial["level"] == level]
+    out = np.zeros((len(codes), len(years)), dtype=bool)
+    if here.empty:
+        return out
+    pos = pd.Index(codes, dtype=object)
+    lags = {lag for expr in (ind.numerator, ind.denominator) if expr is not None
+            for t in expr.terms for f in t.factors if f.component == "pop_municipale" for lag in f.lags()}
+    for code, year in zip(here["code"].astype(str), here["census_year"].astype(int)):
+        i = pos.get_indexer([code])[0]
+        if i < 0:
+            continue
+        for lag in lags:
+            if year - lag in years:
+                out[i, years.index(year - lag)] = True
+    return out
 
 
 def _official_share(ind: Indicator, comps: Components) -> bool:
@@ -388,7 +421,9 @@ def load_cube(data_dir: str | Path | None = None, *, catalogue: Catalogue | None
     if not refresh and stamp in _CUBES:
         return _CUBES[stamp]
     comps = load_components(d, catalogue=catalogue, refresh=refresh)
-    cube = build_cube(comps, _territories(d), catalogue)
+    pop = pd.read_parquet(d / "population.parquet")
+    partial = pop.loc[pop["flag"] == "partial", ["level", "code", "census_year"]] if "flag" in pop.columns else None
+    cube = build_cube(comps, _territories(d), catalogue, partial)
     _CUBES.clear()
     _CUBES[stamp] = cube
     return cube
