@@ -35,17 +35,42 @@ def test_group_index_sum(parents, codes, values, expected):
 # --------------------------------------------------------------------------- naive reference
 
 
+SECRET_SHARES = {"taux_pauvrete", "part_menages_imposes", "part_prestations_sociales", "part_pensions_retraites"}
+
+
 def naive_rollup(cube, indicator_id: str, level: str) -> pd.DataFrame:
     """Plain pandas loops: for each territory of ``level``, loop over its member communes and years,
     add up numerators and denominators of the communes that have both, then take the ratio.
 
     Returns a frame indexed by territory code, one column per year.
     """
-    from planeco_kernel.indicators.cube import MIN_ESTIMATE_COVERAGE, PARENT_COLUMNS, STRICT_MIN_COVERAGE
+    from planeco_kernel.indicators.cube import (
+        MIN_ESTIMATE_COVERAGE,
+        PARENT_COLUMNS,
+        SECRET_SHARE_MIN_COVERAGE,
+        STRICT_MIN_COVERAGE,
+    )
     from planeco_kernel.indicators.formula import evaluate
 
     ind = cube.catalogue.indicators[indicator_id]
     comps = cube.components
+    if comps.flags:  # split groups: a flagged holder's value covers its flagged, missing members
+        from dataclasses import replace
+
+        pos = {c: i for i, c in enumerate(comps.codes)}
+        values = {}
+        for name in ind.components:
+            arr = comps.values[name].copy()
+            flag = comps.flags.get(name)
+            for group in comps.split_groups if flag is not None else []:
+                for j in range(len(comps.years)):
+                    members = [pos[c] for c in group]
+                    if any(flag[i, j] and not math.isnan(arr[i, j]) for i in members):
+                        for i in members:
+                            if flag[i, j] and math.isnan(arr[i, j]):
+                                arr[i, j] = 0.0
+            values[name] = arr
+        comps = replace(comps, values=values)
     num, den = evaluate(ind, comps)
     t = cube.territories
     communes = t[t["level"] == "commune"].set_index("code")
@@ -84,6 +109,8 @@ def naive_rollup(cube, indicator_id: str, level: str) -> pd.DataFrame:
                 w_valid += w
             cover = w_valid / w_tot if w_tot > 0 else math.nan
             threshold = STRICT_MIN_COVERAGE if ind.coverage == "strict" else MIN_ESTIMATE_COVERAGE
+            if indicator_id in SECRET_SHARES:
+                threshold = SECRET_SHARE_MIN_COVERAGE
             if math.isnan(cover) or cover < threshold:
                 out[year] = math.nan
             elif ind.kind == "sum":
@@ -120,8 +147,14 @@ def test_fast_rollup_matches_naive_reference(cube, indicator_id, level):
     fast = ds[indicator_id].to_pandas()
     fast.columns = [int(y) for y in fast.columns]
     fast = fast.loc[ref.index, ref.columns]
+    if level == "epci" and indicator_id in SECRET_SHARES:  # official values: checked in test_official_shares
+        cover = ds[f"{indicator_id}__coverage"].to_pandas()
+        cover.columns = [int(y) for y in cover.columns]
+        official = (cover.loc[ref.index, ref.columns] == 1.0).to_numpy()
+        fast = fast.where(~official, ref)
     np.testing.assert_allclose(fast.to_numpy(), ref.to_numpy(), rtol=1e-9, equal_nan=True)
-    assert np.isfinite(fast.to_numpy()).any()
+    if indicator_id not in SECRET_SHARES or level == "epci":  # France's coverage is 0,73: not shown
+        assert np.isfinite(fast.to_numpy()).any()
 
 
 @pytest.mark.bundle
@@ -231,3 +264,167 @@ def test_paris_lyon_marseille_have_their_official_filosofi_values(cube):
     ds = cube["commune"]
     for code, median in (("69123", 22_806.0), ("75056", 26_808.0), ("13055", 18_248.0)):
         assert float(ds["niveau_vie_median"].sel(territory=code, year=2016)) == pytest.approx(median)
+
+
+# INVENTED TEST DATA: 74010 absorbs 74093 in 2016 (both have rows in 2015, only 74010 in 2016);
+# 49999 is a commune created after 2015 (a row in 2016 only).
+_NEW = pd.DataFrame({
+    "commune_code": ["74010", "74093", "74010", "49999", "74010", "74093", "74010"],
+    "year": [2015, 2015, 2016, 2016, 2015, 2015, 2016],
+    "variable": ["menages"] * 4 + ["mediane"] * 3,
+    "value": [100.0, 20.0, 130.0, 7.0, 21_000.0, 20_000.0, 22_500.0],
+})
+
+
+def test_each_year_is_mapped_with_its_own_codes():
+    """A code absent from one vintage is no missing piece of that vintage."""
+    from planeco_kernel.indicators.components import to_current_geography
+
+    wide, unmatched = to_current_geography(
+        _NEW, pd.Series({"74093": "74010"}), pd.Index(["74010", "49999"]), {"menages"})
+    assert unmatched == []
+    assert wide.loc["74010", ("menages", 2015)] == 120.0           # two pieces summed
+    assert wide.loc["74010", ("menages", 2016)] == 130.0           # direct 2016 row kept
+    assert math.isnan(wide.loc["74010", ("mediane", 2015)])         # two pieces: no median
+    assert wide.loc["74010", ("mediane", 2016)] == 22_500.0
+    assert wide.loc["49999", ("menages", 2016)] == 7.0             # created after 2015: kept
+    assert math.isnan(wide.loc["49999", ("menages", 2015)])
+
+
+@pytest.mark.bundle
+def test_filosofi_households_match_the_file(cube, bundle_dir):
+    """France's fiscal households equal the file's total (without the arrondissements, published
+    besides their commune) within 0.3 % — the gap is merged communes with a secret piece — and
+    Annecy (74010, created in 2017) keeps its direct 2016 row."""
+    path = bundle_dir / "sources" / "filosofi.parquet"
+    if not path.is_file():
+        pytest.skip("Filosofi absent from this bundle")
+    t = pd.read_parquet(path)
+    hist = pd.read_parquet(bundle_dir / "code_history.parquet", columns=["code", "type"])
+    arrondissements = set(hist.loc[hist["type"] == "arrondissement-municipal", "code"].astype(str))
+    ds = cube["commune"]
+    assert float(ds["niveau_vie_median"].sel(territory="74010", year=2016)) == pytest.approx(23_769.6)
+    for year in (2015, 2016):
+        rows = t[(t["variable"] == "nb_menages_fiscaux") & (t["year"] == year)]
+        expected = rows.loc[~rows["commune_code"].isin(arrondissements), "value"].sum()
+        got = np.nansum(cube.components.values["nb_menages_fiscaux"][:, cube.components.year_index(year)])
+        assert got == pytest.approx(expected, rel=3e-3)  # the bug lost 1.6 % in 2016
+    assert float(ds["nombre_menages_fiscaux"].sel(territory="74010", year=2016)) == 57_838.0
+
+
+@pytest.mark.parametrize(("note", "expected"), [
+    ("En 2021, 15141 « Neussargues en Pinatelle » couvrait aussi 15031 (Celles), 15035 (Chalinargues), "
+     "redevenues communes depuis : le territoire est aujourd'hui partagé entre 3 communes.", ["15141", "15031", "15035"]),
+    ("En 2021, 60054 « Les Hauts-Talican » couvrait aussi 60694 (Les Hauts-Talican), redevenues communes depuis : "
+     "le territoire est aujourd'hui partagé entre 2 communes.", ["60054", "60694"]),
+    ("Renommée.", []),
+])
+def test_split_groups_from_code_history(note, expected):
+    from planeco_kernel.indicators.components import split_groups_of
+
+    code = expected[0] if expected else "01001"
+    hist = pd.DataFrame({"code": [code], "event": ["split"], "note": [note]})
+    current = pd.Index(["15141", "15031", "15035", "60054", "60694", "01001"])
+    assert split_groups_of(hist, current) == ([expected] if expected else [])
+
+
+@pytest.mark.bundle
+@pytest.mark.parametrize(("commune", "epci", "indicator", "year"), [
+    ("15141", "200066637", "croissance_population_annuelle_5ans", 2023),   # was −14,6 %/an
+    ("85084", "200071918", "croissance_population_annuelle_5ans", 2023),   # was −5,4 %/an
+    ("60694", "246000582", "croissance_population_annuelle_5ans", 2023),   # was −9,1 %/an
+    ("85084", "200071918", "nombre_menages_fiscaux", 2016),                # old Essarts-en-Bocage
+    ("15141", "200066637", "nombre_menages_fiscaux", 2016),                # covers 5 communes
+    ("15141", "200066637", "densite_population", 2023),                    # contour covers the split-off communes
+])
+def test_split_communes_missing_at_commune_level_kept_above(cube, commune, epci, indicator, year):
+    if commune not in set(cube.components.codes):
+        pytest.skip(f"{commune} absent from this bundle")
+    assert math.isnan(float(cube["commune"][indicator].sel(territory=commune, year=year)))
+    assert not math.isnan(float(cube["epci"][indicator].sel(territory=epci, year=year)))
+
+
+@pytest.mark.bundle
+def test_split_group_population_is_summed_at_epci(cube, bundle_dir):
+    """EPCI 200071918 in 2018: the holder 85084's value covers the recreated 85165 and 85212."""
+    pop = pd.read_parquet(bundle_dir / "population.parquet")
+    row = pop[(pop["level"] == "epci") & (pop["code"] == "200071918") & (pop["census_year"] == 2018)]
+    if row.empty or pd.isna(row["population"].iloc[0]):
+        pytest.skip("no EPCI population for 2018 in this bundle")
+    got = float(cube["epci"]["population"].sel(territory="200071918", year=2018))
+    assert got == float(row["population"].iloc[0])
+
+
+@pytest.mark.bundle
+@pytest.mark.parametrize(("indicator_id", "component"), [
+    ("taux_pauvrete", "taux_pauvrete_pct"), ("part_menages_imposes", "part_menages_imposes_pct"),
+    ("part_prestations_sociales", "part_prestations_sociales_pct"), ("part_pensions_retraites", "part_pensions_retraites_pct"),
+])
+def test_official_shares(cube, bundle_dir, indicator_id, component):
+    """Secret-biased shares: EPCI with an unchanged perimeter show Filosofi's official value (the
+    estimate over non-secret communes read 24,4 % for CA Évreux Portes de Normandie 200071454,
+    official 15,9 %); estimates elsewhere stay within 1,5 point of the official value."""
+    path = bundle_dir / "sources" / "filosofi_epci.parquet"
+    if not path.is_file():
+        pytest.skip("Filosofi EPCI file absent from this bundle")
+    t = pd.read_parquet(path)
+    off = t[(t["variable"] == component) & (t["year"] == 2016)].set_index("epci_siren")["value"]
+    hh = t[(t["variable"] == "nb_menages_fiscaux") & (t["year"] == 2016)].set_index("epci_siren")["value"]
+    ds = cube["epci"]
+    got = ds[indicator_id].sel(year=2016).to_series()
+    cover = ds[f"{indicator_id}__coverage"].sel(year=2016).to_series()
+    comm = cube.territories[cube.territories["level"] == "commune"].set_index("code")["epci_code"]
+    members = pd.Series(cube.components.values["nb_menages_fiscaux"][:, cube.components.year_index(2016)],
+                        index=cube.components.codes).groupby(comm.reindex(cube.components.codes).to_numpy())
+    same = (members.apply(lambda s: s.notna().all())
+            & ((members.sum() - hh.reindex(members.sum().index)).abs() <= 0.005 * hh.reindex(members.sum().index)))
+    unchanged = same[same].index.intersection(off.dropna().index)
+    assert len(unchanged) > 500
+    np.testing.assert_allclose(got.reindex(unchanged), off.reindex(unchanged))
+    if indicator_id == "taux_pauvrete" and "200071454" in got.index:  # perimeter changed: no estimate
+        assert math.isnan(got["200071454"]) or got["200071454"] == pytest.approx(15.9, abs=1.5)
+    estimated = got[(cover < 1.0) & got.notna()].index.intersection(off.dropna().index)
+    assert (got.reindex(estimated) - off.reindex(estimated)).abs().max() <= 1.5 if len(estimated) else True
+
+
+def test_components_come_from_their_declared_source(tmp_path):
+    """Two sources emit ``population_65_ans_plus``: only the catalogue's declared source counts."""
+    from planeco_kernel.indicators.catalogue import load_catalogue
+    from planeco_kernel.indicators.components import SourceStatus, assemble
+
+    cat = load_catalogue()
+    declared = cat.components["population_65_ans_plus"].source
+    other = next(s for s in sorted({c.source for c in cat.components.values()}) if s not in (declared, "population", "geometry"))
+    # INVENTED TEST DATA: a two-commune bundle
+    pd.DataFrame({"level": ["commune", "commune"], "code": ["01001", "01002"]}).to_parquet(tmp_path / "territories.parquet")
+    pd.DataFrame({"level": ["commune"] * 2, "code": ["01001", "01002"], "census_year": [2021] * 2,
+                  "population": [100, 200], "source": ["test"] * 2, "flag": [None, None]}).to_parquet(
+        tmp_path / "population.parquet")
+    pd.DataFrame({"code": ["01001", "01002"], "vintage": [2025] * 2, "type": ["commune-actuelle"] * 2,
+                  "current_code": ["01001", "01002"], "event": [None, None], "note": [None, None]}).to_parquet(
+        tmp_path / "code_history.parquet")
+
+    def tidy(value):
+        return pd.DataFrame({"commune_code": ["01001", "01002"], "year": [2021] * 2,
+                             "variable": ["population_65_ans_plus"] * 2, "value": [value, value]})
+
+    frames = {other: tidy(999.0), declared: tidy(20.0)}
+    comps = assemble(tmp_path, cat, frames=frames, status={s: SourceStatus(True, "") for s in frames})
+    got = comps.values["population_65_ans_plus"][:, comps.year_index(2021)]
+    assert got.tolist() == [20.0, 20.0]
+    comps = assemble(tmp_path, cat, frames={other: tidy(999.0)}, status={other: SourceStatus(True, "")})
+    assert "population_65_ans_plus" not in comps.values
+
+
+@pytest.mark.bundle
+def test_partial_population_is_marked(cube, bundle_dir):
+    """Territory-years the population table flags ``partial`` (France 2018: islands without EPCI
+    missing from epci.json) are marked ``population__partial`` in the cube; the others are not."""
+    pop = pd.read_parquet(bundle_dir / "population.parquet")
+    flagged = pop[(pop["level"] == "departement") | (pop["level"] == "france")]
+    for level, code, year, flag in flagged[["level", "code", "census_year", "flag"]].itertuples(index=False):
+        ds = cube[level]
+        if "population__partial" not in ds or int(year) not in ds["year"].values:
+            continue
+        mark = float(ds["population__partial"].sel(territory=code, year=int(year)))
+        assert mark == (1.0 if (not pd.isna(flag) and flag == "partial") and not math.isnan(float(ds["population"].sel(territory=code, year=int(year)))) else 0.0)

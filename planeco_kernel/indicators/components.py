@@ -15,6 +15,15 @@ Source codes of older geographies are moved to the current communes through the 
 missing if one piece is missing — and intensive values (rates, medians) are kept only when one
 old commune maps to one current commune; otherwise they are missing, never averaged.
 
+Communes split since a source's vintage (``code_history`` event ``split``: a commune created
+by merging several, then divided again) keep, in the older vintages, one value for the whole
+former territory, held by one of them. Such values are kept (their sum over a territory that
+contains the whole group is right) but marked in :attr:`Components.flags`: a commune-level
+indicator reading a flagged value is missing. The marks come from the ``population`` table's
+``flag`` column (``split_unallocated``, ``split_recreated``), from each source year where the
+holder has a row and a recreated commune has none, and from the manifest's
+``geometry.split_overlaps`` (a contour still covering the split-off communes).
+
 The result is cached as a Parquet file (``indicators/components.parquet`` in the bundle, or a
 copy in the user cache keyed by the bundle and catalogue), so that building the cube is a load.
 """
@@ -38,7 +47,8 @@ log = logging.getLogger(__name__)
 
 BUNDLE_COMPONENTS = "indicators/components.parquet"
 SOURCES_DIR = "sources"
-FORMAT = 1
+FORMAT = 2
+SPLIT_FLAGS = ("split_unallocated", "split_recreated")
 HOW_TO_GET = (
     "Lancez `planeco data build` sur une machine ayant accès à internet (ou avec un miroir contenant "
     "le fichier officiel, --mirror / PLANECO_MIRROR) pour l'ajouter au paquet de données."
@@ -89,6 +99,11 @@ class Components:
     """``{source_id: bool array}``: the communes a source covers at all (a row in its file, even with
     values withheld by statistical secret). Communes outside every year of a source — Mayotte in
     the census series, for instance — are outside its scope, not missing values."""
+    flags: dict[str, np.ndarray] = field(default_factory=dict)
+    """``{component: bool array like its values}``: values that describe a split commune's former
+    territory rather than the commune (see the module docstring); missing at commune level."""
+    split_groups: list[list[str]] = field(default_factory=list)
+    """Current codes of each split group, holder first."""
 
     def year_index(self, year: int) -> int | None:
         try:
@@ -110,6 +125,10 @@ class Components:
                 col = arr[:, j]
                 if not np.isnan(col).all():
                     cols[f"{name}|{y}"] = pa.array(col)
+        for name, mask in self.flags.items():
+            for j, y in enumerate(self.years):
+                if mask[:, j].any():
+                    cols[f"flag:{name}|{y}"] = pa.array(mask[:, j])
         official = {
             name: {"index": df.index.astype(str).tolist(), "columns": [int(c) for c in df.columns],
                    "data": [[None if np.isnan(v) else float(v) for v in row] for row in df.to_numpy()]}
@@ -118,6 +137,7 @@ class Components:
         meta = {
             "format": FORMAT, "years": self.years, "components": sorted(self.values),
             "sources": {k: v.to_dict() for k, v in self.sources.items()}, "official": official, "notes": self.notes,
+            "split_groups": self.split_groups,
         }
         table = pa.table(cols).replace_schema_metadata({b"planeco_components": json.dumps(meta).encode()})
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,9 +158,15 @@ class Components:
         n = len(codes)
         values = {name: np.full((n, len(years)), np.nan) for name in meta["components"]}
         scope = {}
+        flags: dict[str, np.ndarray] = {}
         for col in table.column_names[1:]:
             if col.startswith("scope:"):
                 scope[col[len("scope:"):]] = table.column(col).to_numpy(zero_copy_only=False).astype(bool)
+                continue
+            if col.startswith("flag:"):
+                name, y = col[len("flag:"):].rsplit("|", 1)
+                mask = flags.setdefault(name, np.zeros((n, len(years)), dtype=bool))
+                mask[:, years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False).astype(bool)
                 continue
             name, y = col.rsplit("|", 1)
             values[name][:, years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False)
@@ -150,7 +176,8 @@ class Components:
             for name, spec in meta["official"].items()
         }
         sources = {k: SourceStatus(v["available"], v["reason"], v["years"], v.get("origin", "")) for k, v in meta["sources"].items()}
-        return cls(codes, years, values, sources, official, meta.get("notes", []), scope)
+        return cls(codes, years, values, sources, official, meta.get("notes", []), scope, flags,
+                   [list(g) for g in meta.get("split_groups", [])])
 
 
 # --------------------------------------------------------------------------- crosswalk
@@ -187,11 +214,30 @@ def to_current_geography(
     count every household twice. Without the commune's row they are summed into it like any other
     part (extensive values only).
 
+    Each year is moved on its own, with only the codes that have rows in that year: a commune
+    created (or absorbed) between two vintages is no missing piece of the other vintage.
+
     Returns a frame indexed by current commune code with columns ``(variable, year)``, and the
     old codes that could not be matched.
     """
-    wide = tidy.pivot_table(index="commune_code", columns=["variable", "year"], values="value", aggfunc="first",
-                            dropna=False)
+    parts: list[pd.DataFrame] = []
+    unmatched: set[str] = set()
+    for year, rows in tidy.groupby("year", sort=True):
+        out, missed = _year_to_current(rows, code_map, current, extensive, subdivisions)
+        out.columns = pd.MultiIndex.from_tuples([(v, int(year)) for v in out.columns], names=["variable", "year"])
+        parts.append(out)
+        unmatched.update(missed)
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], dtype=str)), []
+    return pd.concat(parts, axis=1), sorted(unmatched)
+
+
+def _year_to_current(
+    rows: pd.DataFrame, code_map: pd.Series, current: pd.Index, extensive: set[str],
+    subdivisions: frozenset[str] | set[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """One year of :func:`to_current_geography`: columns are variables."""
+    wide = rows.pivot_table(index="commune_code", columns="variable", values="value", aggfunc="first", dropna=False)
     old = wide.index.astype(str)
     direct = old.isin(current)
     mapped = pd.Series(np.where(direct, old, old.map(code_map).fillna("").to_numpy()), index=old)
@@ -203,8 +249,8 @@ def to_current_geography(
     wide = wide.loc[(mapped != "").to_numpy()]
     target = mapped[mapped != ""].to_numpy()
     pieces = pd.Series(1, index=target).groupby(level=0).size()
-    ext_cols = [c for c in wide.columns if c[0] in extensive]
-    int_cols = [c for c in wide.columns if c[0] not in extensive]
+    ext_cols = [c for c in wide.columns if c in extensive]
+    int_cols = [c for c in wide.columns if c not in extensive]
     parts = []
     if ext_cols:
         parts.append(wide[ext_cols].groupby(target).sum(min_count=1).where(
@@ -282,11 +328,18 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
     scope: dict[str, np.ndarray] = {}
     per_var: dict[tuple[str, int], np.ndarray] = {}
 
-    pop = pd.read_parquet(data_dir / "population.parquet", columns=["level", "code", "census_year", "population"])
+    per_flag: dict[tuple[str, int], np.ndarray] = {}
+    pop = pd.read_parquet(data_dir / "population.parquet")
     pop = pop[pop["level"] == "commune"]
     pw = pop.pivot(index="code", columns="census_year", values="population").reindex(current)
+    split = pop["flag"].isin(SPLIT_FLAGS).fillna(False).astype(bool) if "flag" in pop.columns else False
+    fw = pop.assign(split=split).pivot(index="code", columns="census_year", values="split")
+    fw = fw.reindex(current).fillna(False).astype(bool)
     for y in pw.columns:
         per_var[("pop_municipale", int(y))] = pw[y].astype("float64").to_numpy()
+        per_flag[("pop_municipale", int(y))] = fw[y].to_numpy(dtype=bool)
+    split_groups = split_groups_of(pd.read_parquet(data_dir / "code_history.parquet"), current)
+    code_pos = {c: i for i, c in enumerate(codes)}
     scope["population"] = pw.notna().any(axis=1).to_numpy()
     status["population"] = SourceStatus(True, "", sorted(int(y) for y in pw.columns), "paquet de données (population.parquet)")
 
@@ -298,6 +351,11 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
             if src.get("name") == "geometry" and src.get("vintage"):
                 gyear = int(src["vintage"])
         per_var[("surface_km2", gyear)] = g.reindex(current).astype("float64").to_numpy()
+        overlap = np.zeros(n, dtype=bool)
+        for item in (_manifest(data_dir).get("geometry") or {}).get("split_overlaps", []) or []:
+            if isinstance(item, dict) and item.get("code") in code_pos:
+                overlap[code_pos[item["code"]]] = True
+        per_flag[("surface_km2", gyear)] = overlap
         scope["geometry"] = ~np.isnan(per_var[("surface_km2", gyear)])
         status["geometry"] = SourceStatus(True, "", [gyear], "paquet de données (geometry/communes.parquet)")
     else:
@@ -305,18 +363,21 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
             False, "la table des surfaces communales (commune_geometry, geometry/communes.parquet) est absente du "
             "paquet de données ; lancez `planeco data build` (étape géométrie) pour l'ajouter.")
 
-    wanted = set(cat.components)
+    declared: dict[str, set[str]] = {}
+    for k, c in cat.components.items():
+        declared.setdefault(c.source, set()).add(k)
     extensive = {k for k, c in cat.components.items() if c.kind == "extensive"}
     code_map = None
     subdivisions: frozenset[str] = frozenset()
     official: dict[str, pd.DataFrame] = {}
     for sid, tidy in frames.items():
+        # each component from the source the catalogue declares for it, never a namesake of another
         if sid.endswith("_epci"):
-            sub = tidy[tidy["variable"].isin(wanted)]
+            sub = tidy[tidy["variable"].isin(declared.get(sid[: -len("_epci")], set()))]
             for var, g in sub.groupby("variable"):
                 official[str(var)] = g.pivot_table(index="epci_siren", columns="year", values="value", aggfunc="first")
             continue
-        sub = tidy[tidy["variable"].isin(wanted)]
+        sub = tidy[tidy["variable"].isin(declared.get(sid, set()))]
         if sub.empty:
             continue
         if code_map is None:
@@ -333,17 +394,65 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
         scope[sid] = current.isin(wide.index)
         wide = wide.reindex(current)
+        held = _split_held(sub, split_groups, code_pos, n)
         for var, y in wide.columns:
             per_var[(str(var), int(y))] = wide[(var, y)].astype("float64").to_numpy()
+            if int(y) in held:
+                per_flag[(str(var), int(y))] = held[int(y)]
         if sid in status:
             status[sid].years = sorted({int(y) for _, y in wide.columns})
     years = sorted({y for _, y in per_var})
     values = {}
     for (var, y), arr in per_var.items():
         values.setdefault(var, np.full((n, len(years)), np.nan))[:, years.index(y)] = arr
+    flags: dict[str, np.ndarray] = {}
+    for (var, y), mask in per_flag.items():
+        if mask.any():
+            flags.setdefault(var, np.zeros((n, len(years)), dtype=bool))[:, years.index(y)] = mask
     for sid in {c.source for c in cat.components.values()}:
         status.setdefault(sid, SourceStatus(False, f"source non lue. {HOW_TO_GET}"))
-    return Components(codes, years, values, status, official, notes, scope)
+    return Components(codes, years, values, status, official, notes, scope, flags, split_groups)
+
+
+def split_groups_of(code_history: pd.DataFrame, current: pd.Index) -> list[list[str]]:
+    """Current codes of each commune split since an older vintage, holder first.
+
+    ``code_history`` rows with event ``split`` name, in their note, the communes the holder
+    covered (« couvrait aussi 15031 (Celles), 15035 (…), redevenues communes … »); only current
+    codes are kept.
+    """
+    import re
+
+    if "event" not in code_history.columns:
+        return []
+    rows = code_history[code_history["event"] == "split"]
+    groups: dict[str, set[str]] = {}
+    for code, note in zip(rows["code"].astype(str), rows["note"].fillna("").astype(str)):
+        tail = note.split("couvrait aussi", 1)[1].split("redevenues", 1)[0] if "couvrait aussi" in note else ""
+        groups.setdefault(code, set()).update(re.findall(r"\b(\d[\dAB]\d{3})\b", tail))
+    out = []
+    for holder, others in sorted(groups.items()):
+        members = [m for m in (holder, *sorted(others - {holder})) if m in current]
+        if len(members) > 1:
+            out.append(members)
+    return out
+
+
+def _split_held(rows: pd.DataFrame, groups: list[list[str]], code_pos: dict[str, int], n: int) -> dict[int, np.ndarray]:
+    """``{year: bool array}``: members of split groups in the years where the holder has a row and
+    a recreated commune has none — the holder's value then covers the whole former territory."""
+    out: dict[int, np.ndarray] = {}
+    if not groups:
+        return out
+    for year, codes in rows.groupby("year")["commune_code"]:
+        present = set(codes.astype(str))
+        mask = np.zeros(n, dtype=bool)
+        for holder, *others in groups:
+            if holder in present and any(o not in present for o in others):
+                mask[[code_pos[c] for c in (holder, *others)]] = True
+        if mask.any():
+            out[int(year)] = mask
+    return out
 
 
 def cache_key(data_dir: Path, catalogue: Catalogue) -> str:
@@ -368,7 +477,10 @@ def load_components(data_dir: str | Path | None = None, *, catalogue: Catalogue 
     cat = catalogue or load_catalogue()
     bundled = d / BUNDLE_COMPONENTS
     if bundled.is_file() and not refresh:
-        return Components.from_parquet(bundled)
+        try:
+            return Components.from_parquet(bundled)
+        except ValueError as exc:  # written by an older planeco: assembled again below
+            log.warning("%s", exc)
     cached = config.cache_dir() / "indicators" / f"components-{cache_key(d, cat)}.parquet"
     if cached.is_file() and not refresh:
         try:
