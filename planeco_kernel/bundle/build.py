@@ -150,11 +150,15 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         _geometry_build(st, rep, tmp)
         with rep.step("Validation et écriture des tables"):
             tables = _write_tables(st, tmp)
+        # The indicator step reads the manifest (geometry report: split overlaps; source vintages),
+        # so a first version is written before it, and completed after.
+        man = _manifest(st, opts, tables, time.perf_counter() - t_start)
+        mf.write(tmp, man)
         with _offline(opts.offline):  # indicator sources: written to sources/, or recorded as skipped with why
             from planeco_kernel.indicators.sources_step import build_sources
             indicator_sources = build_sources(tmp, opts.mirror, rep)
-        man = _manifest(st, opts, tables, time.perf_counter() - t_start)
         man["indicator_sources"] = indicator_sources
+        man["build_seconds"] = round(time.perf_counter() - t_start, 1)
         mf.write(tmp, man)
         _swap(tmp, opts.data_dir)
     finally:
