@@ -437,14 +437,7 @@ def show(query: dict[str, str] | None = None) -> Comparateur:
         (:func:`planeco_kernel.apps.request.query_params`, which waits for the visitor when the
         kernel is preheated — so everything slow happens before).
     """
-    from IPython.display import display
+    from planeco_kernel.apps.request import display_then_apply
 
     app = Comparateur()
-    display(app.widget)
-    if query is None:
-        from planeco_kernel.apps.request import query_params
-
-        query = query_params()
-    if query:
-        app.apply(query)
-    return app
+    return display_then_apply(app, app.apply, query)

@@ -378,15 +378,12 @@ def show(query: dict[str, str] | None = None) -> FicheTerritoire:
         (:func:`planeco_kernel.apps.request.query_params`, which waits for the visitor when the
         kernel is preheated — so everything slow happens before).
     """
-    from IPython.display import display
+    from planeco_kernel.apps.request import display_then_apply
 
     app = FicheTerritoire()
-    display(app.widget)
-    if query is None:
-        from planeco_kernel.apps.request import query_params
 
-        query = query_params()
-    target = (query or {}).get(DEEP_LINK_PARAM)
-    if target:
-        app.open(target)
-    return app
+    def open_deep_link(q: dict[str, str]) -> None:
+        if q.get(DEEP_LINK_PARAM):
+            app.open(q[DEEP_LINK_PARAM])
+
+    return display_then_apply(app, open_deep_link, query)

@@ -37,3 +37,20 @@ def parse_query(qs: str) -> dict[str, str]:
 def query_params() -> dict[str, str]:
     """The request's query parameters (see :func:`query_string`)."""
     return parse_query(query_string())
+
+
+def display_then_apply(app, apply, query: dict[str, str] | None = None):
+    """Display ``app.widget`` at once, then hand the page's query parameters to ``apply``.
+
+    ``query`` defaults to :func:`query_params`, which waits for the visitor when the kernel is
+    preheated: the app is built (data loaded, indexes warmed) before anyone arrives, and only the
+    deep link's state is applied on arrival. Returns ``app``.
+    """
+    from IPython.display import display
+
+    display(app.widget)
+    if query is None:
+        query = query_params()
+    if query:
+        apply(query)
+    return app
