@@ -172,10 +172,9 @@ class Comparateur:
     def _make_map(self):
         import ipyleaflet as L
 
-        m = L.Map(center=(46.6, 2.4), zoom=5, prefer_canvas=True, layers=(), scroll_wheel_zoom=False,
-                  attribution_control=False, layout=W.Layout(width="100%", height="480px"))
-        m.add(L.AttributionControl(position="bottomright", prefix="Leaflet | contours : IGN, INSEE (Licence Ouverte)"))
-        m.add_class("planeco-map")
+        from planeco_kernel.apps.maps import base_map
+
+        m = base_map(480)
         self._choro_layer = L.GeoJSON(data=EMPTY, name="Indicateur",
                                       hover_style={"weight": 2.5, "color": "#161616", "fillOpacity": 0.9})
         self._choro_layer.on_click(self._on_map_click)

@@ -111,10 +111,9 @@ class FicheTerritoire:
     def _make_map(self):
         import ipyleaflet as L
 
-        m = L.Map(center=(46.6, 2.4), zoom=5, prefer_canvas=True, layers=(), scroll_wheel_zoom=False,
-                  attribution_control=False, layout=W.Layout(width="100%", height="440px"))
-        m.add(L.AttributionControl(position="bottomright", prefix="Leaflet | contours : IGN, INSEE (Licence Ouverte)"))
-        m.add_class("planeco-map")
+        from planeco_kernel.apps.maps import base_map
+
+        m = base_map(440)
         self._members_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
                                         name="Communes membres")
         self._contour_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []}, name="Contour")
