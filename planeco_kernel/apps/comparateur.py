@@ -26,17 +26,17 @@ from planeco_kernel.apps import templates
 from planeco_kernel.apps.comparateur_data import (
     MAX_COMPARED, AppState, ComparateurData, MapScope, chart_png, csv_bytes, parse_state, xlsx_bytes,
 )
-from planeco_kernel.apps.fiche import deep_link_value
-from planeco_kernel.apps.fiche_data import METROPOLE_BOUNDS, contour_geojson, level_label, view_for_bounds
+from planeco_kernel.apps.fiche_data import METROPOLE_BOUNDS, contour_geojson, level_label
+from planeco_kernel.apps.maps import TILE_URL, MapApp, empty_collection, map_errors, tiles_reachable  # noqa: F401
+from planeco_kernel.apps.request import deep_link_value
 from planeco_kernel.apps.search import TerritorySearch
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
-TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILE_HOST = ("tile.openstreetmap.org", 443)
 OUTLINE_STYLE = {"color": "#e1000f", "weight": 3, "opacity": 1, "fill": False}
-EMPTY = {"type": "FeatureCollection", "features": []}
+MAP_HEIGHT_PX = 480
+MAP_WIDTH_PX = 900
 
 
 def _common(name: str, *args: Any, **kwargs: Any) -> str:
@@ -44,19 +44,8 @@ def _common(name: str, *args: Any, **kwargs: Any) -> str:
     return templates.macro("common.html", name, *args, **kwargs)
 
 
-def tiles_reachable(timeout: float = 0.8) -> bool:
-    """True when the OpenStreetMap tile server accepts a TCP connection (quick check)."""
-    import socket
-
-    try:
-        with socket.create_connection(TILE_HOST, timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-class Comparateur:
-    """The app's widgets and behaviour.
+class Comparateur(MapApp):
+    """The app's widgets and behaviour (map behaviour from :class:`~planeco_kernel.apps.maps.MapApp`).
 
     Parameters
     ----------
@@ -129,15 +118,9 @@ class Comparateur:
                                       style={"button_width": "auto", "description_width": "initial"})
         self.method.add_class("planeco-method")
         self.method.observe(self._on_indicator, names="value")
-        self.map = self._make_map()
+        self._make_map()
         self.legend = W.HTML()
         self.legend.add_class("planeco-cmp-legend")
-        self.map_note = W.HTML()
-        self.map_note.add_class("planeco-map-note")
-        self.basemap_toggle = W.Checkbox(value=False, indent=False,
-                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
-                                         style={"description_width": "initial"}, layout=lay(width="auto"))
-        self.basemap_toggle.observe(self._on_basemap, names="value")
         map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.indicator, self.method, self.map,
                           self.legend, self.map_note, self.basemap_toggle], layout=lay(width="100%"))
 
@@ -171,39 +154,17 @@ class Comparateur:
     def _make_map(self):
         import ipyleaflet as L
 
-        from planeco_kernel.apps.maps import base_map
-
-        m = base_map(480)
-        self._choro_layer = L.GeoJSON(data=EMPTY, name="Indicateur",
+        self._choro_layer = L.GeoJSON(data=empty_collection(), name="Indicateur",
                                       hover_style={"weight": 2.5, "color": "#161616", "fillOpacity": 0.9})
-        self._choro_layer.on_click(self._on_map_click)
         self._choro_layer.on_hover(self._on_map_hover)
-        self._outline_layer = L.GeoJSON(data=EMPTY, name="Territoire choisi", style=OUTLINE_STYLE)
+        self._outline_layer = L.GeoJSON(data=empty_collection(), name="Territoire choisi", style=OUTLINE_STYLE)
+        m = self._init_map(MAP_HEIGHT_PX, (self._choro_layer, self._outline_layer), clickable=(self._choro_layer,))
         self.hover = W.HTML(H.hover_placeholder_html())
         self.hover.add_class("planeco-map-hover")
         m.add(L.WidgetControl(widget=self.hover, position="topright"))
-        self._basemap = None
-        m.layers = (self._choro_layer, self._outline_layer)
         return m
 
     # ------------------------------------------------------------------ selection
-    def open(self, query: str) -> bool:
-        """Show the territory designated by ``query`` (code, key or name), or say why not."""
-        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
-
-        try:
-            res = self.model.resolve(query)
-        except AmbiguousTerritoryError:
-            self.message.value = _common("ambiguous", query)
-            self.search.value = query
-            return False
-        except TerritoryNotFoundError as exc:
-            self.message.value = _common("not_found", query, exc.suggestions)
-            self.search.value = query
-            return False
-        self.select(res.territory, note=res.note)
-        return True
-
     def select(self, t: Territory, note: str | None = None) -> None:
         """Show territory ``t``: header, cards, map, then the comparison."""
         self.current = t
@@ -245,31 +206,24 @@ class Comparateur:
                 self.scope, self.choro = scope, ch
                 # The outline must be drawn after the new choropleth (one canvas, drawing order):
                 # re-create it, as an unchanged value would not be sent again.
-                self._outline_layer.data = EMPTY
+                self._outline_layer.data = empty_collection()
             contour = contour_geojson(t)
             self._outline_layer.data = self._outline(contour)
-        except Exception as exc:  # noqa: BLE001 - a bundle without contours: say so, keep the cards
-            from planeco_kernel.apps.fiche_data import GeometryUnavailable
-            from planeco_kernel.errors import BundleError
-
-            if not isinstance(exc, (GeometryUnavailable, BundleError)):
-                raise
-            self._choro_layer.data = EMPTY
-            self._outline_layer.data = EMPTY
-            self.map_note.value = _common("map_unavailable", exc)
+        except map_errors() as exc:  # a bundle without contours: say so, keep the cards
+            self.show_map_unavailable(exc, self._choro_layer, self._outline_layer)
             return
         notes = ["Survolez une commune pour lire sa valeur ; cliquez pour la choisir."
                  if scope.level == "commune" else "Cliquez sur un département pour le choisir."]
         if self.choro.n_missing:
             notes.append(f"{fmt.plural(self.choro.n_missing, 'territoire en gris', 'territoires en gris')} : "
                          "donnée non disponible pour ce millésime.")
-        self.map_note.value = _common("mentions", notes)
+        self.show_map_notes(notes)
         self.legend.value = H.legend_html(self.choro, scope, t.key)
 
     @staticmethod
     def _outline(contour: dict | None) -> dict:
         if not contour:
-            return EMPTY
+            return empty_collection()
         for f in contour["features"]:
             f["properties"]["style"] = OUTLINE_STYLE
         return contour
@@ -282,13 +236,7 @@ class Comparateur:
         else:
             s, w, n, e = geo.bbox(scope.level, scope.codes)
             bounds = (w, s, e, n)
-        center, zoom = view_for_bounds(bounds, width_px=900, height_px=480)
-        self.map.center, self.map.zoom = center, zoom
-
-    def _on_map_click(self, feature=None, **_kw) -> None:
-        props = (feature or {}).get("properties", {})
-        if props.get("code"):
-            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
+        self.fit(bounds, width_px=MAP_WIDTH_PX, height_px=MAP_HEIGHT_PX)
 
     def _on_map_hover(self, feature=None, **_kw) -> None:
         props = (feature or {}).get("properties", {})
@@ -307,21 +255,6 @@ class Comparateur:
             self.indicator.value = ids[0]  # redraws the map and the chart
         self._render_comparison()
         self._sync_url()
-
-    def _probe_tiles(self) -> None:
-        if tiles_reachable():
-            self.basemap_toggle.value = True
-
-    def _on_basemap(self, change) -> None:
-        import ipyleaflet as L
-
-        if change["new"]:
-            if self._basemap is None:
-                self._basemap = L.TileLayer(url=TILE_URL, max_zoom=19, name="OpenStreetMap",
-                                            attribution="© contributeurs OpenStreetMap")
-            self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
-        elif self._basemap is not None and self._basemap in self.map.layers:
-            self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
 
     # ------------------------------------------------------------------ comparison
     def add_compared(self, t: Territory) -> None:

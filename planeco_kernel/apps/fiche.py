@@ -18,13 +18,16 @@ import ipywidgets as W
 from planeco_kernel import fmt
 from planeco_kernel.apps import fiche_data as D
 from planeco_kernel.apps import templates
+from planeco_kernel.apps.maps import MapApp, empty_collection
+from planeco_kernel.apps.request import TERRITORY_PARAM, deep_link_value
 from planeco_kernel.apps.search import MAX_RESULTS, SEARCH_LEVELS, TerritorySearch  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
 MEMBERS_SHOWN = 20
-DEEP_LINK_PARAM = "territoire"
+DEEP_LINK_PARAM = TERRITORY_PARAM
+MAP_HEIGHT_PX = 440
 
 
 def _common(name: str, *args: Any, **kwargs: Any) -> str:
@@ -37,8 +40,8 @@ def _fragment(name: str, *args: Any, **kwargs: Any) -> str:
     return templates.macro("fiche.html", name, *args, **kwargs)
 
 
-class FicheTerritoire:
-    """The app's widgets and behaviour.
+class FicheTerritoire(MapApp):
+    """The app's widgets and behaviour (map behaviour from :class:`~planeco_kernel.apps.maps.MapApp`).
 
     Parameters
     ----------
@@ -95,13 +98,7 @@ class FicheTerritoire:
         self.members_list.add_class("planeco-members")
         self.members_box = W.VBox([self.members_title, self.members_filter, self.members_list])
 
-        self.map_note = W.HTML()
-        self.map_note.add_class("planeco-map-note")
-        self.basemap_toggle = W.Checkbox(value=False, indent=False,
-                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
-                                         style={"description_width": "initial"}, layout=W.Layout(width="auto"))
-        self.basemap_toggle.observe(self._on_basemap, names="value")
-        self.map = self._make_map()
+        self._make_map()
         map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.map, self.map_note, self.basemap_toggle],
                          layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
         left = W.VBox([self.chart, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
@@ -116,37 +113,14 @@ class FicheTerritoire:
     def _make_map(self):
         import ipyleaflet as L
 
-        from planeco_kernel.apps.maps import base_map
-
-        m = base_map(440)
-        self._members_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
-                                        name="Communes membres")
-        self._contour_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []}, name="Contour")
-        self._members_layer.on_click(self._on_map_click)
-        self._basemap = None
-        m.layers = (self._members_layer, self._contour_layer)
-        return m
+        self._members_layer = L.GeoJSON(data=empty_collection(), name="Communes membres")
+        self._contour_layer = L.GeoJSON(data=empty_collection(), name="Contour")
+        return self._init_map(MAP_HEIGHT_PX, (self._members_layer, self._contour_layer),
+                              clickable=(self._members_layer,))
 
     # ------------------------------------------------------------------ search
-    def open(self, query: str) -> None:
-        """Show the territory designated by ``query`` (code, key or name), or say why it cannot.
-
-        An unknown or ambiguous query is put in the search box, so that the candidates are listed.
-        """
-        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
-
-        try:
-            res = self.model.resolve(query)
-        except AmbiguousTerritoryError:
-            self.message.value = _common("ambiguous", query)
-            self.search.value = query
-            return
-        except TerritoryNotFoundError as exc:
-            self.message.value = _common("not_found", query, exc.suggestions)
-            self.search.value = query
-            if not self._search.results.children:  # the alert already says it: one message, not two
-                self._search.status.value = ""
-            return
+    def _show_resolved(self, res) -> None:
+        """Show a resolved query; a code that also designates territories of other levels says so."""
         note = res.note
         others = self._same_code_elsewhere(res.territory) if res.matched_by in ("code", "siren") else []
         if others:
@@ -267,19 +241,16 @@ class FicheTerritoire:
 
     # ------------------------------------------------------------------ map
     def _render_map(self, t: Territory) -> None:
-        empty = {"type": "FeatureCollection", "features": []}
         try:
             self._draw_map(t)
         except D.GeometryUnavailable as exc:
-            self._contour_layer.data = empty
-            self._members_layer.data = empty
-            self.map_note.value = _common("map_unavailable", exc)
+            self.show_map_unavailable(exc, self._contour_layer, self._members_layer)
 
     def _draw_map(self, t: Territory) -> None:
         notes = []
         contour = D.contour_geojson(t)
-        self._contour_layer.data = contour or {"type": "FeatureCollection", "features": []}
-        members_data = {"type": "FeatureCollection", "features": []}
+        self._contour_layer.data = contour or empty_collection()
+        members_data = empty_collection()
         level, drawn = D.map_members(t, self._members)
         if drawn:
             members_data, lacking = D.members_geojson(drawn)
@@ -294,11 +265,10 @@ class FicheTerritoire:
             notes.append("Contour non disponible pour ce territoire dans les données géographiques.")
         bounds = D.METROPOLE_BOUNDS if t.level == "france" else self._bounds(contour, members_data)
         if bounds is not None:
-            center, zoom = D.view_for_bounds(bounds)
-            self.map.center, self.map.zoom = center, zoom
+            self.fit(bounds)
         if members_data["features"]:
             notes.append("Cliquez sur un territoire de la carte pour afficher sa fiche.")
-        self.map_note.value = _common("mentions", notes)
+        self.show_map_notes(notes)
 
     @staticmethod
     def _bounds(*collections: dict | None) -> tuple[float, float, float, float] | None:
@@ -309,36 +279,11 @@ class FicheTerritoire:
             return None
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
-    def _on_map_click(self, feature=None, **_kw) -> None:
-        props = (feature or {}).get("properties", {})
-        if props.get("code"):
-            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
-
-    def _on_basemap(self, change) -> None:
-        import ipyleaflet as L
-
-        if change["new"]:
-            if self._basemap is None:
-                self._basemap = L.TileLayer(url="https://tile.openstreetmap.org/{z}/{x}/{y}.png", max_zoom=19,
-                                            attribution="© contributeurs OpenStreetMap", name="OpenStreetMap")
-            self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
-        elif self._basemap is not None and self._basemap in self.map.layers:
-            self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
-
 
 ARTICLE: dict[str, str] = {"commune": "la commune ", "epci": "l'intercommunalité ", "scot": "le SCoT ",
                            "departement": "le département ", "region": "la région ", "france": ""}
 ARTICLE_DE: dict[str, str] = {"commune": "de la commune ", "epci": "de l'intercommunalité ", "scot": "du SCoT ",
                               "departement": "du département ", "region": "de la région ", "france": "de "}
-
-
-def deep_link_value(t: Territory) -> str:
-    """The ``?territoire=`` value that designates ``t`` unambiguously.
-
-    The code alone for communes, EPCI and départements (what users type); the ``level:code`` key
-    for régions (``84`` is also a département) and SCoT (an EPCI may carry its own SCoT, same SIREN).
-    """
-    return t.code if t.level in ("commune", "epci", "departement") else t.key
 
 
 def show(query: dict[str, str] | None = None) -> FicheTerritoire:
