@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from planeco_kernel import fmt
+from planeco_kernel.atomic import atomic_write
 
 INDEX_FILE = "index.html"
 STATUS_FR = {"ok": "à jour", "skipped": "inchangé (non réexécuté)", "failed": "échec"}
@@ -55,8 +54,4 @@ def write_index(out: Path, entries: list[dict[str, Any]], title: str = "Rapports
     from planeco_kernel.apps import templates
 
     page = templates.render("report_index.html", title=title, summary=summary, rows=[_row(e) for e in ordered])
-    p = out / INDEX_FILE
-    tmp = out / f".{INDEX_FILE}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, p)
-    return p
+    return atomic_write(out / INDEX_FILE, page)
