@@ -2,7 +2,7 @@
 
 - Templates: ``parameterized/*.ipynb`` (:mod:`~planeco_kernel.reports.templates`); they call
   :mod:`~planeco_kernel.reports.notebook` (display), which relies on
-  :mod:`~planeco_kernel.reports.diagnostic` (figures), :mod:`~planeco_kernel.reports.charts`,
+  :mod:`~planeco_kernel.reports.diagnostic` (figures), :mod:`~planeco_kernel.charts`,
   :mod:`~planeco_kernel.reports.figures` (CSV appendix) and :mod:`~planeco_kernel.reports.changes`
   ("what changed").
 - Batch runner: :func:`~planeco_kernel.reports.runner.run_reports` (``planeco reports run``),

@@ -14,7 +14,7 @@ This module only renders: the numbers, sentences and chart specifications of eac
 from the view-model :class:`~planeco_kernel.reports.view.DiagnosticView` (testable without a
 kernel), the Markdown and HTML from the templates ``report.md`` and ``report.html`` of
 :mod:`planeco_kernel.apps.templates` (values escaped), the images from
-:mod:`planeco_kernel.reports.charts`. Every number displayed is registered by the view-model and
+:mod:`planeco_kernel.charts`. Every number displayed is registered by the view-model and
 written to the CSV appendix by :meth:`DiagnosticReport.appendix`.
 """
 
@@ -23,9 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from planeco_kernel import fmt
+from planeco_kernel import charts, fmt
 from planeco_kernel.apps import templates
-from planeco_kernel.reports import charts
 from planeco_kernel.reports.figures import APPENDIX_FILE
 from planeco_kernel.reports.view import (  # noqa: F401 (re-exported: templates and tests use these names)
     PARAMETER_LABELS, BarChart, DiagnosticView, MapChart, SeriesChart, Table, date_fr, not_loaded,

@@ -7,7 +7,7 @@ shows in the diagnostic's :class:`~planeco_kernel.reports.figures.FigureRegister
 appendix). It needs no Jupyter kernel: tests call it directly. The renderer
 (:mod:`planeco_kernel.reports.notebook`) turns the sections into Markdown, HTML and PNG through
 the templates of :mod:`planeco_kernel.apps.templates` and the charts of
-:mod:`planeco_kernel.reports.charts`.
+:mod:`planeco_kernel.charts`.
 
 Each section is computed once (the result is kept): calling it again returns the same object and
 does not register its figures twice.
@@ -131,7 +131,7 @@ class Table:
 
 @dataclass(frozen=True)
 class BarChart:
-    """Horizontal bars (see :func:`planeco_kernel.reports.charts.bar_chart`); ``None`` values are missing."""
+    """Horizontal bars (see :func:`planeco_kernel.charts.bar_chart`); ``None`` values are missing."""
 
     labels: list[str]
     values: list[float | None]
@@ -142,7 +142,7 @@ class BarChart:
 
 @dataclass(frozen=True)
 class SeriesChart:
-    """A population series (see :func:`planeco_kernel.reports.charts.series_chart`)."""
+    """A population series (see :func:`planeco_kernel.charts.series_chart`)."""
 
     series: dict[int, int]
     title: str
@@ -150,7 +150,7 @@ class SeriesChart:
 
 @dataclass(frozen=True)
 class MapChart:
-    """A static choropleth (see :func:`planeco_kernel.reports.charts.choropleth_map`)."""
+    """A static choropleth (see :func:`planeco_kernel.charts.choropleth_map`)."""
 
     geometries: list
     colors: list[str]
