@@ -99,9 +99,11 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], title: str,
     for i in range(n):
         if i not in known:
             ax.text(0, i, f" {MISSING_LABEL}", va="center", ha="left", fontsize=8, color="#555", style="italic")
-    if n:
-        ax.set_ylim(n - 0.5, -0.5)  # first label on top, missing rows kept in place
     ax.set_yticks(range(n), [lbl if len(lbl) <= 38 else lbl[:36] + "…" for lbl in labels], fontsize=8)
+    if len(known) == n:
+        ax.invert_yaxis()  # first label on top
+    else:
+        ax.set_ylim(n - 0.5, -0.5)  # the same, keeping the rows of missing values in place
     ax.axvline(0, color="#444", linewidth=0.6)
     if highlight is not None and 0 <= highlight < n:
         v = values[highlight]

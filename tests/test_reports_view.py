@@ -16,7 +16,7 @@ def view(bundle_dir):
 
 def test_sections_are_plain_data(view):
     from planeco_kernel import fmt
-    from planeco_kernel.reports.view import BarChart, Table
+    from planeco_kernel.reports.sections import BarChart, Table
 
     d = view.d
     kf = view.key_figures()

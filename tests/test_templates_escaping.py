@@ -104,7 +104,7 @@ def _fiche_fragments():
 def _report_html_fragments():
     from planeco_kernel.reports import notebook as N
     from planeco_kernel.reports.index import write_index
-    from planeco_kernel.reports.view import Table
+    from planeco_kernel.reports.sections import Table
 
     yield N.table_html(Table([EVIL], [[EVIL]], frozenset({0})))
     yield N.html("annex", EVIL, paragraphs=[EVIL], items=[EVIL, (EVIL, EVIL)])
@@ -123,7 +123,7 @@ def test_html_fragments_escape_hostile_text(html):
 
 def _report_md_fragments():
     from planeco_kernel.reports import notebook as N
-    from planeco_kernel.reports.view import Changes, Title
+    from planeco_kernel.reports.sections import Changes, Title
 
     yield N.md("heading", EVIL)
     yield N.md("paragraph", EVIL)
@@ -146,7 +146,7 @@ def test_markdown_fragments_escape_hostile_text(markdown):
 
 def test_hostile_parameters_in_the_stamp_are_escaped():
     from planeco_kernel.reports import notebook as N
-    from planeco_kernel.reports.view import PARAMETER_LABELS, Table, param_value
+    from planeco_kernel.reports.sections import PARAMETER_LABELS, Table, param_value
 
     rows = [["Paramètres", " ; ".join(f"{PARAMETER_LABELS.get(k, k)} : {param_value(k, v)}"
                                       for k, v in {"territory": EVIL, EVIL: [EVIL]}.items())]]

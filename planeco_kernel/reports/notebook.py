@@ -26,10 +26,11 @@ from typing import Any
 from planeco_kernel import charts, fmt
 from planeco_kernel.apps import templates
 from planeco_kernel.reports.figures import APPENDIX_FILE
-from planeco_kernel.reports.view import (  # noqa: F401 (re-exported: templates and tests use these names)
-    PARAMETER_LABELS, BarChart, DiagnosticView, MapChart, SeriesChart, Table, date_fr, not_loaded,
+from planeco_kernel.reports.sections import (  # noqa: F401 (PARAMETER_LABELS, date_fr re-exported)
+    PARAMETER_LABELS, BarChart, MapChart, SeriesChart, Table, date_fr, not_loaded,
 )
-from planeco_kernel.reports.view import param_value as _param_value  # noqa: F401 (re-exported)
+from planeco_kernel.reports.sections import param_value as _param_value  # noqa: F401 (re-exported)
+from planeco_kernel.reports.view import DiagnosticView
 
 
 def _display(obj) -> None:
