@@ -6,7 +6,9 @@ The territory names, labels, parameters and error messages below are invented te
 from __future__ import annotations
 
 import re
+import tempfile
 from html.parser import HTMLParser
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -110,9 +112,10 @@ def _report_html_fragments():
     yield N.html("annex", EVIL, paragraphs=[EVIL], items=[EVIL, (EVIL, EVIL)])
     yield N.html("no_indicators", EVIL)
     yield templates.render("report_page.html", title=EVIL, body=templates.safe("<p>corps</p>"))
-    yield templates.render("report_index.html", title=EVIL, summary=EVIL, rows=[
-        {"status": EVIL, "search": EVIL, "name": EVIL, "error": EVIL, "code": EVIL, "level": EVIL,
-         "status_text": EVIL, "finished": EVIL, "links": [(EVIL, EVIL)]}])
+    out = Path(tempfile.mkdtemp(prefix="planeco-test-index-"))
+    entry = {"code": EVIL, "level": EVIL, "name": EVIL, "status": "failed", "error": EVIL, "files": ["rapport.html"],
+             "finished_at": EVIL}
+    yield write_index(out, [entry], title=EVIL).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("html", [*_comparateur_fragments(), *_common_fragments(), *_fiche_fragments(),
