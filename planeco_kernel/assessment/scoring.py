@@ -136,7 +136,7 @@ def method_text(ref: Referentiel) -> list[str]:
     """The scoring method explained to the respondent (French paragraphs)."""
     from planeco_kernel import fmt
 
-    levels = " ; ".join(f"« {lv.label} » à partir de {fmt.number(lv.min_percent)} %" for lv in ref.levels)
+    levels = " ; ".join(f"« {lv.label} » à partir de {fmt.percent(lv.min_percent, 0)}" for lv in ref.levels)
     weighted = [k for k, w in ref.weights.items() if w != 1]
     lines = [
         "Chaque critère se note sur une échelle de 0 (« pas engagé ») à 4 (« exemplaire ») : "
