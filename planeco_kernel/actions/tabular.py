@@ -94,10 +94,11 @@ def _check_header(header: list[str], expected: dict[str, str], required: tuple[s
 
 
 def read_table(path: str | Path, indicators: str | Path | None = None, *, data: bytes | None = None,
-               name: str | None = None) -> tuple[str, list[Row], str, list[Row], list[str]]:
+               name: str | None = None, indicators_data: bytes | None = None,
+               indicators_name: str | None = None) -> tuple[str, list[Row], str, list[Row], list[str]]:
     """Rows of the actions table and of the indicator table, and header problems.
 
-    ``data``/``name`` read an uploaded file instead of ``path``.
+    ``data``/``name`` (and ``indicators_data``/``indicators_name``) read uploaded files instead of paths.
     """
     p = Path(path)
     where = name or p.name
@@ -124,7 +125,11 @@ def read_table(path: str | Path, indicators: str | Path | None = None, *, data: 
         header, rows = _csv_rows(raw, where)
         problems += _check_header(header, S.COLUMNS, S.REQUIRED_COLUMNS, where)
         ip = Path(indicators) if indicators else (p.with_name(p.stem + "_indicateurs.csv") if data is None else None)
-        if ip is not None and ip.is_file():
+        if indicators_data is not None:
+            ind_where = indicators_name or "indicateurs.csv"
+            ih, ind_rows = _csv_rows(indicators_data, ind_where)
+            problems += _check_header(ih, S.INDICATOR_COLUMNS, ("action_id", "nom"), ind_where)
+        elif ip is not None and ip.is_file():
             ind_where = ip.name
             ih, ind_rows = _csv_rows(ip.read_bytes(), ind_where)
             problems += _check_header(ih, S.INDICATOR_COLUMNS, ("action_id", "nom"), ind_where)
@@ -134,8 +139,8 @@ def read_table(path: str | Path, indicators: str | Path | None = None, *, data: 
 
 
 def import_table(path: str | Path, levers: dict[str, Lever], resolve: Resolver | None, *,
-                 indicators: str | Path | None = None, data: bytes | None = None,
-                 name: str | None = None) -> list[S.ActionSheet]:
+                 indicators: str | Path | None = None, data: bytes | None = None, name: str | None = None,
+                 indicators_data: bytes | None = None, indicators_name: str | None = None) -> list[S.ActionSheet]:
     """Validate a CSV/XLSX inventory; return its sheets.
 
     Raises
@@ -143,7 +148,8 @@ def import_table(path: str | Path, levers: dict[str, Lever], resolve: Resolver |
     DocumentError
         Every problem of the layout and of every row (nothing is imported).
     """
-    where, rows, ind_where, ind_rows, problems = read_table(path, indicators, data=data, name=name)
+    where, rows, ind_where, ind_rows, problems = read_table(path, indicators, data=data, name=name,
+                                                            indicators_data=indicators_data, indicators_name=indicators_name)
     if problems:
         raise DocumentError(problems, where)
     by_action: dict[str, list[tuple[int, dict]]] = {}
@@ -222,7 +228,7 @@ def export_table(sheets: list[S.ActionSheet], path: str | Path) -> list[Path]:
         raise DocumentError([f"{p.name} : format non reconnu ; choisissez .csv ou .xlsx."])
     p.write_bytes(to_csv(sheets))
     ip = p.with_name(p.stem + "_indicateurs.csv")
-    ip.write_bytes(_csv_bytes(list(S.INDICATOR_COLUMNS), _indicator_rows(sheets)))
+    ip.write_bytes(indicators_csv(sheets))
     return [p, ip]
 
 
@@ -233,6 +239,11 @@ def _csv_bytes(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
     for r in rows:
         w.writerow({k: ("" if v is None else S._num(v) if isinstance(v, float) else v) for k, v in r.items()})
     return buf.getvalue().encode("utf-8-sig")  # BOM: Excel opens UTF-8 correctly
+
+
+def indicators_csv(sheets: list[S.ActionSheet]) -> bytes:
+    """The indicator table as CSV bytes (``;``, UTF-8 with BOM)."""
+    return _csv_bytes(list(S.INDICATOR_COLUMNS), _indicator_rows(sheets))
 
 
 def to_csv(sheets: list[S.ActionSheet]) -> bytes:

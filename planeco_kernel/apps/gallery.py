@@ -88,17 +88,27 @@ def load_gallery(apps_dir: Path) -> list[AppEntry]:
     return entries
 
 
+_ENV = None
+
+
+def environment():
+    """The Jinja environment of the apps' HTML (templates in ``templates/``, autoescape on)."""
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        _ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+            autoescape=jinja2.select_autoescape(["html"]),
+        )
+    return _ENV
+
+
 def render_gallery(entries: list[AppEntry], base_url: str = "/") -> str:
     """The gallery page's HTML for ``entries`` (links relative to ``base_url``)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=jinja2.select_autoescape(["html"]),
-    )
     from planeco_kernel import __version__
 
-    return env.get_template("gallery.html").render(apps=entries, base_url=base_url, version=__version__)
+    return environment().get_template("gallery.html").render(apps=entries, base_url=base_url, version=__version__)
 
 
 def _make_voila_class():
