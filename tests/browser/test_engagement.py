@@ -133,21 +133,22 @@ def test_import_actions_then_timeline_and_cop_rollup(server, offline_page, tmp_p
     _choose(page, [FIXTURES / "plan_essai.csv", FIXTURES / "plan_essai_indicateurs.csv"])
     page.locator(".planeco-pa-import").click()
     _status(page, "planeco-pa", "3 action(s) importée(s)")
-    assert page.locator(".planeco-pa-table tr[data-action]").count() == 3
+    page.locator("table.planeco-pa-table caption", has_text="3 action(s) sur 3").wait_for(timeout=TIMEOUT)
+    assert page.locator("table.planeco-pa-table tr[data-action]").count() == 3
 
     page.get_by_role("tab", name="Calendrier").click()
-    gantt = page.locator(".planeco-pa-gantt svg")
-    gantt.wait_for(state="visible", timeout=TIMEOUT)
-    text = gantt.inner_html()
+    page.locator(".planeco-pa-gantt", has_text="ESSAI-03").wait_for(state="visible", timeout=TIMEOUT)
+    text = page.locator(".planeco-pa-gantt svg").inner_html()
     assert "ESSAI-01" in text and "ESSAI-02" in text and "en cours" in text
     page.screenshot(path=str(artifacts_dir / "42_plan_actions_calendrier.png"), full_page=True)
 
     page.get_by_role("tab", name="Indicateurs").click()
-    assert "33" in page.locator(".planeco-pa-indicators").inner_text()
+    page.locator(".planeco-pa-indicators", has_text="Trajets covoiturés").wait_for(timeout=TIMEOUT)
+    assert "33\u202f%" in page.locator(".planeco-pa-indicators").inner_text()
 
     page.get_by_role("tab", name="Synthèse et COP").click()
     roll = page.locator(".planeco-pa-rollup")
-    roll.locator("caption", has_text="Par levier COP").wait_for(timeout=TIMEOUT)
+    roll.locator("table", has_text="Covoiturage").first.wait_for(timeout=TIMEOUT)
     by_lever = roll.locator("table", has_text="Par levier COP").inner_text()
     assert "Covoiturage" in by_lever and "1,5" in by_lever
     cop = roll.locator("table", has_text="feuille de route COP").inner_text()
@@ -157,5 +158,5 @@ def test_import_actions_then_timeline_and_cop_rollup(server, offline_page, tmp_p
     # filter by lever: the table narrows
     page.locator(".planeco-pa-f-lever select").select_option(label="Covoiturage (augm_covoit)")
     page.get_by_role("tab", name="Tableau").click()
-    page.locator(".planeco-pa-table caption", has_text="1 action(s) sur 3").wait_for(timeout=TIMEOUT)
+    page.locator("table.planeco-pa-table caption", has_text="1 action(s) sur 3").wait_for(timeout=TIMEOUT)
     assert op.blocked == [], f"network requests: {op.blocked}"
