@@ -77,8 +77,8 @@ class AutoEvaluation:
         self.size = _cls(W.Dropdown(options=[("— choisir —", "")] + [(v, k) for k, v in self.ref.size_classes.items()],
                                     value=a.actor.size_class if a.actor.size_class in self.ref.size_classes else "",
                                     description="Taille"), "size")
-        self.territory = _cls(W.Text(value=a.actor.territory, description="Commune", placeholder="code INSEE"), "territory")
-        self.profile_save = _cls(W.Button(description="Enregistrer le profil", button_style="primary"), "profile-save")
+        self.territory = _cls(W.Text(value=a.actor.territory, description="Commune", placeholder="code INSEE", style={"description_width": "initial"}), "territory")
+        self.profile_save = _cls(W.Button(description="Enregistrer le profil", button_style="primary", layout=W.Layout(width="auto")), "profile-save")
         self.profile_save.on_click(lambda _b: self.save_profile())
         profile = W.VBox([W.HTML("<h2>Votre structure</h2>"), self.name, self.type, self.size, self.territory,
                           self.profile_save])
@@ -92,9 +92,9 @@ class AutoEvaluation:
         self.results = _cls(W.HTML(), "results-html")
         self.commit_box = _cls(W.VBox(), "commitments")
         self.summary_links = _cls(W.HTML(), "summary-links")
-        self.summary_btn = _cls(W.Button(description="Résumé imprimable (HTML, PDF)"), "summary")
+        self.summary_btn = _cls(W.Button(description="Résumé imprimable (HTML, PDF)", layout=W.Layout(width="auto")), "summary")
         self.summary_btn.on_click(lambda _b: self.make_summary())
-        self.show_results_btn = _cls(W.Button(description="Voir mes résultats", button_style="info"), "show-results")
+        self.show_results_btn = _cls(W.Button(description="Voir mes résultats", button_style="info", layout=W.Layout(width="auto")), "show-results")
         self.show_results_btn.on_click(lambda _b: self.refresh_results())
         results = W.VBox([self.show_results_btn, self.results, self.commit_box, self.summary_btn, self.summary_links])
         self.questionnaire = W.VBox([W.HTML("<h2>Questionnaire, champ par champ</h2>"), self.nav, self.field_box])
@@ -125,7 +125,7 @@ class AutoEvaluation:
             self.crit_widgets[c.id] = (dd, ev)
             box = W.VBox([W.HTML(H.snippet("<p><strong>{{ t }}</strong></p>", t=c.title)), dd, ev])
             rows.append(_cls(box, "criterion"))
-        save = _cls(W.Button(description="Enregistrer ce champ et continuer", button_style="primary"), "save", f"save-{f.id}")
+        save = _cls(W.Button(description="Enregistrer ce champ et continuer", button_style="primary", layout=W.Layout(width="auto")), "save", f"save-{f.id}")
         save.on_click(lambda _b, fid=f.id: self.save_field(fid))
         rows.append(save)
         return W.VBox(rows)
@@ -283,7 +283,7 @@ class AutoEvaluation:
                 widgets += [qty, year]
             self._commit_widgets[act.id] = (cb, qty, year, act)
             rows.append(W.HBox(widgets))
-        save = _cls(W.Button(description="Enregistrer mes engagements", button_style="success"), "commit-save")
+        save = _cls(W.Button(description="Enregistrer mes engagements", button_style="success", layout=W.Layout(width="auto")), "commit-save")
         save.on_click(lambda _b: self.save_commitments())
         rows.append(save)
         self.commit_box.children = rows if actions else []

@@ -108,7 +108,7 @@ def render_territory(view: TerritoryView) -> str:
     trend = None
     if view.trend:
         years = sorted(view.trend)
-        trend = {"years": years, "rows": [{"title": t, "values": [fmt.percent(view.trend[y].get(fid), 0) for y in years]}
+        trend = {"years": years, "rows": [{"title": t, "cells": [fmt.percent(view.trend[y].get(fid), 0) for y in years]}
                                           for fid, t in view.field_titles.items()]}
     return environment().get_template("engagement_territory.html").render(
         name=view.name, year=view.year, actors=fmt.integer(view.actors), by_type=list(view.by_type.items()),

@@ -46,7 +46,7 @@ class PlanActions:
 
         self.status = _cls(W.HTML(), "status")
         self.upload = _cls(W.FileUpload(accept=".csv,.xlsx", multiple=True, description="Choisir un fichier"), "upload")
-        self.import_btn = _cls(W.Button(description="Importer", button_style="primary"), "import")
+        self.import_btn = _cls(W.Button(description="Importer", button_style="primary", layout=W.Layout(width="auto")), "import")
         self.import_btn.on_click(lambda _b: self.import_upload())
         help_html = W.HTML(H.snippet(
             "<p>Importez un inventaire au format CSV ou Excel (colonnes : {{ cols }} ; obligatoires : {{ req }}). "
@@ -69,7 +69,7 @@ class PlanActions:
         self.tabs = _cls(W.Tab(children=[self.table, self.timeline, self.indicators, self.rollups, self.threads]), "tabs")
         for i, t in enumerate(["Tableau", "Calendrier", "Indicateurs", "Synthèse et COP", "Échanges"]):
             self.tabs.set_title(i, t)
-        self.export_btn = _cls(W.Button(description="Exporter (CSV, Excel)"), "export")
+        self.export_btn = _cls(W.Button(description="Exporter (CSV, Excel)", layout=W.Layout(width="auto")), "export")
         self.export_btn.on_click(lambda _b: self.export())
         self.downloads = _cls(W.HTML(), "downloads")
         self.widget = _cls(W.VBox([
