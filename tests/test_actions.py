@@ -12,11 +12,31 @@ from pathlib import Path
 
 import pytest
 
-from planeco_kernel.actions import commitments, export_table, import_table, load_all, save, territory_resolver
+from planeco_kernel.actions import (
+    commitments,
+    export_table,
+    import_table,
+    load_all,
+    save,
+    territory_resolver,
+)
 from planeco_kernel.actions.commitments import COLUMNS
-from planeco_kernel.actions.views import filter_sheets, indicator_progress, rollup, table, timeline_svg
-from planeco_kernel.assessment import ActorProfile, Answer, ChosenAction, DocumentError, load_referentiel, new_assessment
-from planeco_kernel.assessment import store
+from planeco_kernel.actions.views import (
+    filter_sheets,
+    indicator_progress,
+    rollup,
+    table,
+    timeline_svg,
+)
+from planeco_kernel.assessment import (
+    ActorProfile,
+    Answer,
+    ChosenAction,
+    DocumentError,
+    load_referentiel,
+    new_assessment,
+    store,
+)
 from planeco_kernel.assessment.levers import load_levers
 
 FIXTURE = Path(__file__).parent / "fixtures" / "actions" / "plan_essai.csv"
@@ -67,6 +87,24 @@ def test_export_then_import_is_lossless(levers, resolve, tmp_path, suffix):
     assert [s.to_dict() for s in again] == [s.to_dict() for s in sheets]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_text_that_looks_like_a_formula_is_never_run(levers, resolve, tmp_path, suffix):
+    import dataclasses
+
+    sheets = import_table(FIXTURE, levers, resolve)
+    sheets[0] = dataclasses.replace(sheets[0], title='=HYPERLINK("http://example.invalid","x")', pilot="@SUM(A1)")
+    (path, *_) = export_table(sheets, tmp_path / f"inv{suffix}")
+    if suffix == ".xlsx":
+        import openpyxl
+
+        ws = openpyxl.load_workbook(path)["actions"]
+        assert all(c.data_type == "s" for c in ws[2] if isinstance(c.value, str))
+    else:
+        assert "'=HYPERLINK(" in path.read_text("utf-8-sig") and ";'@SUM(A1);" in path.read_text("utf-8-sig")
+    again = import_table(path, levers, resolve)
+    assert again[0].title == sheets[0].title and again[0].pilot == "@SUM(A1)"
+
+
 def _bad(tmp_path, levers, resolve, edit) -> list[str]:
     text = FIXTURE.read_text("utf-8")
     p = tmp_path / "plan.csv"
@@ -115,8 +153,8 @@ def test_bad_xlsx_date_names_sheet_and_row(tmp_path, levers, resolve):
     wb.save(p)
     with pytest.raises(DocumentError) as exc:
         import_table(p, levers, resolve)
-    assert exc.value.problems == ["inv.xlsx [actions], ligne 3, colonne « fin » : date invalide « 2029-13-01 » "
-                                  "(attendu AAAA-MM-JJ ou JJ/MM/AAAA)."]
+    assert exc.value.problems == [("inv.xlsx [actions], ligne 3, colonne « fin » : date invalide « 2029-13-01 » "
+                                   "(attendu AAAA-MM-JJ ou JJ/MM/AAAA).")]
 
 
 def test_stored_in_git_one_action_in_several_plans_without_copies(kb, levers, resolve):

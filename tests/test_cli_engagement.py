@@ -74,7 +74,12 @@ def test_score_text_and_json(capsys, tmp_path):
 
 @pytest.mark.bundle
 def test_territory_view_threshold(capsys, kb, monkeypatch, bundle_dir):
-    from planeco_kernel.assessment import ActorProfile, Answer, load_referentiel, new_assessment
+    from planeco_kernel.assessment import (
+        ActorProfile,
+        Answer,
+        load_referentiel,
+        new_assessment,
+    )
     from planeco_kernel.assessment.store import save_assessment
 
     ref = load_referentiel()

@@ -14,7 +14,12 @@ FIXTURE = Path(__file__).parent / "fixtures" / "actions" / "plan_essai.csv"
 @pytest.fixture()
 def kb(tmp_path, monkeypatch):
     from planeco_kernel.actions import import_table, save, territory_resolver
-    from planeco_kernel.assessment import ActorProfile, Answer, load_referentiel, new_assessment
+    from planeco_kernel.assessment import (
+        ActorProfile,
+        Answer,
+        load_referentiel,
+        new_assessment,
+    )
     from planeco_kernel.assessment.levers import load_levers
     from planeco_kernel.assessment.store import save_assessment
     from planeco_kernel.knowledge import KnowledgeBase, Member

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from planeco_kernel.actions.commitments import COLUMNS as COMMITMENT_COLUMNS
 from planeco_kernel.actions.commitments import commitments
-from planeco_kernel.actions.schema import PLANS, SECTORS, STATUSES, ActionSheet, Indicator
+from planeco_kernel.actions.schema import (
+    PLANS,
+    SECTORS,
+    STATUSES,
+    ActionSheet,
+    Indicator,
+)
 from planeco_kernel.actions.sheets import load_all, save, territory_resolver
 from planeco_kernel.actions.tabular import export_table, import_table
 

@@ -8,6 +8,7 @@ A record is a mapping with the French column names of :data:`~planeco_kernel.act
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ def territory_resolver(model=None) -> Resolver:
 def _cell(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, float) and v != v:
+    if isinstance(v, float) and math.isnan(v):
         return ""
     return str(v).strip()
 

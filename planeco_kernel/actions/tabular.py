@@ -27,6 +27,22 @@ from planeco_kernel.assessment.levers import Lever
 from planeco_kernel.assessment.yamldoc import DocumentError
 
 Row = tuple[int, dict[str, Any]]
+_FORMULA_START = ("=", "+", "-", "@")
+_NUMERIC = {"engagement_quantite", "engagement_annee", "valeur_initiale", "annee_initiale", "cible", "annee_cible",
+            "valeur_actuelle", "annee_actuelle"} | {c for c in S.COLUMNS if c.startswith("budget_")}
+
+
+def _defuse(col: str, v: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written with a leading apostrophe."""
+    if isinstance(v, str) and col not in _NUMERIC and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v
+
+
+def _undefuse(v: Any) -> Any:
+    if isinstance(v, str) and len(v) > 1 and v[0] == "'" and v[1] in _FORMULA_START:
+        return v[1:]
+    return v
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -57,7 +73,7 @@ def _csv_rows(data: bytes, where: str) -> tuple[list[str], list[Row]]:
         if len(cells) > len(header):
             rows.append((line, {"__extra__": len(cells) - len(header)}))
             continue
-        rows.append((line, dict(zip([h.strip() for h in header], cells))))
+        rows.append((line, {h: _undefuse(c) for h, c in zip([h.strip() for h in header], cells)}))
     return [h.strip() for h in header], rows
 
 
@@ -73,7 +89,7 @@ def _xlsx_rows(ws, where: str) -> tuple[list[str], list[Row]]:
     for n, cells in enumerate(it, start=2):
         if not any(c not in (None, "") for c in cells):
             continue
-        rows.append((n, {h: c for h, c in zip(header, cells) if h}))
+        rows.append((n, {h: _undefuse(c) for h, c in zip(header, cells) if h}))
     return header, rows
 
 
@@ -107,11 +123,14 @@ def read_table(path: str | Path, indicators: str | Path | None = None, *, data: 
     problems: list[str] = []
     ind_where, ind_rows = "", []
     if suffix in (".xlsx", ".xlsm"):
+        import zipfile
+
         import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
 
         try:
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        except Exception as exc:  # zipfile/openpyxl raise many kinds for a broken file
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
             raise DocumentError([f"{where} : classeur Excel illisible ({type(exc).__name__})."]) from None
         ws = wb["actions"] if "actions" in wb.sheetnames else wb[wb.sheetnames[0]]
         header, rows = _xlsx_rows(ws, f"{where} [{ws.title}]")
@@ -237,7 +256,7 @@ def _csv_bytes(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
     w = csv.DictWriter(buf, fieldnames=columns, delimiter=";", lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if v is None else S._num(v) if isinstance(v, float) else v) for k, v in r.items()})
+        w.writerow({k: ("" if v is None else S._num(v) if isinstance(v, float) else _defuse(k, v)) for k, v in r.items()})
     return buf.getvalue().encode("utf-8-sig")  # BOM: Excel opens UTF-8 correctly
 
 
@@ -261,17 +280,22 @@ def to_xlsx(sheets: list[S.ActionSheet]) -> bytes:
     ws.append(list(S.COLUMNS))
     for s in sheets:
         r = _row(s)
-        ws.append([r[c] for c in S.COLUMNS])
+        ws.append([_defuse(c, r[c]) for c in S.COLUMNS])
     wi = wb.create_sheet("indicateurs")
     wi.append(list(S.INDICATOR_COLUMNS))
     for r in _indicator_rows(sheets):
-        wi.append([r[c] for c in S.INDICATOR_COLUMNS])
+        wi.append([_defuse(c, r[c]) for c in S.INDICATOR_COLUMNS])
     wc = wb.create_sheet("colonnes")
     wc.append(["feuille", "colonne", "contenu", "obligatoire"])
     for c, d in S.COLUMNS.items():
         wc.append(["actions", c, d, "oui" if c in S.REQUIRED_COLUMNS else "non"])
     for c, d in S.INDICATOR_COLUMNS.items():
         wc.append(["indicateurs", c, d, "oui" if c in ("action_id", "nom") else "non"])
+    for sheet in (ws, wi):
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -47,8 +47,12 @@ class AutoEvaluation:
 
     def __init__(self, kb: Any = None, *, referentiel: Any = None, toolbox: Any = None, year: int | None = None,
                  model: Any = None):
-        from planeco_kernel.assessment import load_referentiel, load_toolbox, new_assessment
-        from planeco_kernel.assessment import store
+        from planeco_kernel.assessment import (
+            load_referentiel,
+            load_toolbox,
+            new_assessment,
+            store,
+        )
         from planeco_kernel.assessment.answers import ActorProfile
         from planeco_kernel.knowledge import open_kb
 
@@ -310,6 +314,7 @@ class AutoEvaluation:
         return H.render_summary(self.context(), respondent=self.member.name)
 
     def make_summary(self) -> None:
+        import subprocess
         import tempfile
         from pathlib import Path
 
@@ -325,7 +330,7 @@ class AutoEvaluation:
                 try:
                     pdf = html_to_pdf(src, Path(d) / "resume.pdf").read_bytes()
                     links.append((f"{name}.pdf", "application/pdf", pdf, "Télécharger le résumé (PDF)"))
-                except Exception as exc:  # PDF is a convenience: the HTML prints to PDF from any browser
+                except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # the HTML prints to PDF anyway
                     self._say("error", f"PDF non produit ({type(exc).__name__}) : imprimez le résumé HTML depuis votre navigateur.")
         self.summary_links.value = H.snippet(
             '<p class="planeco-ae-downloads">{% for f, mime, b64, label in links %}'

@@ -36,7 +36,7 @@ def snippet(source: str, **context: Any) -> str:
 def _markup(svg: str):
     from markupsafe import Markup
 
-    return Markup(svg)  # noqa: S704 - SVG drawn by matplotlib, which escapes its text
+    return Markup(svg)  # SVG drawn by matplotlib, which escapes the text it draws
 
 
 def cost_range(lo: float, hi: float) -> str:

@@ -42,7 +42,12 @@ class PlanActions:
         self.reload()
 
     def _build(self) -> None:
-        from planeco_kernel.actions.schema import COLUMNS, PLANS, REQUIRED_COLUMNS, STATUSES
+        from planeco_kernel.actions.schema import (
+            COLUMNS,
+            PLANS,
+            REQUIRED_COLUMNS,
+            STATUSES,
+        )
 
         self.status = _cls(W.HTML(), "status")
         self.upload = _cls(W.FileUpload(accept=".csv,.xlsx", multiple=True, description="Choisir un fichier"), "upload")
@@ -66,8 +71,10 @@ class PlanActions:
         self.indicators = _cls(W.HTML(), "indicators")
         self.rollups = _cls(W.HTML(), "rollup")
         self.threads = _cls(W.HTML(), "threads")
-        self.tabs = _cls(W.Tab(children=[self.table, self.timeline, self.indicators, self.rollups, self.threads]), "tabs")
-        for i, t in enumerate(["Tableau", "Calendrier", "Indicateurs", "Synthèse et COP", "Échanges"]):
+        self.actors = _cls(W.HTML(), "actors")
+        self.tabs = _cls(W.Tab(children=[self.table, self.timeline, self.indicators, self.rollups, self.actors,
+                                         self.threads]), "tabs")
+        for i, t in enumerate(["Tableau", "Calendrier", "Indicateurs", "Synthèse et COP", "Acteurs engagés", "Échanges"]):
             self.tabs.set_title(i, t)
         self.export_btn = _cls(W.Button(description="Exporter (CSV, Excel)", layout=W.Layout(width="auto")), "export")
         self.export_btn.on_click(lambda _b: self.export())
@@ -106,7 +113,12 @@ class PlanActions:
 
     def render(self) -> None:
         from planeco_kernel.actions import commitments
-        from planeco_kernel.actions.views import indicator_progress, rollup, table, timeline_svg
+        from planeco_kernel.actions.views import (
+            indicator_progress,
+            rollup,
+            table,
+            timeline_svg,
+        )
         from planeco_kernel.assessment.levers import SOURCE_LABEL
 
         sheets = self.selected()
@@ -142,6 +154,23 @@ class PlanActions:
                                     note="Quantités déclarées par les porteurs (fiches actions et auto-évaluations)."))
         self.rollups.value = "".join(parts)
         self.threads.value = H.render_threads(self._threads(sheets))
+        self.actors.value = self._actors(code)
+
+    def _actors(self, code: str | None) -> str:
+        """The territory view of the actors' self-assessments (anonymity threshold applied)."""
+        from planeco_kernel.assessment import (
+            load_referentiel,
+            load_toolbox,
+            territory_view,
+        )
+        from planeco_kernel.assessment.store import all_assessments
+
+        if not code:
+            return H.render_message("ok", "Indiquez un territoire (filtre « Territoire ») pour voir l'engagement de ses acteurs.")
+        ref = load_referentiel()
+        items, _ = all_assessments(self.kb, ref)
+        view = territory_view(ref, items, code, name=self._name(code), model=self.model, toolbox=load_toolbox(ref))
+        return H.render_territory(view)
 
     def _name(self, code: str) -> str:
         try:
@@ -150,13 +179,14 @@ class PlanActions:
             return code
 
     def _threads(self, sheets) -> list[dict[str, Any]]:
+        from planeco_kernel.errors import PlanecoError
         from planeco_kernel.knowledge.model import THREAD_KINDS
 
         out = []
         for s in sheets[:50]:
             try:
                 ths = self.kb.threads(self.member.id, anchor=f"action:{s.id}")
-            except Exception:  # an action id the knowledge base refuses as an anchor key: no threads
+            except PlanecoError:  # an action id the knowledge base refuses as an anchor key: no threads
                 ths = []
             out.append({"id": s.id, "title": s.title, "links": ", ".join(s.links),
                         "threads": [{"kind": THREAD_KINDS.get(t.kind, t.kind), "title": t.title, "count": t.replies + 1}

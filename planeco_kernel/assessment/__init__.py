@@ -14,11 +14,40 @@ prioritised list (:mod:`.toolbox`), the territory view and the anonymised compar
 
 from __future__ import annotations
 
-from planeco_kernel.assessment.answers import ActorProfile, Assessment, ChosenAction, new_assessment, parse_assessment
-from planeco_kernel.assessment.referentiel import NOT_CONCERNED, Criterion, Field, Level, Referentiel, load_referentiel
-from planeco_kernel.assessment.scoring import Answer, FieldScore, Score, method_text, score
-from planeco_kernel.assessment.territory import MIN_ACTORS, peer_comparison, progress, territory_view
-from planeco_kernel.assessment.toolbox import Toolbox, ToolboxAction, load_toolbox, recommend
+from planeco_kernel.assessment.answers import (
+    ActorProfile,
+    Assessment,
+    ChosenAction,
+    new_assessment,
+    parse_assessment,
+)
+from planeco_kernel.assessment.referentiel import (
+    NOT_CONCERNED,
+    Criterion,
+    Field,
+    Level,
+    Referentiel,
+    load_referentiel,
+)
+from planeco_kernel.assessment.scoring import (
+    Answer,
+    FieldScore,
+    Score,
+    method_text,
+    score,
+)
+from planeco_kernel.assessment.territory import (
+    MIN_ACTORS,
+    peer_comparison,
+    progress,
+    territory_view,
+)
+from planeco_kernel.assessment.toolbox import (
+    Toolbox,
+    ToolboxAction,
+    load_toolbox,
+    recommend,
+)
 from planeco_kernel.assessment.yamldoc import DocumentError
 
 __all__ = [

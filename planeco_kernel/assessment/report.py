@@ -10,7 +10,6 @@ can say what changed since the previous run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from planeco_kernel import fmt
 
@@ -111,8 +110,12 @@ class EngagementReport:
 
     def actions(self) -> None:
         """The action inventory: roll-ups by sector and lever, timeline, indicators."""
-        from planeco_kernel.actions.views import indicator_progress, rollup, timeline_svg
-        from planeco_kernel.apps.engagement_html import render_frame, snippet, _markup
+        from planeco_kernel.actions.views import (
+            indicator_progress,
+            rollup,
+            timeline_svg,
+        )
+        from planeco_kernel.apps.engagement_html import _markup, render_frame, snippet
 
         _md("## Plan d'actions")
         if not self.sheets:

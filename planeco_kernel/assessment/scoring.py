@@ -139,14 +139,14 @@ def method_text(ref: Referentiel) -> list[str]:
     levels = " ; ".join(f"« {lv.label} » à partir de {fmt.percent(lv.min_percent, 0)}" for lv in ref.levels)
     weighted = [k for k, w in ref.weights.items() if w != 1]
     lines = [
-        "Chaque critère se note sur une échelle de 0 (« pas engagé ») à 4 (« exemplaire ») : "
-        "un critère au niveau n rapporte ses points × n / 4.",
-        "Un critère « non concerné », ou qui ne s'applique pas à votre type de structure ou à votre taille, "
-        "sort du calcul : ses points sont redistribués aux autres critères du même champ, au prorata de leurs points "
-        "(comme dans la notation de Territoires en Transitions). Le potentiel du champ ne change pas.",
+        ("Chaque critère se note sur une échelle de 0 (« pas engagé ») à 4 (« exemplaire ») : "
+         "un critère au niveau n rapporte ses points × n / 4."),
+        ("Un critère « non concerné », ou qui ne s'applique pas à votre type de structure ou à votre taille, "
+         "sort du calcul : ses points sont redistribués aux autres critères du même champ, au prorata de leurs points "
+         "(comme dans la notation de Territoires en Transitions). Le potentiel du champ ne change pas."),
         "Un critère sans réponse compte au niveau 0 ; le taux de réponse est indiqué à côté du score.",
-        "Le score d'un champ est le pourcentage de son potentiel atteint ; le score global est la moyenne des champs "
-        "concernés" + (", pondérée" if any(k in {f.id for f in ref.fields} for k in weighted) else "") + ".",
+        ("Le score d'un champ est le pourcentage de son potentiel atteint ; le score global est la moyenne des champs "
+         "concernés" + (", pondérée" if any(k in {f.id for f in ref.fields} for k in weighted) else "") + "."),
         f"Niveaux de maturité : {levels}.",
     ]
     if weighted:

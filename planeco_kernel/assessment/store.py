@@ -68,8 +68,8 @@ def commit(kb: KnowledgeBase, files: dict[str, bytes], message: str) -> str:
 
 def read_tree(kb: KnowledgeBase, prefix: str) -> dict[str, bytes]:
     """All files under ``prefix`` in the tree at ``HEAD`` (path → content)."""
-    from dulwich.objects import Tree
     from dulwich.object_store import tree_lookup_path
+    from dulwich.objects import Tree
     from dulwich.repo import Repo
 
     out: dict[str, bytes] = {}
@@ -114,7 +114,7 @@ def revisions(kb: KnowledgeBase, path: str) -> list[Revision]:
     with Repo(str(kb.root)) as repo:
         for entry in repo.get_walker(paths=[path.encode()]):
             c = entry.commit
-            out.append(Revision(c.id.decode(), dt.datetime.fromtimestamp(c.author_time, dt.timezone.utc),
+            out.append(Revision(c.id.decode(), dt.datetime.fromtimestamp(c.author_time, dt.UTC),
                                 c.author.decode("utf-8", "replace"), c.message.decode("utf-8", "replace").split("\n")[0]))
     return out
 
@@ -144,7 +144,7 @@ def save_assessment(kb: KnowledgeBase, ref: Referentiel, assessment: Assessment,
     """
     who = identity(kb)
     stamped = replace(assessment, actor=replace(assessment.actor, id=who.id),
-                      updated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                      updated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     data = stamped.dump()
     path = assessment_path(who.id, stamped.year)
     checked = parse_assessment(data, ref, where=path)  # the stored bytes themselves must validate

@@ -99,7 +99,7 @@ def load(text: str | bytes, where: str) -> Any:
         except UnicodeDecodeError:
             raise DocumentError([f"{where} : le fichier n'est pas encodé en UTF-8 ; enregistrez-le en UTF-8."]) from None
     try:
-        return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_loader())  # a SafeLoader subclass: no Python tags
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f", ligne {mark.line + 1}" if mark is not None else ""

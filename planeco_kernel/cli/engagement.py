@@ -55,7 +55,12 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
     """Scores par champ et global d'une auto-évaluation, avec la méthode de calcul."""
-    from planeco_kernel.assessment import load_referentiel, method_text, parse_assessment, score
+    from planeco_kernel.assessment import (
+        load_referentiel,
+        method_text,
+        parse_assessment,
+        score,
+    )
     from planeco_kernel.assessment.yamldoc import DocumentError
 
     ref = load_referentiel(referentiel)

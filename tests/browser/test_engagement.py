@@ -42,8 +42,7 @@ def test_gallery_lists_both_apps(server, offline_page):
 
 
 def test_fill_questionnaire_end_to_end_then_resume(server, offline_page, kb_dir, artifacts_dir):
-    from planeco_kernel.assessment import load_referentiel
-    from planeco_kernel.assessment import store
+    from planeco_kernel.assessment import load_referentiel, store
     from planeco_kernel.knowledge import KnowledgeBase
 
     ref = load_referentiel()
