@@ -280,6 +280,24 @@ def test_trend_year_over_year_only_for_years_with_five_actors():
     assert v.trend[2025]["energie"] == pytest.approx(25.0) and v.trend[2026]["energie"] == pytest.approx(75.0)
 
 
+def test_yearly_reassessment_gives_progress_per_field(kb):
+    from planeco_kernel.apps.engagement_html import render_results, results_context
+    from planeco_kernel.assessment import progress
+
+    ref = load_referentiel()
+    a25 = store.save_assessment(kb, ref, _actor(ref, 0, 1, year=2025))
+    a26 = store.save_assessment(kb, ref, _actor(ref, 0, 3, year=2026))
+    items, problems = store.all_assessments(kb, ref)
+    assert problems == [] and sorted(a.year for a in items) == [2025, 2026]
+    p = progress(ref, items)
+    assert p[2025]["energie"] == pytest.approx(25.0) and p[2026]["energie"] == pytest.approx(75.0)
+    assert p[2026]["global"] == pytest.approx(75.0)
+    s = score(ref, a26.answers, "entreprise", "micro")
+    html = render_results(results_context(ref, a26, s, None, [], history=items))
+    assert "Progression d'une année sur l'autre" in html and "<th scope=\"col\">2025</th>" in html
+    assert a25.year == 2025
+
+
 # ---------------------------------------------------------------- toolbox
 def test_recommendations_target_the_weakest_fields_at_the_actor_s_step():
     ref = load_referentiel()

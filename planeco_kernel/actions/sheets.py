@@ -16,7 +16,7 @@ from planeco_kernel.actions import schema as S
 from planeco_kernel.assessment import store
 from planeco_kernel.assessment.levers import Lever, normalise_unit
 from planeco_kernel.assessment.referentiel import ACTOR_TYPES_CONTRACT
-from planeco_kernel.assessment.yamldoc import DocumentError, load
+from planeco_kernel.assessment.yamldoc import DocumentError, LDict, load
 
 if TYPE_CHECKING:
     from planeco_kernel.knowledge import KnowledgeBase
@@ -250,7 +250,7 @@ def dump(s: S.ActionSheet) -> bytes:
 def parse(data: bytes, where: str, levers: dict[str, Lever]) -> S.ActionSheet:
     """Read a stored sheet (territory codes are kept as stored)."""
     raw = load(data, where)
-    if not isinstance(raw, dict):
+    if not isinstance(raw, LDict):
         raise DocumentError([f"{where} : dictionnaire attendu."])
     sheet, problems = validate_record(raw, where, levers, None,
                                       col_line=lambda c: f"{where}, ligne {raw.key_line(c) if c in raw else raw.line}")

@@ -121,7 +121,7 @@ def read_table(path: str | Path, indicators: str | Path | None = None, *, data: 
     raw = data if data is not None else p.read_bytes()
     suffix = Path(where).suffix.lower()
     problems: list[str] = []
-    ind_where, ind_rows = "", []
+    ind_where, ind_rows = "", list[Row]()
     if suffix in (".xlsx", ".xlsm"):
         import zipfile
 

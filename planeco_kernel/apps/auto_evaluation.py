@@ -238,6 +238,8 @@ class AutoEvaluation:
         a = self.assessment
         s = self._score()
         comparison = None
+        everyone, _ = all_assessments(self.kb, self.ref)
+        history = [x for x in everyone if x.actor.id == a.actor.id]
         if a.actor.territory:
             model = self._territory_model()
             try:
@@ -246,8 +248,7 @@ class AutoEvaluation:
             except LookupError:
                 area = None
             if area is not None:
-                others, _ = all_assessments(self.kb, self.ref)
-                comparison = peer_comparison(self.ref, others, a, area.code, model, territory_name=area.name)
+                comparison = peer_comparison(self.ref, everyone, a, area.code, model, territory_name=area.name)
         recs = recommend(self.ref, self.toolbox, a, s)
         try:
             levers = load_levers()
@@ -256,7 +257,7 @@ class AutoEvaluation:
         links = {r.action.id: [p.title for p in kb_links(self.kb, r.action, self.member.id)] for r in recs}
         self._recs = recs
         self._levers = levers
-        return H.results_context(self.ref, a, s, comparison, recs, levers=levers, links=links)
+        return H.results_context(self.ref, a, s, comparison, recs, levers=levers, links=links, history=history)
 
     def refresh_results(self) -> None:
         if not (self.assessment.actor.type and self.assessment.actor.size_class):

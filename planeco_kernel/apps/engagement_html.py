@@ -53,8 +53,12 @@ def duration(months: float) -> str:
 
 def results_context(ref: Referentiel, a: Assessment, s: Score, comparison: PeerComparison | None,
                     recs: list[Recommendation], *, levers: dict | None = None,
-                    links: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The context of ``engagement_results.html`` (and of the summary page)."""
+                    links: dict[str, list[str]] | None = None, history: list[Assessment] | None = None) -> dict[str, Any]:
+    """The context of ``engagement_results.html`` (and of the summary page).
+
+    ``history``: the actor's assessments of every year (a progress table is shown from two years).
+    """
+    from planeco_kernel.assessment import progress as progress_of
     from planeco_kernel.assessment import method_text
     from planeco_kernel.assessment.charts import radar_svg
 
@@ -79,7 +83,15 @@ def results_context(ref: Referentiel, a: Assessment, s: Score, comparison: PeerC
         "lever": (levers[r.action.lever].name if r.action.lever in levers else r.action.lever),
         "links": (links or {}).get(r.action.id, []),
     } for r in recs]  # fmt: skip
+    progress = None
+    by_year = progress_of(ref, [h for h in (history or []) if h.year != a.year] + [a])
+    if len(by_year) >= 2:
+        years = sorted(by_year)
+        titles = {f.id: f.title for f in ref.fields} | {"global": "Score global"}
+        progress = {"years": years, "rows": [{"title": titles[k], "cells": [fmt.percent(by_year[y].get(k), 0) for y in years]}
+                                             for k in titles]}
     return {
+        "progress": progress,
         "actor_name": a.actor.name, "year": a.year, "overall": fmt.percent(s.percent, 0),
         "level": s.level.label if s.level else "", "answered": s.answered, "total": s.total, "radar": _markup(radar),
         "fields": fields, "comparison_shown": shown, "comparison_message": comparison.message if comparison else "",

@@ -128,7 +128,7 @@ def score(ref: Referentiel, answers: dict[str, Answer], actor_type: str, size_cl
                               len(f.criteria) - len(na), nc, na, eff))
     concerned = [fs for fs in out if fs.percent is not None]
     wsum = sum(ref.weight(fs.field_id) for fs in concerned)
-    overall = sum(ref.weight(fs.field_id) * fs.percent for fs in concerned) / wsum if concerned and wsum else None  # type: ignore[operator]
+    overall = (sum(ref.weight(fs.field_id) * (fs.percent or 0.0) for fs in concerned) / wsum) if concerned and wsum else None
     return Score(out, overall, ref.level_for(overall), total_answered, total)
 
 

@@ -137,8 +137,7 @@ def peer_comparison(ref: Referentiel, assessments: list[Assessment], me: Assessm
     mine = score(ref, me.answers, me.actor.type, me.actor.size_class).by_field()
     out = PeerComparison(len(group), True, where)
     for f in ref.fields:
-        vals = [s.by_field()[f.id].percent for s in scores]
-        vals = [v for v in vals if v is not None]
+        vals = [v for s in scores if (v := s.by_field()[f.id].percent) is not None]
         if len(vals) < MIN_ACTORS:
             continue
         q = _quartiles(vals)
@@ -182,8 +181,7 @@ def territory_view(ref: Referentiel, assessments: list[Assessment], code: str, *
         sc = [score(ref, a.answers, a.actor.type, a.actor.size_class) for a in ys]
         view.trend[y] = {}
         for f in ref.fields:
-            vals = [s.by_field()[f.id].percent for s in sc]
-            vals = [v for v in vals if v is not None]
+            vals = [v for s in sc if (v := s.by_field()[f.id].percent) is not None]
             view.trend[y][f.id] = statistics.median(vals) if len(vals) >= MIN_ACTORS else None
     chosen = Counter(c.action for a in current for c in a.chosen_actions)
     titles = {a.id: a.title for a in toolbox.actions} if toolbox else {}

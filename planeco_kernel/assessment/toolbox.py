@@ -145,7 +145,7 @@ def recommend(ref: Referentiel, toolbox: Toolbox, assessment: Assessment, result
     skipped), cheapest and quickest first.
     """
     crits = ref.criteria
-    concerned = sorted((f for f in result.fields if f.percent is not None and f.percent < 100), key=lambda f: f.percent)
+    concerned = sorted((f for f in result.fields if f.percent is not None and f.percent < 100), key=lambda f: f.percent or 0.0)
     out: list[Recommendation] = []
     for fs in concerned[:weakest]:
         picked = []
