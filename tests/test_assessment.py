@@ -116,6 +116,15 @@ def test_shipped_referentiel_has_the_seven_fields_and_says_it_is_planeco_s():
     assert "redistribués" in text and "Territoires en Transitions" in text and "Exemplaire" in text
 
 
+def test_an_adapted_referentiel_is_chosen_by_the_installation(tmp_path, monkeypatch):
+    p = tmp_path / "grand_essai.yaml"
+    p.write_text(MINI, "utf-8")
+    monkeypatch.setenv("PLANECO_REFERENTIEL", str(p))
+    assert load_referentiel().id == "test"
+    monkeypatch.delenv("PLANECO_REFERENTIEL")
+    assert load_referentiel().id == "planeco-acteurs"
+
+
 # ---------------------------------------------------------------- bad référentiel files
 def _problems(text: str) -> list[str]:
     with pytest.raises(DocumentError) as exc:

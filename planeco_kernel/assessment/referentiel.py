@@ -116,7 +116,10 @@ class Referentiel:
 
 
 def load_referentiel(path: str | Path | None = None) -> Referentiel:
-    """Read and validate a référentiel file (default: planeco's own ``referentiel.yaml``).
+    """Read and validate a référentiel file.
+
+    Default: ``PLANECO_REFERENTIEL`` (a territory's adapted copy) if set, else planeco's own
+    ``referentiel.yaml``.
 
     Raises
     ------
@@ -124,7 +127,9 @@ def load_referentiel(path: str | Path | None = None) -> Referentiel:
         Listing every problem with its line (missing ladder levels, duplicate ids, a weight on an
         unknown criterion, unknown actor types…).
     """
-    p = Path(path) if path is not None else DEFAULT_FILE
+    import os
+
+    p = Path(path) if path is not None else Path(os.environ.get("PLANECO_REFERENTIEL") or DEFAULT_FILE)
     try:
         text = p.read_bytes()
     except OSError as exc:

@@ -70,12 +70,16 @@ class Recommendation:
 def load_toolbox(ref: Referentiel, path: str | Path | None = None, *, levers: dict | None = None) -> Toolbox:
     """Read and validate a toolbox against a référentiel (and the SGPE levers when given).
 
+    Default file: ``PLANECO_TOOLBOX`` if set, else planeco's own ``toolbox.yaml``.
+
     Raises
     ------
     DocumentError
         Every problem with its line (unknown field, criterion or lever, step out of 0–3…).
     """
-    p = Path(path) if path is not None else DEFAULT_FILE
+    import os
+
+    p = Path(path) if path is not None else Path(os.environ.get("PLANECO_TOOLBOX") or DEFAULT_FILE)
     where = p.name
     raw = load(p.read_bytes(), where)
     problems: list[str] = []
