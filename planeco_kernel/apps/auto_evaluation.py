@@ -18,6 +18,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from planeco_kernel import fmt
 from planeco_kernel.apps import engagement_html as H
 
 NC = "nc"
@@ -307,7 +308,7 @@ class AutoEvaluation:
             else:
                 chosen.append(ChosenAction(aid, act.lever))
         if self._save(replace(self.assessment, chosen_actions=chosen), "engagements"):
-            self._say("ok", f"Engagements enregistrés : {len(chosen)} action(s).")
+            self._say("ok", f"Engagements enregistrés : {fmt.plural(len(chosen), 'action')}.")
             self.refresh_results()
 
     def summary_html(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from planeco_kernel import fmt
 from planeco_kernel.apps import engagement_html as H
 
 CSS = "planeco-pa"
@@ -123,7 +124,7 @@ class PlanActions:
 
         sheets = self.selected()
         n = len(sheets)
-        self.table.value = H.render_frame(table(sheets), f"{n} action(s) sur {len(self.sheets)}", id_column="id",
+        self.table.value = H.render_frame(table(sheets), f"{fmt.plural(n, 'action')} sur {fmt.integer(len(self.sheets))}", id_column="id",
                                           empty="Aucune action ne correspond (importez un inventaire ou changez les filtres).")
         self.timeline.value = H.snippet('<div class="planeco-pa-gantt" role="img" aria-label="Calendrier des actions">{{ svg }}</div>',
                                         svg=H._markup(timeline_svg(sheets, title="Calendrier des actions (couleur : statut)")))
@@ -216,7 +217,7 @@ class PlanActions:
             self._say("error", f"Import refusé, rien n'a été enregistré ({f['name']}) :",
                       getattr(exc, "problems", None) or [str(exc)])
             return
-        self._say("ok", f"{len(sheets)} action(s) importée(s) depuis {f['name']}"
+        self._say("ok", f"{fmt.plural(len(sheets), 'action importée', 'actions importées')} depuis {f['name']}"
                   + (" (enregistrées dans la base de connaissances)." if sha else " : aucune modification."))
         self.upload.value = ()
         self.reload()

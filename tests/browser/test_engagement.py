@@ -131,8 +131,8 @@ def test_import_actions_then_timeline_and_cop_rollup(server, offline_page, tmp_p
 
     _choose(page, [FIXTURES / "plan_essai.csv", FIXTURES / "plan_essai_indicateurs.csv"])
     page.locator(".planeco-pa-import").click()
-    _status(page, "planeco-pa", "3 action(s) importée(s)")
-    page.locator("table.planeco-pa-table caption", has_text="3 action(s) sur 3").wait_for(timeout=TIMEOUT)
+    _status(page, "planeco-pa", "3 actions importées")
+    page.locator("table.planeco-pa-table caption", has_text="3 actions sur 3").wait_for(timeout=TIMEOUT)
     assert page.locator("table.planeco-pa-table tr[data-action]").count() == 3
 
     page.get_by_role("tab", name="Calendrier").click()
@@ -157,5 +157,5 @@ def test_import_actions_then_timeline_and_cop_rollup(server, offline_page, tmp_p
     # filter by lever: the table narrows
     page.locator(".planeco-pa-f-lever select").select_option(label="Covoiturage (augm_covoit)")
     page.get_by_role("tab", name="Tableau").click()
-    page.locator("table.planeco-pa-table caption", has_text="1 action(s) sur 3").wait_for(timeout=TIMEOUT)
+    page.locator("table.planeco-pa-table caption", has_text="1 action sur 3").wait_for(timeout=TIMEOUT)
     assert op.blocked == [], f"network requests: {op.blocked}"
