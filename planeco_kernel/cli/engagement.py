@@ -42,7 +42,7 @@ def check(
     ref = load_referentiel(file)
     n = len(ref.criteria)
     typer.echo(f"Référentiel valide : « {ref.title} » version {ref.version}, {fmt.plural(len(ref.fields), 'champ')}, "
-               f"{fmt.plural(n, 'critère')}, {fmt.plural(len(ref.levels), 'niveau')} de maturité.")
+               f"{fmt.plural(n, 'critère')}, {fmt.plural(len(ref.levels), 'niveau', 'niveaux')} de maturité.")
     if toolbox is not None:
         tb = load_toolbox(ref, toolbox, levers=load_levers())
         typer.echo(f"Boîte à outils valide : {fmt.plural(len(tb.actions), 'action')}.")
