@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from dataclasses import replace as dataclasses_replace
 import os
 import textwrap
 
@@ -277,6 +278,30 @@ def test_territory_view_publishes_nothing_below_five_and_no_one_is_identifiable(
     for a in five:          # no actor's id or name anywhere in what is published
         assert a.actor.id not in text and a.actor.name not in text
     assert "min" not in v.to_dict()["median_percent"]
+
+
+@pytest.mark.bundle
+def test_nested_territories_cannot_be_subtracted(bundle_dir):
+    """5 actors in Poitiers and 1 in Buxerolles (same EPCI): publishing Poitiers and the EPCI would reveal
+    the Buxerolles actor by difference, so neither is published; with 5 in each, both are."""
+    from planeco_kernel.territory import load_model
+
+    model = load_model()
+    ref = load_referentiel()
+    epci = model.get("86194").parent("epci").code
+    poitiers = [_actor(ref, i, i % 5) for i in range(5)]
+    other = [_actor(ref, 10 + i, 4) for i in range(5)]
+    other = [dataclasses_replace(a, actor=dataclasses_replace(a.actor, territory="86041")) for a in other]
+    assert model.get("86041").parent("epci").code == epci
+    items = poitiers + other[:1]
+    for code in ("86194", epci):
+        v = territory_view(ref, items, code, model=model)
+        assert v.actors >= 5 and not v.shown and v.distribution == {} and v.withheld_by
+        assert "permettrait d'identifier" in v.message
+    items = poitiers + other
+    assert territory_view(ref, items, "86194", model=model).shown
+    assert territory_view(ref, items, epci, model=model).shown
+    assert territory_view(ref, items, "86041", model=model).shown  # 5 in Buxerolles: shown too
 
 
 def test_trend_year_over_year_only_for_years_with_five_actors():

@@ -5,7 +5,14 @@ actors (5): an actor's position among the actors of the same type and size class
 distribution of maturity levels per field, the trend year over year. Below the threshold the
 view says « moins de 5 structures » and publishes nothing about the scores. Aggregates are
 quartiles and counts of levels, never minimum or maximum, and never an actor's name next to a
-score. What actors choose to publish — their commitments (action, lever, quantity) — is shown
+score.
+
+Nested territories: publishing both a territory and a territory nested in it (a commune and its
+EPCI) would let anyone subtract one distribution from the other. So a territory's distribution is
+also withheld when a nested territory (an ancestor or a descendant holding actors) has at least 5
+actors and differs from it by 1 to 4 actors; the rule is symmetric, so of such a pair neither is
+ever published. Combinations of several siblings are not checked: the view is meant for the
+territory running the scheme and its parents, and says so. What actors choose to publish — their commitments (action, lever, quantity) — is shown
 with their name: the questionnaire tells them so before they commit.
 """
 
@@ -64,10 +71,15 @@ class TerritoryView:
     top_actions: list[tuple[str, str, int]] = field(default_factory=list)
     field_titles: dict[str, str] = field(default_factory=dict)
 
+    withheld_by: str = ""
+
     @property
     def message(self) -> str:
         if self.shown:
             return ""
+        if self.withheld_by:
+            return (f"La répartition des niveaux n'est pas publiée : elle diffère de moins de {MIN_ACTORS} structures "
+                    f"de celle de {self.withheld_by}, et la comparaison des deux permettrait d'identifier ces structures.")
         return (f"Moins de {MIN_ACTORS} structures ont répondu pour ce territoire : la répartition des niveaux n'est "
                 "pas publiée, pour qu'aucune structure ne soit identifiable.")
 
@@ -75,6 +87,7 @@ class TerritoryView:
         return {
             "territory": {"code": self.code, "name": self.name}, "year": self.year, "actors": self.actors,
             "by_type": self.by_type, "anonymity_threshold": MIN_ACTORS, "shown": self.shown, "message": self.message,
+            "withheld_by": self.withheld_by,
             "levels": self.levels, "distribution": self.distribution,
             "median_percent": {k: _r(v) for k, v in self.median_percent.items()}, "overall_median": _r(self.overall_median),
             "trend": {str(y): {k: _r(v) for k, v in d.items()} for y, d in self.trend.items()},
@@ -99,6 +112,36 @@ def within(model: TerritoryModel | None, actor_territory: str, code: str) -> boo
     except LookupError:
         return False
     return code in t.parents.values()
+
+
+def _nested_conflict(model: TerritoryModel | None, actors: list[Assessment], code: str) -> str:
+    """The name of a nested territory whose actor count differs from ``code``'s by 1 to 4 ("" if none)."""
+    if model is None:
+        return ""
+    counts: Counter[str] = Counter()
+    chains: list[set[str]] = []
+    for a in actors:
+        try:
+            t = model.get(a.actor.territory)
+        except LookupError:
+            continue
+        chain = {t.code, *t.parents.values()}
+        chains.append(chain)
+        counts.update(chain)
+    n = counts.get(code, 0)
+    try:
+        ancestors = set(model.get(code).parents.values())
+    except LookupError:
+        ancestors = set()
+    related = ancestors | {k for chain in chains if code in chain for k in chain if k != code and k not in ancestors}
+    for other in sorted(related):
+        m = counts.get(other, 0)
+        if m >= MIN_ACTORS and 0 < abs(m - n) < MIN_ACTORS:
+            try:
+                return model.get(other).name
+            except LookupError:
+                return other
+    return ""
 
 
 def latest(assessments: list[Assessment], year: int | None = None) -> list[Assessment]:
@@ -164,6 +207,10 @@ def territory_view(ref: Referentiel, assessments: list[Assessment], code: str, *
         by_type[label] = str(n) if n >= MIN_ACTORS else f"moins de {MIN_ACTORS}"
     view = TerritoryView(code, name or code, shown_year, len(current), by_type, len(current) >= MIN_ACTORS,
                          [lv.label for lv in ref.levels], field_titles={f.id: f.title for f in ref.fields})
+    if view.shown:
+        everyone = latest(assessments, year)  # the actors of every territory, to check nested ones
+        view.withheld_by = _nested_conflict(model, everyone, code)
+        view.shown = not view.withheld_by
     if view.shown:
         scores: list[Score] = [score(ref, a.answers, a.actor.type, a.actor.size_class) for a in current]
         for f in ref.fields:
