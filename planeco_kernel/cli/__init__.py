@@ -12,6 +12,7 @@ import typer
 
 from planeco_kernel import __version__
 from planeco_kernel.cli import data as _data
+from planeco_kernel.cli import engagement as _engagement
 from planeco_kernel.cli import indicators as _indicators
 from planeco_kernel.cli import kb as _kb
 from planeco_kernel.cli import reports as _reports
@@ -33,6 +34,8 @@ _indicators.register(app)
 app.add_typer(_kb.app, name="kb", help="Base de connaissances : fils de discussion, REX, solutions.")
 app.add_typer(_reports.app, name="reports", help="Rapports par territoire : lots papermill, planification.")
 _serve.register(app)
+app.add_typer(_engagement.assessment_app, name="assessment", help="Auto-évaluation des acteurs : référentiel, scores, vue territoire.")
+app.add_typer(_engagement.actions_app, name="actions", help="Inventaire des actions : import, export, liste.")
 
 
 def _version(value: bool) -> None:
