@@ -14,7 +14,7 @@ STAMP := $(VENV)/.planeco-installed
 DATA_DIR ?= $(or $(PLANECO_DATA_DIR),data/build)
 MANIFEST := $(DATA_DIR)/manifest.json
 
-.PHONY: run test setup system-deps data bench lock clean help
+.PHONY: run test setup system-deps data bench lock clean help hub
 .DEFAULT_GOAL := help
 
 help:
@@ -22,7 +22,17 @@ help:
 	@echo "make test   — installe, construit les données, lance toute la suite de tests"
 	@echo "make bench  — lance les benchmarks (benchmarks/)"
 
-setup: system-deps $(STAMP)
+# JupyterLab settings that keep the promise of no calls home (see planeco_kernel/share/README.md).
+SHARE := planeco_kernel/share
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+LAB_CONFIG := $(VENV)/etc/jupyter/jupyter_lab_config.json
+# configurable-http-proxy (JupyterHub's proxy, from npm) in a project-local folder: `make hub`
+# and the hub tests find it there, nothing is installed globally.
+HUB_NODE := .hub-node
+CHP_VERSION := 5.3.0
+CHP := $(HUB_NODE)/node_modules/.bin/configurable-http-proxy
+
+setup: system-deps $(STAMP) $(LAB_OVERRIDES) $(LAB_CONFIG) $(CHP)
 
 # Debian packages the project needs: npm (data packages are fetched with `npm pack`) and
 # chromium (browser tests). Installed with apt-get when run as root, else explained.
@@ -44,9 +54,18 @@ endif
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test,hub]'
 	$(PY) -m pip uninstall -q -y rfc3987-syntax
 	@touch $@
+
+$(LAB_OVERRIDES): $(SHARE)/jupyter/lab/settings/overrides.json $(STAMP)
+	install -D -m 0644 $< $@
+
+$(LAB_CONFIG): $(SHARE)/etc/jupyter/jupyter_lab_config.json $(STAMP)
+	install -D -m 0644 $< $@
+
+$(CHP):
+	npm install --silent --no-audit --no-fund --prefix $(HUB_NODE) configurable-http-proxy@$(CHP_VERSION)
 
 data: setup
 	$(PY) -m planeco_kernel data build --if-needed
