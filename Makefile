@@ -1,12 +1,14 @@
 # planeco — two commands for a newcomer:
 #   make run    set up what is missing, build the data bundle, serve the Voilà app gallery
 #   make test   set up what is missing, build the data bundle, run the whole test suite
+#   make hub    the same apps for many people behind JupyterHub (see README « Plusieurs personnes »)
 # Both are idempotent: the second time they only check stamps and start.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8866
+HUB_PORT ?= 8000
 # The offline mirror of official sources (used when present; see ../shared/data/README.md).
 PLANECO_MIRROR ?= $(firstword $(wildcard ../shared/data))
 export PLANECO_MIRROR
@@ -21,6 +23,7 @@ help:
 	@echo "make run    — installe, construit les données, sert la galerie d'applications sur http://127.0.0.1:$(PORT)"
 	@echo "make test   — installe, construit les données, lance toute la suite de tests"
 	@echo "make bench  — lance les benchmarks (benchmarks/)"
+	@echo "make hub    — JupyterHub sur http://127.0.0.1:$(HUB_PORT) : applications pour chaque personne connectée"
 
 # JupyterLab settings that keep the promise of no calls home (see planeco_kernel/share/README.md).
 SHARE := planeco_kernel/share
@@ -72,6 +75,10 @@ data: setup
 
 run: data
 	$(PY) -m planeco_kernel serve --port $(PORT)
+
+# JupyterHub on this machine (PLANECO_KB: the shared knowledge base; HUB_ADMIN: your hub user name).
+hub: data
+	$(PY) -m planeco_kernel hub --port $(HUB_PORT) $(if $(HUB_ADMIN),--admin $(HUB_ADMIN))
 
 test: data
 	$(PY) -m pytest
