@@ -1,0 +1,100 @@
+"""A real JupyterHub on 127.0.0.1, driven through headless Chromium by three members of different roles.
+
+The hub is started by the test from the repository's ``jupyterhub_config.py`` (JupyterHub's dummy
+authenticator: any password; configurable-http-proxy from ``.hub-node``; random free ports;
+bounded waits; everything it spawned is stopped at the end). Its knowledge base is fresh and
+holds INVENTED TEST members:
+
+- ``claire`` (hub user ``claire.hub``): élue of Lyon;
+- ``acme`` (hub user ``acme``) and ``betaco``: two companies;
+- ``modo`` (hub user ``modo``): agent territorial and moderator (the knowledge base's admin).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT = 90_000
+MEMBERS = {  # hub user -> (member id, display name)
+    "claire.hub": ("claire", "Claire Élue (données de test)"),
+    "acme": ("acme", "ACME Énergie (données de test)"),
+    "modo": ("modo", "Modo Agent (données de test)"),
+}
+
+
+@pytest.fixture(scope="module")
+def hub_kb(tmp_path_factory):
+    from planeco_kernel.knowledge import KnowledgeBase, Member
+
+    root = tmp_path_factory.mktemp("hubkb") / "kb"
+    kb = KnowledgeBase.init(root, Member("modo", MEMBERS["modo"][1], "agent", territory="69123", hub_user="modo"))
+    kb.add_member(Member("claire", MEMBERS["claire.hub"][1], "elu", territory="69123", hub_user="claire.hub"), actor="modo")
+    kb.add_member(Member("acme", MEMBERS["acme"][1], "entreprise", territory="69266", hub_user="acme"), actor="modo")
+    kb.add_member(Member("betaco", "BetaCo (données de test)", "entreprise", territory="69266"), actor="modo")
+    return root
+
+
+@pytest.fixture(scope="module")
+def hub(hub_kb, bundle_dir, tmp_path_factory):
+    from planeco_kernel.hub.process import HubProcess
+
+    env = {"PLANECO_KB": str(hub_kb), "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_HUB_AUTHENTICATOR": "dummy",
+           "PLANECO_HUB_POOL_SIZE": "0", "PLANECO_HUB_ADMINS": "modo"}
+    with HubProcess(tmp_path_factory.mktemp("hubstate"), env) as h:
+        yield h
+
+
+def sign_in(page, hub, user: str) -> None:
+    """Sign in on the hub's login page; wait for this user's planeco gallery."""
+    page.goto(hub.url + "hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", "essai")
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/", timeout=TIMEOUT)
+    page.locator(".planeco-card").first.wait_for(timeout=TIMEOUT)
+
+
+def open_echanges(page):
+    page.locator(".planeco-card", has_text="Échanges").locator("a").click()
+    page.locator(".planeco-kb-app").wait_for(state="visible", timeout=TIMEOUT)
+
+
+def start_thread(page, title: str, body: str) -> str:
+    page.get_by_role("tab", name="Nouveau fil").click()
+    page.locator(".planeco-kb-new-title input").fill(title)
+    page.locator(".planeco-kb-new-body textarea").fill(body)
+    page.locator(".planeco-kb-new-send").click()
+    status = page.locator(".planeco-kb-status")
+    status.locator("span").wait_for(timeout=TIMEOUT)
+    return status.inner_text()
+
+
+def test_three_members_sign_in_and_post_under_their_own_names(hub, hub_kb, offline_page, artifacts_dir):
+    for user, (member, name) in MEMBERS.items():
+        op = offline_page()
+        page = op.page
+        sign_in(page, hub, user)
+        assert f"« {user} »" in page.locator(".planeco-notice").first.inner_text()
+        open_echanges(page)
+        assert name in page.locator(".planeco-kb-identity").inner_text()
+        text = start_thread(page, f"Question de {member} (essai)", f"Message de {member} : réseau de chaleur ? (essai)")
+        assert "publié" in text, text
+        page.screenshot(path=str(artifacts_dir / f"hub_{member}_post.png"), full_page=True)
+        assert op.blocked == [], f"{user}: requests outside the server: {op.blocked}"
+        op.close()
+    log = subprocess.run(["git", "log", "--format=%an"], cwd=hub_kb, capture_output=True, text=True, check=True)
+    authors = set(log.stdout.splitlines())
+    assert {name for _member, name in MEMBERS.values()} <= authors
+
+
+def test_a_user_cannot_open_another_users_server(hub, offline_page):
+    op = offline_page()
+    sign_in(op.page, hub, "acme")
+    resp = op.page.goto(hub.url + "user/claire.hub/")
+    # the hub refuses to hand acme a token for claire's server: no gallery of claire's is shown
+    assert resp.status == 403, (resp.status, op.page.url)
+    assert op.page.locator(".planeco-card").count() == 0
