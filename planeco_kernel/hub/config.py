@@ -196,6 +196,8 @@ def _spawner_class():
                                          "d'échanges : demandez à un·e modérateur·rice.")
                 self.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
                 self.args = ["--ServerApp.default_url=/lab"]
+                if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
+                    self.args.append("--ServerApp.allow_root=True")
             elif self.name == "":
                 self.cmd = [sys.executable, "-m", "planeco_kernel.hub.singleuser"]
                 self.args = [f"--pool-size={settings.pool_size}", "--cull-idle=900"]
