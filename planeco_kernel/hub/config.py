@@ -192,8 +192,11 @@ def _spawner_class():
             settings: HubSettings = self.planeco_settings  # set by configure()
             if self.name == LAB_SERVER:
                 if not may_open_lab(self.user.name, bool(self.user.admin), settings.kb_dir):
-                    raise HTTPError(403, "JupyterLab est réservé aux agents et aux modérateur·rices de la base "
-                                         "d'échanges : demandez à un·e modérateur·rice.")
+                    message = ("JupyterLab est réservé aux agents et aux modérateur·rices de la base d'échanges : "
+                               "vos applications sont dans votre galerie ; pour JupyterLab, demandez à un·e modérateur·rice.")
+                    exc = HTTPError(403, message)
+                    exc.jupyterhub_message = message  # shown by the hub's spawn page
+                    raise exc
                 self.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
                 self.args = ["--ServerApp.default_url=/lab"]
                 if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root

@@ -98,3 +98,19 @@ def test_a_user_cannot_open_another_users_server(hub, offline_page):
     # the hub refuses to hand acme a token for claire's server: no gallery of claire's is shown
     assert resp.status == 403, (resp.status, op.page.url)
     assert op.page.locator(".planeco-card").count() == 0
+
+
+def test_jupyterlab_behind_the_hub_is_for_staff_and_calls_nobody(hub, offline_page):
+    from tests.browser.test_no_calls_home import assert_lab_calls_nobody
+
+    op = offline_page()
+    sign_in(op.page, hub, "claire.hub")          # an elected official: the apps, not JupyterLab
+    op.page.goto(hub.url + "hub/spawn/claire.hub/lab")
+    op.page.get_by_text("JupyterLab est réservé aux agents").first.wait_for(timeout=TIMEOUT)
+    op.close()
+
+    op = offline_page()
+    sign_in(op.page, hub, "modo")                # agent and moderator: technical staff
+    op.page.goto(hub.url + "hub/spawn/modo/lab")
+    op.page.wait_for_url("**/user/modo/lab/**", timeout=TIMEOUT)
+    assert_lab_calls_nobody(op, op.page.url)
