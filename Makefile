@@ -8,6 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8866
+# Extra options of `planeco serve` for `make run` (e.g. SERVE_ARGS=--no-browser, or --public).
+SERVE_ARGS ?=
 HUB_PORT ?= 8000
 # The offline mirror of official sources (used when present; see ../shared/data/README.md).
 PLANECO_MIRROR ?= $(firstword $(wildcard ../shared/data))
@@ -74,7 +76,7 @@ data: setup
 	$(PY) -m planeco_kernel data build --if-needed
 
 run: data
-	$(PY) -m planeco_kernel serve --port $(PORT)
+	$(PY) -m planeco_kernel serve --port $(PORT) $(SERVE_ARGS)
 
 # JupyterHub on this machine (PLANECO_KB: the shared knowledge base; HUB_ADMIN: your hub user name).
 hub: data

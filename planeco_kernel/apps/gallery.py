@@ -126,16 +126,29 @@ def render_gallery(entries: list[AppEntry], base_url: str = "/", notices: list[G
 
 
 def pools_warm(kernel_manager, notebooks: list[str]) -> bool:
-    """True when every app of ``notebooks`` has a preheated kernel ready (or preheating is off).
+    """True when every app of ``notebooks`` has a preheated kernel ready for a visitor (or preheating is off).
 
-    Reads Voilà's kernel pool (``get_pool_size`` and the pending start tasks of each notebook).
+    Ready means the kernel has run the app's notebook as far as it goes before a visit: either to
+    the end (the render task is done), or up to the wait for the visitor's request (the kernel
+    has opened Voilà's request-info websocket, :func:`planeco_kernel.apps.request.query_params`).
+    A kernel merely started is not ready: its imports and data loading are still to come.
     """
     pools = getattr(kernel_manager, "_pools", None)
     if pools is None:  # no preheating: nothing to wait for
         return True
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    waiting = RequestInfoSocketHandler._waiters
     for nb in notebooks:
-        pool = pools.get(nb) or []
-        if not any(task.done() and not task.cancelled() and task.exception() is None for task in pool):
+        ready = False
+        for task in pools.get(nb) or []:
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                continue
+            content = task.result()
+            if content["kernel_id"] in waiting or content["task"].done():
+                ready = True
+                break
+        if not ready:
             return False
     return True
 

@@ -26,6 +26,7 @@ Settings come from the environment of the hub process (``planeco hub`` / ``make 
 ``PLANECO_HUB_ADMINS``          hub administrators, comma-separated
 ``PLANECO_HUB_POOL_SIZE``       preheated kernels per app and per person (1)
 ``PLANECO_HUB_CULL_IDLE``       stop servers idle for this many seconds (3600)
+``PLANECO_HUB_APPS_DIR``        the apps folder with its ``gallery.yaml`` (default: ``apps/``)
 ``PLANECO_HUB_PROXY``           configurable-http-proxy executable (default: ``.hub-node``)
 ``PLANECO_HUB_EXTRA_CONFIG``    a Python file loaded last (your authenticator's settings)
 ``PLANECO_KB``                  the shared knowledge base (required: ``planeco kb init``)
@@ -103,6 +104,7 @@ class HubSettings:
     cull_idle_s: int = 3600
     kb_dir: Path | None = None
     extra_config: Path | None = None
+    apps_dir: Path = field(default_factory=lambda: planeco_config.PROJECT_ROOT / "apps")
 
     @classmethod
     def from_environment(cls, env: dict[str, str] | None = None) -> HubSettings:
@@ -122,6 +124,8 @@ class HubSettings:
         from planeco_kernel.knowledge.location import default_kb_dir
 
         s.kb_dir = default_kb_dir() if not env.get("PLANECO_KB") else Path(env["PLANECO_KB"]).expanduser().resolve()
+        if env.get("PLANECO_HUB_APPS_DIR"):
+            s.apps_dir = Path(env["PLANECO_HUB_APPS_DIR"]).expanduser().resolve()
         if env.get("PLANECO_HUB_EXTRA_CONFIG"):
             s.extra_config = Path(env["PLANECO_HUB_EXTRA_CONFIG"]).expanduser().resolve()
         return s
@@ -148,6 +152,8 @@ class HubSettings:
                 f"Pas de base de connaissances dans « {self.kb_dir} » : le hub la partage entre tous. Créez-la avec "
                 "`planeco kb init DOSSIER --admin ID --name \"…\" --role agent` puis PLANECO_KB=DOSSIER.")
         proxy_command()
+        if not (self.apps_dir / "gallery.yaml").is_file():
+            raise ConfigError(f"PLANECO_HUB_APPS_DIR : pas de gallery.yaml dans « {self.apps_dir} ».")
         if self.extra_config is not None and not self.extra_config.is_file():
             raise ConfigError(f"PLANECO_HUB_EXTRA_CONFIG : fichier introuvable « {self.extra_config} ».")
 
@@ -203,7 +209,7 @@ def _spawner_class():
                     self.args.append("--ServerApp.allow_root=True")
             elif self.name == "":
                 self.cmd = [sys.executable, "-m", "planeco_kernel.hub.singleuser"]
-                self.args = [f"--pool-size={settings.pool_size}", "--cull-idle=900"]
+                self.args = [f"--pool-size={settings.pool_size}", "--cull-idle=900", f"--apps-dir={settings.apps_dir}"]
             else:
                 raise HTTPError(404, f"Serveur inconnu « {self.name} » : le seul serveur nommé est « {LAB_SERVER} ».")
             return await super().start()

@@ -48,6 +48,7 @@ CSS_CLASSES = {
     "new_themes": "planeco-kb-new-themes",
     "new_audience": "planeco-kb-new-audience",
     "new_send": "planeco-kb-new-send",
+    "sign_in": "planeco-kb-sign-in",
     "nearby": "planeco-kb-nearby",
     "nearby_territory": "planeco-kb-nearby-territory",
     "nearby_search": "planeco-kb-nearby-search",
@@ -125,11 +126,18 @@ class _Base(w.VBox):
         self.kb = kb if isinstance(kb, KnowledgeBase) else KnowledgeBase(kb)
         self.status = w.HTML(value="")
         self.status.add_class(CSS_CLASSES["status"])
+        from planeco_kernel.serve import serving_context
+
+        ctx = serving_context()
+        self.sign_in_hint = ctx.sign_in_hint() if ctx.read_only else ""
         try:
+            if ctx.read_only and member is None:  # a public gallery never writes under the server's identity
+                raise KnowledgeError(self.sign_in_hint)
             self.member: Member | None = self.kb.member(member) if member else self.kb.identity()
             ident = f"Connecté·e : <strong>{escape(self.member.name)}</strong> ({escape(ROLES[self.member.role])})"
         except (KnowledgeError, NotFoundError) as exc:
             self.member = None
+            self.sign_in_hint = self.sign_in_hint or str(exc)
             ident = f"Lecture seule — {escape(str(exc))}"
         self.identity = w.HTML(value=f'<span aria-label="Identité">{ident}</span>')
         self.identity.add_class(CSS_CLASSES["identity"])
@@ -174,7 +182,9 @@ class _ThreadView(w.VBox):
         self.send.on_click(lambda _b: self.send_reply())
         self.form = w.VBox([self.body, w.HBox([self.kind, self.send])])
         self.form.layout.display = "none"
-        self.children = [self.html, self.form]
+        self.read_only = _cls(w.HTML(value=f"<p>{escape(owner.sign_in_hint)}</p>"), "sign_in")
+        self.read_only.layout.display = "none"
+        self.children = [self.html, self.form, self.read_only]
 
     def show(self, thread_id: str) -> None:
         t = self.owner._guard(self.owner.kb.thread, thread_id, self.owner.viewer)
@@ -183,6 +193,7 @@ class _ThreadView(w.VBox):
         self.thread_id = t.id
         self.html.value = thread_html(t, self.owner._members())
         self.form.layout.display = None if self.owner.member else "none"
+        self.read_only.layout.display = "none" if self.owner.member else None
 
     def send_reply(self) -> Post | None:
         if not self.thread_id or self.owner.member is None:
@@ -215,6 +226,8 @@ class _NewThreadForm(w.VBox):
         self.send = _cls(w.Button(description="Publier", button_style="primary", disabled=owner.member is None), "new_send")
         self.send.on_click(lambda _b: self.submit())
         self.children = [self.title, self.body, self.kind, self.anchor, self.themes, self.audience, self.send]
+        if owner.member is None:  # say how to write instead of a form that cannot be sent
+            self.children = [_cls(w.HTML(value=f"<p>{escape(owner.sign_in_hint)}</p>"), "sign_in"), *self.children]
 
     def submit(self) -> Post | None:
         if self.owner.member is None:

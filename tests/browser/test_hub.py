@@ -12,10 +12,14 @@ holds INVENTED TEST members:
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 
 import pytest
+
+from tests.browser.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 90_000
@@ -35,6 +39,8 @@ def hub_kb(tmp_path_factory):
     kb.add_member(Member("claire", MEMBERS["claire.hub"][1], "elu", territory="69123", hub_user="claire.hub"), actor="modo")
     kb.add_member(Member("acme", MEMBERS["acme"][1], "entreprise", territory="69266", hub_user="acme"), actor="modo")
     kb.add_member(Member("betaco", "BetaCo (données de test)", "entreprise", territory="69266"), actor="modo")
+    kb.start_thread("modo", kind="rex", title="Fil public : covoiturage (essai)", anchor="territory:69123",
+                    body="Retour d'expérience **public** (essai).", themes=["mobilité"])
     return root
 
 
@@ -46,6 +52,32 @@ def hub(hub_kb, bundle_dir, tmp_path_factory):
            "PLANECO_HUB_POOL_SIZE": "0", "PLANECO_HUB_ADMINS": "modo"}
     with HubProcess(tmp_path_factory.mktemp("hubstate"), env) as h:
         yield h
+
+
+@pytest.fixture(scope="module")
+def public_gallery(hub, hub_kb, bundle_dir, served_apps_dir, tmp_path_factory):
+    """``planeco serve --public`` over the hub's knowledge base, whose process has a local identity it must not lend."""
+    from tests.browser.conftest import _free_port, _wait_http
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("public") / "serve.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(hub_kb),
+           "PLANECO_KB_USER": "modo"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel", "serve", "--public", "--sign-in-url", hub.url,
+                                 "--port", str(port), "--no-browser", "--pool-size", "0", "--apps-dir", str(served_apps_dir)],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def sign_in(page, hub, user: str) -> None:
@@ -114,3 +146,29 @@ def test_jupyterlab_behind_the_hub_is_for_staff_and_calls_nobody(hub, offline_pa
     op.page.goto(hub.url + "hub/spawn/modo/lab")
     op.page.wait_for_url("**/user/modo/lab/**", timeout=TIMEOUT)
     assert_lab_calls_nobody(op, op.page.url)
+
+
+def test_an_anonymous_visitor_of_the_public_gallery_reads_and_is_told_how_to_sign_in(public_gallery, hub, hub_kb, offline_page):
+    from planeco_kernel.knowledge import KnowledgeBase
+
+    before = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=hub_kb, capture_output=True, text=True).stdout
+    op = offline_page()
+    page = op.page
+    page.goto(public_gallery)
+    notice = page.locator(".planeco-notice").first
+    assert "connectez-vous" in notice.inner_text()
+    assert notice.locator("a").get_attribute("href") == hub.url
+    open_echanges(page)
+    identity = page.locator(".planeco-kb-identity").inner_text()
+    assert "Lecture seule" in identity and "Modo" not in identity   # never the server's local identity
+    page.locator(".planeco-kb-thread-item", has_text="Fil public : covoiturage").click()
+    page.locator(".planeco-kb-thread-view strong", has_text="public").wait_for(timeout=TIMEOUT)   # it reads
+    assert page.locator(".planeco-kb-reply-send").is_hidden()
+    assert "connectez-vous" in page.locator(".planeco-kb-thread-view + * + .planeco-kb-sign-in, .planeco-kb-sign-in").first.inner_text()
+    page.get_by_role("tab", name="Nouveau fil").click()
+    assert page.locator(".planeco-kb-new-send").is_disabled()
+    assert "connectez-vous" in page.locator(".planeco-kb-sign-in:visible").first.inner_text()
+    after = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=hub_kb, capture_output=True, text=True).stdout
+    assert before == after                                          # nothing was written
+    assert KnowledgeBase(hub_kb).threads(None, text="covoiturage")
+    assert op.blocked == []
