@@ -90,15 +90,15 @@ def test_ensure_local_kb_creates_it_once_with_the_person_at_the_machine(tmp_path
     from planeco_kernel.knowledge import KnowledgeBase
 
     monkeypatch.setattr(local_kb, "_git_config", lambda key: {"user.name": "Camille Dupré", "user.email": "c@exemple.fr"}[key])
-    monkeypatch.setattr(local_kb.getpass, "getuser", lambda: "Camille")
+    monkeypatch.setattr("planeco_kernel.knowledge.identity.os_login", lambda: "Camille")
     root, created = local_kb.ensure_local_kb(tmp_path / "kb")
     assert created
     me = KnowledgeBase(root).member("camille")
-    assert (me.name, me.email, me.role, me.moderator) == ("Camille Dupré", "c@exemple.fr", "agent", True)
+    assert (me.name, me.email, me.role, me.moderator, me.hub_user) == ("Camille Dupré", "c@exemple.fr", "agent", True, "Camille")
     assert local_kb.ensure_local_kb(tmp_path / "kb") == (root, False)
 
 
 def test_local_admin_falls_back_to_the_os_account(monkeypatch):
     monkeypatch.setattr(local_kb, "_git_config", lambda key: "")
-    monkeypatch.setattr(local_kb.getpass, "getuser", lambda: "J.Martin")
-    assert local_kb.local_admin() == local_kb.LocalAdmin("j.martin", "J.Martin", "", "système")
+    monkeypatch.setattr("planeco_kernel.knowledge.identity.os_login", lambda: "J.Martin")
+    assert local_kb.local_admin() == local_kb.LocalAdmin("j.martin", "J.Martin", "", "système", "J.Martin")

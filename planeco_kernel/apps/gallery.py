@@ -8,6 +8,7 @@ message instead of showing a broken link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from planeco_kernel.errors import ConfigError
@@ -109,20 +110,25 @@ class GalleryNotice:
     refresh_s: int = 0
 
 
-def render_gallery(entries: list[AppEntry], base_url: str = "/", notices: list[GalleryNotice] | None = None) -> str:
-    """The gallery page's HTML for ``entries`` (links relative to ``base_url``)."""
+@lru_cache(maxsize=1)
+def environment():
+    """The Jinja environment of planeco's HTML (templates in ``apps/templates``, autoescape on for .html)."""
     import jinja2
 
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html"]),
     )
+
+
+def render_gallery(entries: list[AppEntry], base_url: str = "/", notices: list[GalleryNotice] | None = None) -> str:
+    """The gallery page's HTML for ``entries`` (links relative to ``base_url``)."""
     from planeco_kernel import __version__
 
     notices = list(notices or [])
     refresh = max((n.refresh_s for n in notices), default=0)
-    return env.get_template("gallery.html").render(apps=entries, base_url=base_url, version=__version__,
-                                                   notices=notices, refresh_s=refresh)
+    return environment().get_template("gallery.html").render(apps=entries, base_url=base_url, version=__version__,
+                                                             notices=notices, refresh_s=refresh)
 
 
 def pools_warm(kernel_manager, notebooks: list[str]) -> bool:

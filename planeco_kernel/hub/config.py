@@ -181,10 +181,10 @@ def may_open_lab(hub_user: str, is_admin: bool, kb_dir: Path | None) -> bool:
         members = KnowledgeBase(kb_dir).members()
     except KnowledgeError:
         return False
-    for m in members:
-        if m.hub_user == hub_user or (not m.hub_user and m.id == hub_user.lower()):
-            return m.role in STAFF_ROLES or m.moderator
-    return False
+    from planeco_kernel.knowledge.identity import member_for_hub_user
+
+    m = member_for_hub_user(hub_user, {m.id: m for m in members})
+    return m is not None and (m.role in STAFF_ROLES or m.moderator)
 
 
 def _spawner_class():

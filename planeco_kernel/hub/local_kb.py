@@ -9,7 +9,6 @@ who ran the command, named from what the machine already knows: git's ``user.nam
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import subprocess
@@ -29,6 +28,8 @@ class LocalAdmin:
     name: str
     email: str
     source: str  # "git" or "système"
+    login: str = ""
+    """The OS account; recorded as ``hub_user`` when the member id had to differ from it."""
 
 
 def _git_config(key: str) -> str:
@@ -46,16 +47,19 @@ def _slug(text: str) -> str:
 
 
 def local_admin() -> LocalAdmin:
-    """The person at the machine: OS account id, git name and e-mail when configured."""
-    try:
-        account = getpass.getuser()
-    except (KeyError, OSError):
-        account = "admin"
-    ident = _slug(account) or "admin"
+    """The person at the machine: the OS account (from the process's uid), git's name and e-mail when configured.
+
+    These are what :mod:`planeco_kernel.knowledge.identity` recognises on this machine later on
+    (git ``user.email``, else the OS account), so the administrator created here is who the
+    person *is* in the knowledge base, not a name they typed.
+    """
+    from planeco_kernel.knowledge.identity import os_login
+
+    account = os_login() or "admin"
     git_name, git_mail = _git_config("user.name"), _git_config("user.email")
     if git_name:
-        return LocalAdmin(ident, git_name, git_mail, "git")
-    return LocalAdmin(ident, account, "", "système")
+        return LocalAdmin(_slug(account) or "admin", git_name, git_mail, "git", account)
+    return LocalAdmin(_slug(account) or "admin", account, "", "système", account)
 
 
 def ensure_local_kb(path: str | os.PathLike | None = None) -> tuple[Path, bool]:
@@ -75,7 +79,9 @@ def ensure_local_kb(path: str | os.PathLike | None = None) -> tuple[Path, bool]:
     if found is not None:
         return found, False
     who = local_admin()
-    kb = KnowledgeBase.init(where, Member(who.id, who.name, DEFAULT_ROLE, email=who.email), name="Base locale planeco")
+    hub_user = who.login if who.login and who.login != who.id else ""  # the identity API matches the OS account
+    kb = KnowledgeBase.init(where, Member(who.id, who.name, DEFAULT_ROLE, email=who.email, hub_user=hub_user),
+                            name="Base locale planeco")
     return kb.root, True
 
 
