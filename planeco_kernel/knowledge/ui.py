@@ -49,6 +49,7 @@ CSS_CLASSES = {
     "new_themes": "planeco-kb-new-themes",
     "new_audience": "planeco-kb-new-audience",
     "new_send": "planeco-kb-new-send",
+    "new_to": "planeco-kb-new-to",
     "sign_in": "planeco-kb-sign-in",
     "nearby": "planeco-kb-nearby",
     "nearby_territory": "planeco-kb-nearby-territory",
@@ -175,14 +176,22 @@ class _ThreadView(w.VBox):
         self.form.layout.display = "none"
         self.read_only = _cls(w.HTML(value=str(_fragments().paragraph(owner.sign_in_hint))), "sign_in")
         self.read_only.layout.display = "none"
-        self.children = [self.html, self.form, self.read_only]
+        from planeco_kernel.knowledge.ui_moderation import PostActions
+
+        self.actions = PostActions(owner, lambda: self.show(self.thread_id))
+        self.actions.layout.display = "none"
+        self.children = [self.html, self.form, self.read_only, self.actions]
 
     def show(self, thread_id: str) -> None:
         t = self.owner._guard(self.owner.kb.thread, thread_id, self.owner.viewer)
         if t is None:
             return
         self.thread_id = t.id
-        self.html.value = thread_html(t, self.owner._members())
+        members = self.owner._members()
+        self.html.value = thread_html(t, members)
+        self.actions.show([(f"{members[p.author].name if p.author in members else p.author} — {_fr_date(p.created)}", p.id)
+                           for p in t.posts])
+        self.actions.layout.display = None if self.owner.member else "none"
         self.form.layout.display = None if self.owner.member else "none"
         self.read_only.layout.display = "none" if self.owner.member else None
 
@@ -214,9 +223,12 @@ class _NewThreadForm(w.VBox):
         self.anchor = _cls(w.Text(description="Ancrage", value=anchor or default_anchor, disabled=anchor is not None, tooltip="notebook:…, app:…, territory:CODE, indicator:…, lever:…, action:…"), "new_anchor")  # noqa: E501
         self.themes = _cls(w.Text(description="Thèmes", placeholder="mobilité, énergie"), "new_themes")
         self.audience = _cls(w.Dropdown(options=[(v, k) for k, v in AUDIENCES.items()], value="open", description="Audience"), "new_audience")  # noqa: E501
+        commercial = owner.member is not None and owner.member.is_commercial
+        self.to = _cls(w.Text(description="Destinataires", value=", ".join(["elu", "agent"] if commercial else self.addressed),
+                              placeholder="rôles (elu, agent…) ou identifiants de membres, séparés par des virgules"), "new_to")
         self.send = _cls(w.Button(description="Publier", button_style="primary", disabled=owner.member is None), "new_send")
         self.send.on_click(lambda _b: self.submit())
-        self.children = [self.title, self.body, self.kind, self.anchor, self.themes, self.audience, self.send]
+        self.children = [self.title, self.body, self.kind, self.anchor, self.themes, self.audience, self.to, self.send]
         if owner.member is None:  # say how to write instead of a form that cannot be sent
             self.children = [_cls(w.HTML(value=str(_fragments().paragraph(owner.sign_in_hint))), "sign_in"), *self.children]
 
@@ -227,7 +239,7 @@ class _NewThreadForm(w.VBox):
             lambda: self.owner.kb.start_thread(
                 self.owner.member.id, kind=self.kind.value, title=self.title.value, body=self.body.value,
                 anchor=self.fixed_anchor or self.anchor.value.strip(), themes=self.themes.value, audience=self.audience.value,
-                addressed_to=["elu", "agent"] if self.owner.member.is_commercial else self.addressed,
+                addressed_to=[t.strip() for t in self.to.value.split(",") if t.strip()],
             )  # fmt: skip
         )
         if p is not None:
@@ -271,8 +283,15 @@ class EchangesApp(_Base):
             w.HBox([self.f_text, self.search_button]), self.results, self.view,
         ])  # fmt: skip
         nearby = w.VBox([w.HTML(str(_fragments().paragraph("Solutions et retours d'expérience de territoires proches ou similaires."))), w.HBox([self.n_territory, self.n_button]), self.nearby])  # noqa: E501
-        self.tabs = w.Tab(children=[browse, self.form, nearby])
-        for i, title in enumerate(["Fils", "Nouveau fil", "REX proches"]):
+        tabs, titles = [browse, self.form, nearby], ["Fils", "Nouveau fil", "REX proches"]
+        if self.member is not None and self.member.moderator:  # members and roles: moderators only
+            from planeco_kernel.knowledge.ui_moderation import MembersAdmin
+
+            self.admin = MembersAdmin(self)
+            tabs.append(self.admin)
+            titles.append("Membres")
+        self.tabs = w.Tab(children=tabs)
+        for i, title in enumerate(titles):
             self.tabs.set_title(i, title)
         self.children = [self.identity, self.status, self.tabs]
         self.search()
