@@ -39,6 +39,10 @@ def hub_kb(tmp_path_factory):
     kb.add_member(Member("claire", MEMBERS["claire.hub"][1], "elu", territory="69123", hub_user="claire.hub"), actor="modo")
     kb.add_member(Member("acme", MEMBERS["acme"][1], "entreprise", territory="69266", hub_user="acme"), actor="modo")
     kb.add_member(Member("betaco", "BetaCo (données de test)", "entreprise", territory="69266"), actor="modo")
+    from planeco_kernel.knowledge.identity import os_login
+
+    # the machine's own account is a member too: a public server must still not write as it
+    kb.add_member(Member("poste", "Poste local (données de test)", "agent", hub_user=os_login()), actor="modo")
     kb.start_thread("modo", kind="rex", title="Fil public : covoiturage (essai)", anchor="territory:69123",
                     body="Retour d'expérience **public** (essai).", themes=["mobilité"])
     return root
@@ -99,50 +103,130 @@ def start_thread(page, title: str, body: str) -> str:
     page.get_by_role("tab", name="Nouveau fil").click()
     page.locator(".planeco-kb-new-title input").fill(title)
     page.locator(".planeco-kb-new-body textarea").fill(body)
-    page.locator(".planeco-kb-new-send").click()
     status = page.locator(".planeco-kb-status")
-    status.locator("span").wait_for(timeout=TIMEOUT)
+    before = status.inner_text()
+    page.locator(".planeco-kb-new-send").click()
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while status.inner_text() == before and time.monotonic() < deadline:   # the answer to this click
+        time.sleep(0.1)
     return status.inner_text()
 
 
-def test_three_members_sign_in_and_post_under_their_own_names(hub, hub_kb, offline_page, artifacts_dir):
+@pytest.fixture(scope="module")
+def sessions(hub, browser):
+    """One signed-in browser session per member (hub user -> OfflinePage), kept for the module."""
+    from tests.browser.conftest import OfflinePage
+
+    made: dict[str, OfflinePage] = {}
+    yield made
+    for op in made.values():
+        op.close()
+
+
+def session(sessions, browser, hub, user: str):
+    """The signed-in page of ``user`` with Échanges open (signing in and spawning the first time)."""
+    from tests.browser.conftest import OfflinePage
+
+    if user not in sessions:
+        op = OfflinePage(browser)
+        sign_in(op.page, hub, user)
+        assert f"« {user} »" in op.page.locator(".planeco-notice").first.inner_text()
+        open_echanges(op.page)
+        sessions[user] = op
+    return sessions[user].page
+
+
+def test_three_members_sign_in_and_post_under_their_own_names(hub, hub_kb, sessions, browser, artifacts_dir):
     for user, (member, name) in MEMBERS.items():
-        op = offline_page()
-        page = op.page
-        sign_in(page, hub, user)
-        assert f"« {user} »" in page.locator(".planeco-notice").first.inner_text()
-        open_echanges(page)
+        page = session(sessions, browser, hub, user)
         assert name in page.locator(".planeco-kb-identity").inner_text()
         text = start_thread(page, f"Question de {member} (essai)", f"Message de {member} : réseau de chaleur ? (essai)")
         assert "publié" in text, text
         page.screenshot(path=str(artifacts_dir / f"hub_{member}_post.png"), full_page=True)
-        assert op.blocked == [], f"{user}: requests outside the server: {op.blocked}"
-        op.close()
+        assert sessions[user].blocked == [], f"{user}: requests outside the server: {sessions[user].blocked}"
     log = subprocess.run(["git", "log", "--format=%an"], cwd=hub_kb, capture_output=True, text=True, check=True)
     authors = set(log.stdout.splitlines())
     assert {name for _member, name in MEMBERS.values()} <= authors
 
 
-def test_a_user_cannot_open_another_users_server(hub, offline_page):
-    op = offline_page()
-    sign_in(op.page, hub, "acme")
+def test_a_company_addressing_another_company_is_refused_with_the_rule(hub, hub_kb, sessions, browser):
+    from planeco_kernel.knowledge import KnowledgeBase
+
+    page = session(sessions, browser, hub, "acme")
+    page.get_by_role("tab", name="Nouveau fil").click()
+    page.locator(".planeco-kb-new-to input").fill("betaco")
+    text = start_thread(page, "Partenariat entre entreprises (essai)", "Travaillons ensemble ? (essai)")
+    assert "pas de sollicitation entre entreprises" in text, text
+    assert not KnowledgeBase(hub_kb).threads(None, text="Partenariat entre entreprises")
+
+
+def _open_thread(page, title: str) -> None:
+    page.get_by_role("tab", name="Fils").click()
+    page.locator(".planeco-kb-search").click()
+    page.locator(".planeco-kb-thread-item", has_text=title).first.click()
+    page.locator(".planeco-kb-thread-title", has_text=title).wait_for(timeout=TIMEOUT)
+
+
+def test_a_non_moderator_cannot_hide_a_post_and_a_moderator_can(hub, hub_kb, sessions, browser):
+    from planeco_kernel.knowledge import KnowledgeBase
+
+    page = session(sessions, browser, hub, "claire.hub")     # élue, not a moderator
+    _open_thread(page, "Question de acme")
+    page.locator(".planeco-kb-actions").wait_for(state="visible", timeout=TIMEOUT)
+    assert page.locator(".planeco-kb-hide").count() == 0     # she may flag, not hide
+    page.locator(".planeco-kb-action-text textarea").fill("Sollicitation ? (essai)")
+    page.locator(".planeco-kb-flag").click()
+    page.locator(".planeco-kb-status", has_text="signalé").wait_for(timeout=TIMEOUT)
+
+    page = session(sessions, browser, hub, "modo")           # agent and moderator
+    _open_thread(page, "Question de acme")
+    page.locator(".planeco-kb-action-text textarea").fill("Hors sujet (essai)")
+    page.locator(".planeco-kb-hide").click()
+    page.locator(".planeco-kb-status", has_text="Message masqué").wait_for(timeout=TIMEOUT)
+    thread = KnowledgeBase(hub_kb).threads("modo", text="Question de acme")[0]
+    post = KnowledgeBase(hub_kb).thread(thread.id, "modo").posts[0]
+    assert post.hidden and post.hidden_reason == "Hors sujet (essai)"
+
+
+def test_the_members_screen_is_for_moderators(hub, sessions, browser):
+    page = session(sessions, browser, hub, "claire.hub")
+    assert page.get_by_role("tab", name="Membres").count() == 0
+    page = session(sessions, browser, hub, "modo")
+    page.get_by_role("tab", name="Membres").click()
+    table = page.locator(".planeco-kb-members")
+    table.wait_for(timeout=TIMEOUT)
+    assert table.locator("tr[data-member-id='betaco']").count() == 1
+
+
+def test_an_unknown_hub_user_reads_and_is_told_to_ask_a_moderator(hub, sessions, browser):
+    page = session(sessions, browser, hub, "inconnu")
+    identity = page.locator(".planeco-kb-identity").inner_text().lower()
+    assert "demandez à un·e modérateur·rice de vous inscrire" in identity
+    page.locator(".planeco-kb-thread-item").first.wait_for(timeout=TIMEOUT)   # reads
+    assert page.locator(".planeco-kb-new-send").is_disabled()
+
+
+def test_a_user_cannot_open_another_users_server(hub, sessions, browser):
+    session(sessions, browser, hub, "acme")
+    op = sessions["acme"]
     resp = op.page.goto(hub.url + "user/claire.hub/")
     # the hub refuses to hand acme a token for claire's server: no gallery of claire's is shown
     assert resp.status == 403, (resp.status, op.page.url)
     assert op.page.locator(".planeco-card").count() == 0
-
-
-def test_jupyterlab_behind_the_hub_is_for_staff_and_calls_nobody(hub, offline_page):
-    from tests.browser.test_no_calls_home import assert_lab_calls_nobody
-
-    op = offline_page()
-    sign_in(op.page, hub, "claire.hub")          # an elected official: the apps, not JupyterLab
-    op.page.goto(hub.url + "hub/spawn/claire.hub/lab")
-    op.page.get_by_text("JupyterLab est réservé aux agents").first.wait_for(timeout=TIMEOUT)
+    del sessions["acme"]
     op.close()
 
+
+def test_jupyterlab_behind_the_hub_is_for_staff_and_calls_nobody(hub, sessions, browser, offline_page):
+    from tests.browser.test_no_calls_home import assert_lab_calls_nobody
+
+    page = session(sessions, browser, hub, "claire.hub")   # an elected official: the apps, not JupyterLab
+    page.goto(hub.url + "hub/spawn/claire.hub/lab")
+    page.get_by_text("JupyterLab est réservé aux agents").first.wait_for(timeout=TIMEOUT)
+
+    session(sessions, browser, hub, "modo")                 # agent and moderator: technical staff
     op = offline_page()
-    sign_in(op.page, hub, "modo")                # agent and moderator: technical staff
+    op.context.add_cookies(sessions["modo"].context.cookies())
     op.page.goto(hub.url + "hub/spawn/modo/lab")
     op.page.wait_for_url("**/user/modo/lab/**", timeout=TIMEOUT)
     assert_lab_calls_nobody(op, op.page.url)
@@ -160,11 +244,11 @@ def test_an_anonymous_visitor_of_the_public_gallery_reads_and_is_told_how_to_sig
     assert notice.locator("a").get_attribute("href") == hub.url
     open_echanges(page)
     identity = page.locator(".planeco-kb-identity").inner_text()
-    assert "Lecture seule" in identity and "Modo" not in identity   # never the server's local identity
+    assert "Lecture seule" in identity and "Poste local" not in identity   # never the server's local identity
     page.locator(".planeco-kb-thread-item", has_text="Fil public : covoiturage").click()
     page.locator(".planeco-kb-thread-view strong", has_text="public").wait_for(timeout=TIMEOUT)   # it reads
     assert page.locator(".planeco-kb-reply-send").is_hidden()
-    assert "connectez-vous" in page.locator(".planeco-kb-thread-view + * + .planeco-kb-sign-in, .planeco-kb-sign-in").first.inner_text()
+    assert "connectez-vous" in page.locator(".planeco-kb-sign-in:visible").first.inner_text()
     page.get_by_role("tab", name="Nouveau fil").click()
     assert page.locator(".planeco-kb-new-send").is_disabled()
     assert "connectez-vous" in page.locator(".planeco-kb-sign-in:visible").first.inner_text()
