@@ -5,7 +5,8 @@ Starts, on free ports of 127.0.0.1, a real JupyterHub with the repository's ``ju
 (dummy authenticator, one preheated kernel per app, configurable-http-proxy from ``.hub-node``)
 and a ``planeco serve``, both over one fresh knowledge base holding one INVENTED TEST member.
 In headless Chromium (offline: non-local requests aborted), the person signs in once (the hub
-spawns their server; the gallery says when its kernels are warm), then, alternating between the
+spawns their server; the gallery says when its kernels are warm) and opens the Comparateur as
+soon as the gallery no longer says the apps are warming (first visit); then, alternating between the
 two servers, opens the Comparateur from a new tab with the session's cookies: navigation start →
 the search box visible; and by a deep link (``?territoire=42218``) → cards and map legend shown.
 Each run waits until Voilà has refilled the app's kernel pool (as in ``bench_apps``).
@@ -98,10 +99,13 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_url(f"**/user/{USER}/", timeout=180_000)
                 results["hub_sign_in_and_spawn_s"] = round(time.perf_counter() - t0, 2)
                 page.close()
-                results["hub_warming_s"] = round(_wait_warm(ctx, hub_url), 2)
-                _wait_warm(ctx, serve_url)
                 # the hub's log carries the users' servers' output (Voilà's pool messages)
                 servers = {"serve": (serve_url, serve_log), "hub": (hub_url, hub.log)}
+                # first visit: as soon as the gallery no longer says « se préparent », open the Comparateur
+                for sname, (base, _log) in servers.items():
+                    results[f"{sname}_warming_s"] = round(_wait_warm(ctx, base), 2)
+                    results[f"tti_{sname}_first_visit_s"] = round(
+                        _visible_after(ctx, base + APP, TARGETS["comparateur"][1]), 3)
                 for _name, (_base, log) in servers.items():
                     for nb in ("hello.ipynb", "comparateur.ipynb"):
                         wait_pool_refilled(log, nb, 0)
@@ -125,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     results["ratio_hub_vs_serve_comparateur"] = round(med["hub_comparateur"] / med["serve_comparateur"], 2)
     results["ratio_hub_vs_serve_lien_direct"] = round(med["hub_comparateur_lien_direct"] / med["serve_comparateur_lien_direct"], 2)
     for s in ("serve", "hub"):
+        results[f"ratio_{s}_first_visit_vs_next"] = round(results[f"tti_{s}_first_visit_s"] / med[f"{s}_comparateur"], 2)
         results[f"ratio_{s}_lien_direct_vs_hello"] = round(med[f"{s}_comparateur_lien_direct"] / med[f"{s}_hello"], 2)
-    goals = {"ratio_hub_vs_serve_comparateur": ("≤", 1.5), "ratio_hub_vs_serve_lien_direct": ("≤", 1.5),
+    goals = {"ratio_hub_vs_serve_comparateur": ("≤", 1.5), "ratio_serve_first_visit_vs_next": ("≤", 1.0),
+             "ratio_hub_first_visit_vs_next": ("≤", 1.0), "ratio_hub_vs_serve_lien_direct": ("≤", 1.5),
              "ratio_serve_lien_direct_vs_hello": ("≤", 1.3), "ratio_hub_lien_direct_vs_hello": ("≤", 1.3)}
     for k, v in results.items():
         shown = v["median"] if isinstance(v, dict) and "median" in v else v

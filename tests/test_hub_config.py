@@ -93,3 +93,21 @@ def test_singleuser_options_come_from_the_hub_environment(monkeypatch):
     monkeypatch.delenv("JUPYTERHUB_SERVICE_URL")
     with pytest.raises(ConfigError, match="se lance depuis JupyterHub"):
         options_from_environment([])
+
+
+def test_planeco_hub_refuses_to_start_without_a_shared_knowledge_base(tmp_path, monkeypatch, capsys):
+    from planeco_kernel.cli import main
+
+    monkeypatch.setenv("PLANECO_KB", str(tmp_path / "absente"))
+    monkeypatch.setenv("PLANECO_HUB_DIR", str(tmp_path / "state"))
+    assert main(["hub", "--authenticator", "dummy", "--port", "18501"]) == 2
+    assert "Pas de base de connaissances" in capsys.readouterr().err
+
+
+def test_planeco_hub_refuses_the_dummy_authenticator_on_the_network(kb, tmp_path, monkeypatch, capsys):
+    from planeco_kernel.cli import main
+
+    monkeypatch.setenv("PLANECO_KB", str(kb))
+    monkeypatch.setenv("PLANECO_HUB_DIR", str(tmp_path / "state"))
+    assert main(["hub", "--authenticator", "dummy", "--ip", "0.0.0.0"]) == 2
+    assert "réservé aux essais" in capsys.readouterr().err
