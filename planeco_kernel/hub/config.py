@@ -243,12 +243,10 @@ def configure(c, s: HubSettings | None = None) -> HubSettings:
         c.NativeAuthenticator.open_signup = False          # a hub admin authorises each account
         c.NativeAuthenticator.check_common_password = True
         c.NativeAuthenticator.minimum_password_length = 10
-        c.Authenticator.allow_all = False
-        c.Authenticator.allowed_users = set(s.admins)      # signed-up users are added once authorised
-    else:
-        # Who may sign in is the territory's SSO (or, for tests, anyone on loopback); who may
-        # *write* is decided by the knowledge base's member registry, not by the hub.
-        c.Authenticator.allow_all = True
+    # Who may sign in is the authenticator's business: the native one only lets in accounts a hub
+    # admin has authorised (admins are authorised when they sign up), an SSO only its users, the
+    # dummy one (loopback tests) anyone. Who may *write* is the knowledge base's member registry.
+    c.Authenticator.allow_all = True
 
     spawner = _spawner_class()
     spawner.planeco_settings = s
