@@ -13,8 +13,15 @@ from pathlib import Path
 import pytest
 
 from planeco_kernel.cli import main
-from planeco_kernel.knowledge import InvalidInputError, KnowledgeBase, Member, NeutralityError
-from planeco_kernel.knowledge import frontmatter, gitstore, model
+from planeco_kernel.knowledge import (
+    InvalidInputError,
+    KnowledgeBase,
+    Member,
+    NeutralityError,
+    frontmatter,
+    gitstore,
+    model,
+)
 from planeco_kernel.knowledge.rules import fold, solicitation
 from planeco_kernel.knowledge.ui import EchangesApp, post_html, thread_html
 

@@ -12,8 +12,14 @@ import subprocess
 import pytest
 
 from planeco_kernel.cli import main
-from planeco_kernel.knowledge import KnowledgeBase, Member, NotFoundError, PermissionDeniedError
-from planeco_kernel.knowledge import frontmatter, identity
+from planeco_kernel.knowledge import (
+    KnowledgeBase,
+    Member,
+    NotFoundError,
+    PermissionDeniedError,
+    frontmatter,
+    identity,
+)
 
 
 @pytest.fixture(autouse=True)

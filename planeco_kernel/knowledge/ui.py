@@ -22,7 +22,14 @@ import ipywidgets as w
 
 from planeco_kernel.knowledge.errors import KnowledgeError, NotFoundError
 from planeco_kernel.knowledge.kb import KnowledgeBase
-from planeco_kernel.knowledge.model import AUDIENCES, ROLES, THREAD_KINDS, Member, Post, Thread
+from planeco_kernel.knowledge.model import (
+    AUDIENCES,
+    ROLES,
+    THREAD_KINDS,
+    Member,
+    Post,
+    Thread,
+)
 from planeco_kernel.knowledge.render import markdown_to_html
 
 CSS_CLASSES = {
