@@ -78,8 +78,11 @@ class Writer:
                            committer=by.git_identity() if by else None).decode()  # fmt: skip
         self.pending_index = gitstore.pending
         recs = {p: r for p, d in files.items() if (r := cache.parse_record(p, d)) is not None and cache.is_record_path(p)}
-        cache.append(self.root, old, new, recs)
-        integrity.advance(self.root, old, new, {**recs, **{p: {} for p in files if p.startswith(integrity.DOCUMENTS)}}, who.id)
+        try:  # published: the caches below are derived and rebuilt if this fails (a full disk)
+            cache.append(self.root, old, new, recs)
+            integrity.advance(self.root, old, new, {**recs, **{p: {} for p in files if p.startswith(integrity.DOCUMENTS)}}, who.id)
+        except OSError:
+            pass
         if self._raw is not None and self._raw[0] == old:
             self._raw[1].update(recs)
             self._raw = (new, self._raw[1])
