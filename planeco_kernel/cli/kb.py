@@ -106,8 +106,16 @@ def init(
 
     target = path or default_kb_dir()
     if from_remote:
+        from planeco_kernel.knowledge import integrity
+
         base = KnowledgeBase.clone(from_remote, target)
         typer.echo(f"Base copiée depuis {from_remote} dans {base.root}.")
+        found = integrity.verify(base.root).open_findings
+        if found:
+            typer.secho(f"{len(found)} changement(s) illégitime(s) dans l'historique copié, mis en quarantaine : "
+                        "voir `planeco kb check`.", err=True, fg=typer.colors.YELLOW)  # fmt: skip
+        typer.echo(f"Configurez votre identité dans cette copie : `git -C {base.root} config user.email ADRESSE` "
+                   "(l'adresse de votre fiche de membre).")  # fmt: skip
         return
     if not admin:
         raise InvalidInputError("Indiquez le premier membre (modérateur·rice) avec --admin IDENTIFIANT --name « Nom ».")
