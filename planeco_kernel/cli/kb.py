@@ -122,6 +122,12 @@ def init(
     m = Member(id=admin, name=name or admin, role=role, territory=territory, organisation=organisation, email=email)
     base = KnowledgeBase.init(target, m, name=kb_name)
     typer.echo(f"Base de connaissances créée dans {base.root} ; modérateur·rice : {admin}.")
+    from planeco_kernel.knowledge.errors import NotFoundError
+
+    try:
+        base.identity()
+    except NotFoundError as exc:
+        typer.secho(f"Attention : {exc}", err=True, fg=typer.colors.YELLOW)
 
 
 @app.command()

@@ -98,8 +98,10 @@ class KnowledgeBase(Writer, Documents, Notebooks):
 
         The first member, ``admin``, is a moderator. Nothing else in an existing repository is
         touched: the marker and the member entry are added by one commit. In a new repository
-        the admin's identity becomes the repository's git identity (``user.email``), which is
-        how the local identity is found afterwards (:mod:`~.identity`).
+        (or one without a git identity) the admin's identity becomes the repository's git
+        identity (``user.email``), which is how the local identity is found afterwards
+        (:mod:`~.identity`); in an existing repository the admin's e-mail defaults to the
+        configured one.
         """
         from dulwich.repo import Repo
 
@@ -123,7 +125,7 @@ class KnowledgeBase(Writer, Documents, Notebooks):
         else:
             repo = Repo(str(root))
         with repo:
-            if fresh or identity.git_email(root).lower() != identity.member_email(admin):
+            if fresh or not identity.git_email(root):  # never change the identity a project repository already has
                 set_git_identity(repo, admin)
             try:
                 repo.refs[b"HEAD"]
