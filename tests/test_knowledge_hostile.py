@@ -13,8 +13,15 @@ from pathlib import Path
 import pytest
 
 from planeco_kernel.cli import main
-from planeco_kernel.knowledge import InvalidInputError, KnowledgeBase, Member, NeutralityError
-from planeco_kernel.knowledge import frontmatter, gitstore, model
+from planeco_kernel.knowledge import (
+    InvalidInputError,
+    KnowledgeBase,
+    Member,
+    NeutralityError,
+    frontmatter,
+    gitstore,
+    model,
+)
 from planeco_kernel.knowledge.rules import fold, solicitation
 from planeco_kernel.knowledge.ui import EchangesApp, post_html, thread_html
 
@@ -223,6 +230,8 @@ def test_committed_symlink_is_refused_and_reported(kb, tmp_path, capsys):
     (kb.root / "discussions" / "app" / "zan").unlink()
     code, _, err = run(capsys, "kb", "post", "--title", "t", "--anchor", "app:zan", "--body", "x")
     assert code == 2 and "lien symbolique validé" in err and "Traceback" not in err
+    code, out, _ = run(capsys, "kb", "check")
+    assert code == 1 and "discussions/app/zan — lien symbolique" in out
 
 
 # ---------------------------------------------------------------- item 11: territory codes

@@ -12,8 +12,14 @@ import subprocess
 import pytest
 
 from planeco_kernel.cli import main
-from planeco_kernel.knowledge import KnowledgeBase, Member, NotFoundError, PermissionDeniedError
-from planeco_kernel.knowledge import frontmatter, identity
+from planeco_kernel.knowledge import (
+    KnowledgeBase,
+    Member,
+    NotFoundError,
+    PermissionDeniedError,
+    frontmatter,
+    identity,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +131,14 @@ def test_whoami_set_is_for_moderators(kb, capsys):
     git(kb.root, "config", "user.email", "admin@test.invalid")
     assert run(capsys, "kb", "whoami", "--set", "elu2")[0] == 0
     assert run(capsys, "kb", "whoami")[1].startswith("elu2")
+
+
+def test_init_in_a_project_repository_keeps_its_git_identity(tmp_path):
+    repo = tmp_path / "projet"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "ana@test.invalid")
+    base = KnowledgeBase.init(repo, Member(id="ana", name="Ana Test", role="agent"))
+    assert git(repo, "config", "user.email").strip() == "ana@test.invalid"
+    assert base.member("ana").email == "ana@test.invalid" and base.identity().id == "ana"
+    assert base.check() == []

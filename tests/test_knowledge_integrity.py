@@ -16,8 +16,15 @@ from pathlib import Path
 import pytest
 
 from planeco_kernel.cli import main
-from planeco_kernel.knowledge import KnowledgeBase, Member, PermissionDeniedError, SyncError
-from planeco_kernel.knowledge import frontmatter, integrity, model
+from planeco_kernel.knowledge import (
+    KnowledgeBase,
+    Member,
+    PermissionDeniedError,
+    SyncError,
+    frontmatter,
+    integrity,
+    model,
+)
 from planeco_kernel.knowledge.state import assemble
 from planeco_kernel.knowledge.sync import sync
 

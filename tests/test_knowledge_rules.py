@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from planeco_kernel.knowledge import KnowledgeBase, Member, NeutralityError, NotFoundError, PermissionDeniedError
+from planeco_kernel.knowledge import (
+    KnowledgeBase,
+    Member,
+    NeutralityError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from planeco_kernel.knowledge.rules import solicitation
 
 MEMBERS = [

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from planeco_kernel.knowledge import InvalidInputError, KnowledgeBase, Member
-from planeco_kernel.knowledge import model
+from planeco_kernel.knowledge import InvalidInputError, KnowledgeBase, Member, model
 from planeco_kernel.knowledge.render import markdown_to_html, sanitize
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"

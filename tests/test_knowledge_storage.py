@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from planeco_kernel.knowledge import KBNotFoundError, KnowledgeBase, Member, NotFoundError
-from planeco_kernel.knowledge import frontmatter
+from planeco_kernel.knowledge import (
+    KBNotFoundError,
+    KnowledgeBase,
+    Member,
+    NotFoundError,
+    frontmatter,
+)
 from planeco_kernel.knowledge.cache import CACHE_NAME
 
 

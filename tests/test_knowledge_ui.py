@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from planeco_kernel.knowledge import KnowledgeBase, Member, show_threads
-from planeco_kernel.knowledge.ui import CSS_CLASSES, EchangesApp, NotebookThreads, thread_html
+from planeco_kernel.knowledge.ui import (
+    CSS_CLASSES,
+    EchangesApp,
+    NotebookThreads,
+    thread_html,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

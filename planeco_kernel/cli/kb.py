@@ -106,14 +106,28 @@ def init(
 
     target = path or default_kb_dir()
     if from_remote:
+        from planeco_kernel.knowledge import integrity
+
         base = KnowledgeBase.clone(from_remote, target)
         typer.echo(f"Base copiée depuis {from_remote} dans {base.root}.")
+        found = integrity.verify(base.root).open_findings
+        if found:
+            typer.secho(f"{len(found)} changement(s) illégitime(s) dans l'historique copié, mis en quarantaine : "
+                        "voir `planeco kb check`.", err=True, fg=typer.colors.YELLOW)  # fmt: skip
+        typer.echo(f"Configurez votre identité dans cette copie : `git -C {base.root} config user.email ADRESSE` "
+                   "(l'adresse de votre fiche de membre).")  # fmt: skip
         return
     if not admin:
         raise InvalidInputError("Indiquez le premier membre (modérateur·rice) avec --admin IDENTIFIANT --name « Nom ».")
     m = Member(id=admin, name=name or admin, role=role, territory=territory, organisation=organisation, email=email)
     base = KnowledgeBase.init(target, m, name=kb_name)
     typer.echo(f"Base de connaissances créée dans {base.root} ; modérateur·rice : {admin}.")
+    from planeco_kernel.knowledge.errors import NotFoundError
+
+    try:
+        base.identity()
+    except NotFoundError as exc:
+        typer.secho(f"Attention : {exc}", err=True, fg=typer.colors.YELLOW)
 
 
 @app.command()

@@ -225,8 +225,8 @@ def commit_files(
     job (:func:`recover`). :data:`pending` says whether that happened.
     """
     from dulwich.file import FileLocked
-    from dulwich.objects import Blob, Commit
     from dulwich.object_store import commit_tree_changes
+    from dulwich.objects import Blob, Commit
     from dulwich.repo import Repo
 
     for rel in files:

@@ -130,6 +130,13 @@ def managed(path: str) -> bool:
     return path == MARKER or path.startswith("members/") or path.startswith(DOCUMENTS) or bool(_REC.search(path))
 
 
+def in_post_tree(path: str) -> bool:
+    """Paths where no symbolic link may be committed (the folders posts are written into)."""
+    return managed(path) or path.startswith("discussions/") or path == "discussions" or any(
+        part.endswith(".threads") for part in path.split("/")
+    )
+
+
 # ---------------------------------------------------------------------- checkpoint
 def _checkpoint_path(root: Path) -> Path:
     from planeco_kernel.knowledge.gitstore import state_dir
@@ -146,10 +153,14 @@ def load_checkpoint(root: Path) -> Verdict | None:
 
 
 def save_checkpoint(root: Path, v: Verdict) -> None:
-    path = _checkpoint_path(root)
-    tmp = path.with_name(f"{CHECKPOINT}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(v.to_json(), ensure_ascii=False, separators=(",", ":")), "utf-8")
-    os.replace(tmp, path)
+    """Write the checkpoint atomically; a read-only copy simply verifies again next time."""
+    try:
+        path = _checkpoint_path(root)
+        tmp = path.with_name(f"{CHECKPOINT}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(v.to_json(), ensure_ascii=False, separators=(",", ":")), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def advance(root: Path, old: str, new: str, added: dict[str, dict[str, Any]], author: str) -> None:
@@ -186,12 +197,16 @@ def verify(root: Path, head: str | None = None, *, save: bool = True) -> Verdict
     return v
 
 
-def verify_from(repo, start: Verdict | None, head: str) -> Verdict:
-    """Verify the commits of ``head`` not yet covered by ``start`` (a verdict of an earlier commit)."""
+def verify_from(repo, start: Verdict | None, head: str, *, incoming: bool = False) -> Verdict:
+    """Verify the commits of ``head`` not yet covered by ``start`` (a verdict of an earlier commit).
+
+    ``incoming``: ``head`` is another copy's branch (sync); only its commits that ``start.head``
+    does not contain are verified, with what ``start`` knows (members, owners, authors).
+    """
     from dulwich.graph import can_fast_forward
 
     rewritten: Verdict | None = None
-    if start is not None and start.head:
+    if start is not None and start.head and not incoming:
         try:
             ancestor = can_fast_forward(repo, start.head.encode(), head.encode())
         except KeyError:
@@ -270,15 +285,17 @@ def _verify_commit(repo, c, v: Verdict) -> None:
     new_members: dict[str, dict[str, Any]] = {}
     for op, np, om, nm, os_, ns in _changes(repo, parent_tree, c.tree):
         path = np or op
-        if path is None or not managed(path):
+        if path is None:
             continue
 
         def bad(reason: str, p: str = path) -> None:
             v.findings.append(Finding(sha, p, reason, who))
 
-        if nm is not None and (nm & 0o170000) == _LINK:
-            bad("lien symbolique : refusé dans la base de connaissances")
+        if np is not None and nm is not None and (nm & 0o170000) == _LINK and in_post_tree(np):
+            bad("lien symbolique : refusé dans l'arborescence des messages")
             v.exclude.add(np)
+            continue
+        if not managed(path):
             continue
         if op is not None and np is not None and op == np:  # modified
             _modified(repo, v, path, os_, ns, om, reg, author, bad)
@@ -387,9 +404,8 @@ def _record_reason(rec, reg: _Registry, v: Verdict, author: str, committer: str)
     elif committer != author:
         return f"commis par {committer}, qui n'est pas l'auteur·rice"
     kind = rec.get("kind")
-    acting = by or claimed
     if str(rec["id"]).startswith("e-"):
-        if kind in ("hide", "restore") and acting not in reg.moderators and claimed not in reg.moderators:
+        if kind in ("hide", "restore") and claimed not in reg.moderators:  # the represented member's rights
             return f"{kind} par « {claimed} », qui n'est pas modérateur·rice"
         if kind == "edit":
             owner = v.authors.get(rec.get("target", ""))

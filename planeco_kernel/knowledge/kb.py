@@ -24,13 +24,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from planeco_kernel.knowledge import cache, frontmatter, gitstore, identity, integrity, model, records, rules
+from planeco_kernel.knowledge import (
+    cache,
+    gitstore,
+    identity,
+    integrity,
+    model,
+    records,
+    rules,
+)
+from planeco_kernel.knowledge.documents import Documents
 from planeco_kernel.knowledge.errors import (
-    InvalidInputError,
     KBNotFoundError,
     KnowledgeError,
     NotFoundError,
@@ -40,12 +47,20 @@ from planeco_kernel.knowledge.filters import ThreadFilter
 from planeco_kernel.knowledge.gitstore import commit_files, head_sha, locked
 from planeco_kernel.knowledge.location import MARKER, default_kb_dir, find_root
 from planeco_kernel.knowledge.model import Member, Post, Thread
-from planeco_kernel.knowledge.state import MEMBER_FIELDS, State, assemble, post_from_record, summary, visible
+from planeco_kernel.knowledge.notebooks import Notebooks
+from planeco_kernel.knowledge.state import (  # noqa: F401 - MEMBER_FIELDS re-exported
+    MEMBER_FIELDS,
+    State,
+    assemble,
+    summary,
+    visible,
+)
+from planeco_kernel.knowledge.writing import Writer, initial_commit, set_git_identity
 
 DETAIL_FIELDS = records.DETAIL_FIELDS
 
 
-class KnowledgeBase:
+class KnowledgeBase(Writer, Documents, Notebooks):
     """A knowledge base rooted at a git working tree.
 
     Opening it finishes a commit interrupted by a killed writer (so that the git index matches
@@ -83,8 +98,10 @@ class KnowledgeBase:
 
         The first member, ``admin``, is a moderator. Nothing else in an existing repository is
         touched: the marker and the member entry are added by one commit. In a new repository
-        the admin's identity becomes the repository's git identity (``user.email``), which is
-        how the local identity is found afterwards (:mod:`~.identity`).
+        (or one without a git identity) the admin's identity becomes the repository's git
+        identity (``user.email``), which is how the local identity is found afterwards
+        (:mod:`~.identity`); in an existing repository the admin's e-mail defaults to the
+        configured one.
         """
         from dulwich.repo import Repo
 
@@ -108,15 +125,15 @@ class KnowledgeBase:
         else:
             repo = Repo(str(root))
         with repo:
-            if fresh or identity.git_email(root).lower() != identity.member_email(admin):
-                _set_git_identity(repo, admin)
+            if fresh or not identity.git_email(root):  # never change the identity a project repository already has
+                set_git_identity(repo, admin)
             try:
                 repo.refs[b"HEAD"]
                 unborn = False
             except KeyError:
                 unborn = True
         if unborn:
-            _initial_commit(root, files, admin)
+            initial_commit(root, files, admin)
         else:
             with locked(root):
                 commit_files(root, files, author=admin.git_identity(), message=f"kb: création de la base « {name} »")
@@ -203,7 +220,7 @@ class KnowledgeBase:
         if current.id != target.id:
             rules.require_moderator(current, "changer l'identité configurée de cette copie")
         with Repo(str(self.root)) as repo:
-            _set_git_identity(repo, target)
+            set_git_identity(repo, target)
         return target
 
     def _acting(self, author: str, acted_by: str | None) -> tuple[Member, Member | None]:
@@ -410,60 +427,6 @@ class KnowledgeBase:
         rules.require_moderator(who, "rétablir un message")
         return self._event(who, self._post(post_id), "restore", reason=reason, by=by)
 
-    # ------------------------------------------------------------------ documents
-    def save_document(self, path: str, text: str, message: str, *, author: str | None = None) -> str:
-        """Commit a document (``documents/…``) as ``author`` (default: the session's identity); return the commit sha.
-
-        The public way for other parts of planeco to keep a file in the knowledge base (e.g. a
-        self-assessment's answers as YAML). The first member who saves a path owns it; only its
-        owner or a moderator may change it afterwards (checked here and by :mod:`~.integrity`).
-        Validating the content is the caller's job; the size limit is 1 Mio.
-
-        Raises
-        ------
-        InvalidInputError, PermissionDeniedError
-        """
-        path = records.document_path(path)
-        data = records.document_bytes(text)
-        who, by = self._acting(author or self.identity().id, None)
-        rules.require_active(who)
-        message = model.text(message, "Le message de commit", model.MAX_TITLE_CHARS)
-        with locked(self.root):
-            owner = integrity.verify(self.root).owners.get(path)
-            if owner and owner != who.id and not who.moderator:
-                raise PermissionDeniedError(
-                    f"Le document {path} appartient à « {owner} » : seul·e son auteur·rice ou un·e modérateur·rice le modifie."
-                )
-            return self._write_locked(who, {path: data}, f"{message}\n\nPlaneco-Member: {who.id}\nPlaneco-Document: {path}\n",
-                                      by=by, overwrite=True)  # fmt: skip
-
-    def read_document(self, path: str) -> str:
-        """The text of a document at ``HEAD`` (its last legitimate version).
-
-        Raises
-        ------
-        NotFoundError
-        """
-        from dulwich.object_store import tree_lookup_path
-        from dulwich.repo import Repo
-
-        path = records.document_path(path)
-        v = integrity.verify(self.root)
-        with Repo(str(self.root)) as repo:
-            if path in v.restore:
-                return repo[v.restore[path].encode()].as_raw_string().decode("utf-8")
-            try:
-                if path in v.exclude:
-                    raise KeyError(path)
-                _mode, sha = tree_lookup_path(repo.__getitem__, repo[repo.head()].tree, path.encode())
-            except (KeyError, NotADirectoryError):
-                raise NotFoundError(f"Document inconnu : {path}.") from None
-            return repo[sha].as_raw_string().decode("utf-8")
-
-    def documents(self, prefix: str = "documents/") -> dict[str, str]:
-        """Documents under ``prefix`` with their owners (``{path: member id}``)."""
-        return {p: o for p, o in sorted(integrity.verify(self.root).owners.items()) if p.startswith(prefix)}
-
     # ------------------------------------------------------------------ reading
     def threads(
         self,
@@ -545,50 +508,6 @@ class KnowledgeBase:
         out.sort(key=lambda p: p.created, reverse=True)
         return out
 
-    def notebook_threads(self, notebook: str | os.PathLike, viewer: str | None = None) -> list[Thread]:
-        """Threads anchored to a notebook (path absolute or relative to the knowledge base)."""
-        return self.threads(viewer, anchor="notebook:" + self.notebook_key(notebook))
-
-    def notebook_key(self, notebook: str | os.PathLike) -> str:
-        """The notebook's path relative to the knowledge base, validated."""
-        p = Path(notebook)
-        if p.is_absolute():
-            try:
-                p = p.resolve().relative_to(self.root)
-            except ValueError:
-                raise InvalidInputError(
-                    f"Le notebook {notebook} n'est pas dans la base de connaissances {self.root}."
-                ) from None
-        return model.notebook_path(p.as_posix())
-
-    def notebook_author(self, notebook: str | os.PathLike) -> str | None:
-        """Member id of a notebook's author: notebook metadata ``planeco.author``, else the
-        e-mail of the last commit that changed it matched against the registry."""
-        key = self.notebook_key(notebook)
-        members = self._partial().members
-        try:
-            meta = json.loads((self.root / key).read_text("utf-8")).get("metadata", {})
-            author = (meta.get("planeco") or {}).get("author")
-            if author and author in members:
-                return author
-        except (OSError, ValueError, AttributeError):
-            pass
-        from dulwich.repo import Repo
-
-        emails = {identity.member_email(m): m.id for m in members.values()}
-        with Repo(str(self.root)) as repo:
-            for entry in repo.get_walker(paths=[key.encode()], max_entries=1):
-                mail = entry.commit.author.split(b"<")[-1].rstrip(b">").decode().lower()
-                return emails.get(mail)
-        return None
-
-    def ask_notebook_author(self, author: str, notebook: str | os.PathLike, *, title: str, body: str, **kw: Any) -> Post:
-        """Ask a question to the author of a notebook (a ``question`` thread in its sidecar folder)."""
-        key = self.notebook_key(notebook)
-        target = self.notebook_author(key)
-        to = list(kw.pop("addressed_to", ())) or ([target] if target else [])
-        return self.start_thread(author, kind="question", title=title, body=body, anchor=f"notebook:{key}", addressed_to=to, **kw)
-
     def check(self) -> list[str]:
         """Problems a moderator should look at (French, one per line); empty when all is well.
 
@@ -613,86 +532,6 @@ class KnowledgeBase:
             raise NotFoundError(f"Message inconnu : « {post_id} ». Affichez le fil avec `planeco kb show` pour voir les identifiants.")
         return p
 
-    def _check_notebook(self, key: str) -> None:
-        full = (self.root / key).resolve()
-        try:
-            full.relative_to(self.root)
-        except ValueError:
-            raise InvalidInputError(f"Le notebook « {key} » sort de la base de connaissances (lien symbolique ?).") from None
-        if not full.is_file():
-            raise InvalidInputError(f"Le notebook « {key} » n'existe pas dans la base de connaissances {self.root}.")
-
-    def _commit(self, who: Member, path: str, meta: dict[str, Any], body: str, summary_: str, *,
-                by: Member | None = None, client: bool = False) -> Post:  # fmt: skip
-        if by is not None:
-            meta["acted_by"] = by.id
-        data = frontmatter.dump(meta, body)
-        if len(data) > model.MAX_FILE_BYTES:
-            raise InvalidInputError(
-                f"Le message fait {model.fr_size(len(data))} une fois enregistré, pour {model.fr_size(model.MAX_FILE_BYTES)} "
-                "au plus : raccourcissez-le."
-            )
-        summary_ = " ".join(summary_.split())[:120]
-        trailer = f"Planeco-Member: {who.id}\n" + (f"Planeco-Acted-By: {by.id}\n" if by else "") + f"Planeco-Record: {path}\n"
-        with locked(self.root):
-            same = self._same_post(who.id, meta["key"], client)
-            if same is not None:
-                return same
-            self._write_locked(who, {path: data}, f"{summary_}\n\n{trailer}", by=by)
-        return post_from_record(meta, body, path)
-
-    def _same_post(self, author: str, key: str, client: bool) -> Post | None:
-        """The post already stored with this idempotency key (call with the writer lock held)."""
-        recs = self._records(head_sha(self.root).decode())
-        now = datetime.now(timezone.utc)
-        for path, r in recs.items():
-            if r.get("key") != key or r.get("author") != author or not str(r.get("id", "")).startswith("p-"):
-                continue
-            if not client:
-                created = datetime.fromisoformat(str(r.get("created", "")).replace("Z", "+00:00"))
-                if (now - created).total_seconds() > records.DEDUP_SECONDS:
-                    continue
-            return post_from_record(r, r.get("body", ""), path)
-        return None
-
-    def _write(self, who: Member, path: str, data: bytes, message: str, *, by: Member | None = None) -> None:
-        """Commit one record under the writer lock."""
-        with locked(self.root):
-            self._write_locked(who, {path: data}, message, by=by)
-
-    def _write_locked(self, who: Member, files: dict[str, bytes], message: str, *, by: Member | None = None,
-                      overwrite: bool = False) -> str:  # fmt: skip
-        """Commit ``files`` (writer lock held), log them for the listing cache, move the integrity checkpoint."""
-        old = head_sha(self.root).decode()
-        new = commit_files(self.root, files, author=who.git_identity(), message=message, allow_overwrite=overwrite,
-                           committer=by.git_identity() if by else None).decode()  # fmt: skip
-        self.pending_index = gitstore.pending
-        recs = {p: r for p, d in files.items() if (r := cache.parse_record(p, d)) is not None and cache.is_record_path(p)}
-        cache.append(self.root, old, new, recs)
-        integrity.advance(self.root, old, new, {**recs, **{p: {} for p in files if p.startswith(integrity.DOCUMENTS)}}, who.id)
-        if self._raw is not None and self._raw[0] == old:
-            self._raw[1].update(recs)
-            self._raw = (new, self._raw[1])
-        return new
-
-    def _event(self, who: Member, post: Post, kind: str, *, reason: str, body: str = "", by: Member | None = None) -> str:
-        if kind != "edit":
-            reason = model.text(reason, "La raison", model.MAX_REASON_CHARS)
-        created = model.now_utc()
-        eid = model.new_record_id(created, "e")
-        meta = {
-            "id": eid, "thread": post.thread, "author": who.id, "role": who.role, "created": created,
-            "kind": kind, "target": post.id, "reason": reason,
-        }  # fmt: skip
-        if by is not None:
-            meta["acted_by"] = by.id
-        path = f"{post.path.rsplit('/', 1)[0]}/{eid}.md"
-        data = frontmatter.dump(meta, body)
-        trailer = f"Planeco-Member: {who.id}\n" + (f"Planeco-Acted-By: {by.id}\n" if by else "") + f"Planeco-Record: {path}\n"
-        self._write(who, path, data, f"{kind}: {post.id} — {reason or 'modification'}"[:120] + f"\n\n{trailer}", by=by)
-        return eid
-
-
 # ---------------------------------------------------------------------- helpers
 def _member_in(st: State, member_id: str) -> Member:
     m = st.members.get(model.member_id(member_id))
@@ -701,34 +540,3 @@ def _member_in(st: State, member_id: str) -> Member:
             f"Membre inconnu : « {member_id} ». Un·e modérateur·rice peut l'ajouter avec `planeco kb members add`."
         )
     return m
-
-
-def _set_git_identity(repo, m: Member) -> None:
-    cfg = repo.get_config()
-    cfg.set((b"user",), b"email", identity.member_email(m).encode())
-    cfg.set((b"user",), b"name", m.git_identity().split(b" <")[0])
-    cfg.write_to_path()
-
-
-def _initial_commit(root: Path, files: dict[str, bytes], admin: Member) -> None:
-    """First commit of a fresh repository (no parent), then the same crash-safe write path."""
-    import time
-
-    from dulwich.objects import Commit, Tree
-    from dulwich.repo import Repo
-
-    with Repo(str(root)) as repo:
-        empty = Tree()
-        repo.object_store.add_object(empty)
-        c = Commit()
-        c.tree = empty.id
-        c.parents = []
-        c.author = c.committer = admin.git_identity()
-        c.author_time = c.commit_time = int(time.time())
-        c.author_timezone = c.commit_timezone = 0
-        c.encoding = b"UTF-8"
-        c.message = b"kb: initialisation\n"
-        repo.object_store.add_object(c)
-        repo.refs.set_if_equals(b"HEAD", None, c.id)
-    with locked(root):
-        commit_files(root, files, author=admin.git_identity(), message="kb: création de la base de connaissances")

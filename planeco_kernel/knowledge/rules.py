@@ -20,7 +20,12 @@ import re
 from collections.abc import Iterable, Mapping
 
 from planeco_kernel.knowledge.errors import NeutralityError, PermissionDeniedError
-from planeco_kernel.knowledge.model import COMMERCIAL_ROLES, PUBLIC_SECTOR_ROLES, ROLES, Member
+from planeco_kernel.knowledge.model import (
+    COMMERCIAL_ROLES,
+    PUBLIC_SECTOR_ROLES,
+    ROLES,
+    Member,
+)
 
 _REFUSE = [
     (r"\boffres?\s+(?:spéciale|promotionnelle|commerciale|exclusive|de lancement)s?\b", "offre commerciale"),

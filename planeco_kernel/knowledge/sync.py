@@ -111,11 +111,7 @@ def _check_incoming(root: Path, remote: str, theirs: str) -> None:
             if not kept:
                 _quarantine(root, remote, theirs, [f"historique réécrit : la branche de {remote} ne contient plus le commit "
                                                    f"{last[:10]} reçu lors d'une synchronisation précédente"])  # fmt: skip
-        try:
-            start = ours if ours.head and can_fast_forward(repo, ours.head.encode(), theirs.encode()) else None
-        except KeyError:
-            start = None
-        v = integrity.verify_from(repo, start, theirs)
+        v = integrity.verify_from(repo, ours, theirs, incoming=True)  # only the commits we do not have
     known = {(f.commit, f.path, f.reason) for f in ours.findings}
     new = [str(f) for f in v.open_findings if (f.commit, f.path, f.reason) not in known]
     if new:

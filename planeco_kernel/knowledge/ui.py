@@ -2,7 +2,7 @@
 
 Thin views over :class:`~planeco_kernel.knowledge.kb.KnowledgeBase`: every rule lives in the
 library. Identity comes from the server's authenticated user behind JupyterHub
-(``JUPYTERHUB_USER``), else from the local identity (``PLANECO_KB_USER`` / ``planeco.member``);
+(``JUPYTERHUB_USER``), else from the install's git/OS identity (:mod:`~planeco_kernel.knowledge.identity`);
 without one, the views are read-only.
 
 For browser tests, every interactive element carries a stable CSS class (``planeco-kb-…``,
@@ -22,7 +22,14 @@ import ipywidgets as w
 
 from planeco_kernel.knowledge.errors import KnowledgeError, NotFoundError
 from planeco_kernel.knowledge.kb import KnowledgeBase
-from planeco_kernel.knowledge.model import AUDIENCES, ROLES, THREAD_KINDS, Member, Post, Thread
+from planeco_kernel.knowledge.model import (
+    AUDIENCES,
+    ROLES,
+    THREAD_KINDS,
+    Member,
+    Post,
+    Thread,
+)
 from planeco_kernel.knowledge.render import markdown_to_html
 
 CSS_CLASSES = {
