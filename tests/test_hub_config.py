@@ -70,7 +70,7 @@ def test_native_authenticator_needs_an_admin_to_authorise_accounts(kb, tmp_path)
     c = Config()
     H.configure(c, H.HubSettings.from_environment(_env(kb, tmp_path, PLANECO_HUB_AUTHENTICATOR="native",
                                                             PLANECO_HUB_ADMINS="agent-hub")))
-    assert c.JupyterHub.authenticator_class == "nativeauthenticator.NativeAuthenticator"
+    assert c.JupyterHub.authenticator_class == "planeco_kernel.hub.native.PlanecoNativeAuthenticator"
     assert c.NativeAuthenticator.open_signup is False and c.Authenticator.admin_users == {"agent-hub"}
 
 

@@ -47,7 +47,7 @@ from planeco_kernel import config as planeco_config
 from planeco_kernel.errors import ConfigError
 
 AUTHENTICATORS: dict[str, str] = {
-    "native": "nativeauthenticator.NativeAuthenticator",
+    "native": "planeco_kernel.hub.native.PlanecoNativeAuthenticator",  # NativeAuthenticator, fixed for JupyterHub 6
     "oauth": "oauthenticator.generic.GenericOAuthenticator",
     "dummy": "jupyterhub.auth.DummyAuthenticator",
 }
@@ -239,7 +239,7 @@ def configure(c, s: HubSettings | None = None) -> HubSettings:
     c.JupyterHub.authenticator_class = s.authenticator_class()
     if s.admins:
         c.Authenticator.admin_users = set(s.admins)
-    if s.authenticator in ("native", AUTHENTICATORS["native"]):
+    if s.authenticator in ("native", AUTHENTICATORS["native"], "nativeauthenticator.NativeAuthenticator"):
         c.NativeAuthenticator.open_signup = False          # a hub admin authorises each account
         c.NativeAuthenticator.check_common_password = True
         c.NativeAuthenticator.minimum_password_length = 10
