@@ -97,3 +97,26 @@ def test_real_conflict_outside_planeco_is_reported_and_aborted(copies):
         sync(b.root, str(remote), name="t", email="t@test.invalid")
     assert git(b.root, "status", "--porcelain") == ""  # merge aborted, nothing half-done
     assert (b.root / "notes.md").read_text() == "version B"
+
+
+def test_direct_sync_between_two_working_copies(copies, tmp_path):
+    """Two copies made with `kb init --from` sync directly (issue 15, item 8: « change trop vite » after 5 retries)."""
+    a, b, _remote = copies
+    pa = a.start_thread("marie", kind="rex", title="depuis Lyon", body="REX", anchor="app:zan")
+    pb = b.start_thread("ines", kind="rex", title="depuis Grenoble", body="REX", anchor="app:zan")
+    r = sync(a.root, str(b.root), name="Marie Test", email="marie@test.invalid")
+    assert r.pushed and r.received == 1
+    for base in (a, b):
+        base.refresh()
+        assert {t.title for t in base.threads("marie")} == {pa.title, pb.title}
+        assert git(base.root, "status", "--porcelain") == ""
+        assert base.check() == []
+    assert git(a.root, "rev-parse", "HEAD") == git(b.root, "rev-parse", "HEAD")
+    assert sync(b.root, str(a.root), name="Inès Test", email="ines@test.invalid").received == 0
+
+
+def test_sync_into_a_remote_working_copy_is_refused_with_the_reason(copies):
+    a, b, _remote = copies
+    a.start_thread("marie", kind="rex", title="depuis Lyon", body="REX", anchor="app:zan")
+    with pytest.raises(SyncError, match="copie de travail .*dépôt nu commun"):
+        sync(a.root, f"file://{b.root}", name="Marie Test", email="marie@test.invalid")

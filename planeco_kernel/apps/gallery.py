@@ -87,34 +87,104 @@ def load_gallery(apps_dir: Path) -> list[AppEntry]:
     return entries
 
 
-def render_gallery(entries: list[AppEntry], base_url: str = "/") -> str:
+@dataclass(frozen=True)
+class GalleryNotice:
+    """A line shown above the app cards: who is served, whether the apps are still warming.
+
+    Attributes
+    ----------
+    text
+        French sentence (escaped by the template).
+    kind
+        ``info`` or ``warming`` (the page then reloads itself every ``refresh_s`` seconds).
+    link, link_text
+        Optional link (sign in, JupyterLab, sign out).
+    """
+
+    text: str
+    kind: str = "info"
+    link: str = ""
+    link_text: str = ""
+    refresh_s: int = 0
+
+
+def render_gallery(entries: list[AppEntry], base_url: str = "/", notices: list[GalleryNotice] | None = None) -> str:
     """The gallery page's HTML for ``entries`` (links relative to ``base_url``)."""
     from planeco_kernel import __version__
     from planeco_kernel.apps import templates
 
-    return templates.render("gallery.html", apps=entries, base_url=base_url, version=__version__)
+    notices = list(notices or [])
+    refresh = max((n.refresh_s for n in notices), default=0)
+    return templates.render("gallery.html", apps=entries, base_url=base_url, version=__version__,
+                            notices=notices, refresh_s=refresh)
+
+
+def pools_warm(kernel_manager, notebooks: list[str]) -> bool:
+    """True when every app of ``notebooks`` has a preheated kernel ready for a visitor (or preheating is off).
+
+    Ready means the kernel has run the app's notebook as far as it goes before a visit: either to
+    the end (the render task is done), or up to the wait for the visitor's request (the kernel
+    has opened Voilà's request-info websocket, :func:`planeco_kernel.apps.request.query_params`).
+    A kernel merely started is not ready: its imports and data loading are still to come.
+    """
+    pools = getattr(kernel_manager, "_pools", None)
+    if pools is None:  # no preheating: nothing to wait for
+        return True
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    waiting = RequestInfoSocketHandler._waiters
+    for nb in notebooks:
+        ready = False
+        for task in pools.get(nb) or []:
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                continue
+            content = task.result()
+            if content["kernel_id"] in waiting or content["task"].done():
+                ready = True
+                break
+        if not ready:
+            return False
+    return True
 
 
 def _make_voila_class():
     """Build the Voilà subclass lazily (importing Voilà costs about a second)."""
     import tornado.web
+    from jupyter_server.base.handlers import JupyterHandler
     from voila.app import Voila
 
-    class GalleryHandler(tornado.web.RequestHandler):
-        """Serves the gallery page (``GET /``)."""
+    class GalleryHandler(JupyterHandler):
+        """Serves the gallery page (``GET /``) to whoever the server's identity provider admits.
 
-        def initialize(self, html: str) -> None:
-            self._html = html
+        Behind JupyterHub that is the signed-in owner of the server; elsewhere, anyone.
+        """
 
+        def initialize(self, app) -> None:
+            self._app = app
+
+        @tornado.web.authenticated
         def get(self) -> None:
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.set_header("Cache-Control", "no-cache")
-            self.finish(self._html)
+            self.finish(self._app.gallery_page())
 
     class PlanecoVoila(Voila):
         """Voilà serving the apps directory, with the planeco gallery page at the root URL."""
 
         apps_dir: Path | None = None
+        notices: list[GalleryNotice] = []
+        """Lines shown on the gallery page (who is served), set by :func:`planeco_kernel.serve.make_app`."""
+        _entries: list[AppEntry] = []
+
+        def gallery_page(self) -> str:
+            """The gallery HTML; while the preheated kernels start, a notice that reloads the page."""
+            notices = list(self.notices)
+            if self.voila_configuration.preheat_kernel and not pools_warm(
+                    self.kernel_manager, [e.notebook for e in self._entries]):
+                notices.insert(0, GalleryNotice(
+                    "Les applications se préparent (chargement des données) : cette page se recharge "
+                    "d'elle-même dans quelques secondes.", kind="warming", refresh_s=2))
+            return render_gallery(self._entries, base_url=self.base_url, notices=notices)
 
         @property
         def data_dir(self) -> str:
@@ -136,13 +206,18 @@ def _make_voila_class():
         def init_handlers(self) -> list:
             from jupyter_server.utils import url_path_join
 
-            entries = load_gallery(self.apps_dir or Path(self.root_dir))
-            html = render_gallery(entries, base_url=self.base_url)
-            handlers = super().init_handlers()
+            self._entries = load_gallery(self.apps_dir or Path(self.root_dir))
+            handlers = []
+            for rule in super().init_handlers():
+                # Voilà mounts the identity provider's own pages (JupyterHub's /oauth_callback and
+                # /logout) at the server root; they belong under the base URL like every other page.
+                if rule[0] in {pattern for pattern, *_ in self.identity_provider.get_handlers()}:
+                    rule = (url_path_join(self.server_url, rule[0]), *rule[1:])
+                handlers.append(rule)
             # Tornado takes the first matching rule: ours for the root URL wins over Voilà's tree,
             # and Voilà's plain file listing (/voila/tree) sends visitors to the gallery.
-            return [(self.server_url, GalleryHandler, {"html": html}),
-                    (url_path_join(self.server_url, "index.html"), GalleryHandler, {"html": html}),
+            return [(self.server_url, GalleryHandler, {"app": self}),
+                    (url_path_join(self.server_url, "index.html"), GalleryHandler, {"app": self}),
                     (url_path_join(self.server_url, r"/voila/tree.*"), tornado.web.RedirectHandler,
                      {"url": self.server_url})] + handlers
 

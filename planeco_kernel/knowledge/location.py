@@ -3,11 +3,8 @@
 ``PLANECO_KB``
     The knowledge base directory (a git working tree). Default: ``<user data dir>/planeco/kb``.
     Any folder inside a knowledge base also works (the root holds ``planeco-kb.yaml``).
-``JUPYTERHUB_USER``
-    Behind JupyterHub, the authenticated user: the member whose ``hub_user`` (or id) matches.
-``PLANECO_KB_USER``
-    Otherwise, the local identity (a member id); else the repository setting
-    ``planeco.member`` written by ``planeco kb init --admin`` / ``planeco kb whoami --set``.
+Who is posting is decided by :mod:`planeco_kernel.knowledge.identity` (the JupyterHub user, else
+the git/OS identity of the install matched to the member registry).
 """
 
 from __future__ import annotations

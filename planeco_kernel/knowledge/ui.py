@@ -2,14 +2,15 @@
 
 Thin views over :class:`~planeco_kernel.knowledge.kb.KnowledgeBase`: every rule lives in the
 library. Identity comes from the server's authenticated user behind JupyterHub
-(``JUPYTERHUB_USER``), else from the local identity (``PLANECO_KB_USER`` / ``planeco.member``);
+(``JUPYTERHUB_USER``), else from the install's git/OS identity (:mod:`~planeco_kernel.knowledge.identity`);
 without one, the views are read-only.
 
 For browser tests, every interactive element carries a stable CSS class (``planeco-kb-…``,
 listed in :data:`CSS_CLASSES`), and the HTML the views generate carries ``aria-label`` and
 ``data-*`` attributes (thread and post ids). User content is always rendered through the
-sanitizer (:func:`~planeco_kernel.knowledge.render.markdown_to_html`); names and titles are
-escaped.
+sanitizer (:func:`~planeco_kernel.knowledge.render.markdown_to_html`); everything else is
+rendered by the templates of ``apps/templates/knowledge/`` with the gallery's Jinja environment
+(autoescape on), so every value — names, titles, dates, reasons, details — is escaped.
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ import ipywidgets as w
 
 from planeco_kernel.knowledge.errors import KnowledgeError, NotFoundError
 from planeco_kernel.knowledge.kb import KnowledgeBase
-from planeco_kernel.knowledge.model import AUDIENCES, ROLES, THREAD_KINDS, Member, Post, Thread
-from planeco_kernel.knowledge.render import escape, markdown_to_html
+from planeco_kernel.knowledge.model import (
+    AUDIENCES,
+    ROLES,
+    THREAD_KINDS,
+    Member,
+    Post,
+    Thread,
+)
+from planeco_kernel.knowledge.render import markdown_to_html
 
 CSS_CLASSES = {
     "app": "planeco-kb-app",
@@ -48,20 +56,19 @@ CSS_CLASSES = {
     "new_themes": "planeco-kb-new-themes",
     "new_audience": "planeco-kb-new-audience",
     "new_send": "planeco-kb-new-send",
+    "new_to": "planeco-kb-new-to",
+    "sign_in": "planeco-kb-sign-in",
     "nearby": "planeco-kb-nearby",
     "nearby_territory": "planeco-kb-nearby-territory",
     "nearby_search": "planeco-kb-nearby-search",
 }
 MAX_LISTED = 100
 
-_STYLE = """<style>
-.planeco-kb-post{border-left:3px solid #8fb996;padding:.2em .8em;margin:.6em 0}
-.planeco-kb-post.planeco-kb-hidden{border-color:#bbb;color:#777}
-.planeco-kb-post.planeco-kb-held{border-color:#e0a030}
-.planeco-kb-meta{color:#555;font-size:.85em}
-.planeco-kb-error{color:#a00}
-.planeco-kb-ok{color:#176317}
-</style>"""
+def _fragments():
+    """The macros of ``apps/templates/knowledge/echanges.html`` (Jinja environment of the gallery, autoescape on)."""
+    from planeco_kernel.apps.templates import environment
+
+    return environment().get_template("knowledge/echanges.html").module
 
 
 def _kind_options() -> list[tuple[str, str]]:
@@ -69,52 +76,45 @@ def _kind_options() -> list[tuple[str, str]]:
 
 
 def _fr_date(iso: str) -> str:
-    """``2026-11-24T00:53:01.123Z`` → ``24/11/2026 01:53`` (Paris time)."""
+    """``2026-11-24T00:53:01.123Z`` → ``24/11/2026 01:53`` (Paris time); « date inconnue » if it is no date."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     try:
-        dt = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris"))
-    except (ValueError, KeyError):
-        return iso
+        dt = datetime.fromisoformat(str(iso).replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris"))
+    except (ValueError, KeyError, TypeError):
+        return "date inconnue"
     return dt.strftime("%d/%m/%Y %H:%M")
 
 
-def post_html(p: Post, members: dict[str, Member]) -> str:
-    """One post as HTML (sanitized body; escaped names)."""
+def _post_view(p: Post, members: dict[str, Member]) -> dict[str, Any]:
+    from markupsafe import Markup
+
     m = members.get(p.author)
-    who = escape(m.name if m else p.author)
-    role = escape(ROLES.get(p.role, p.role))
+    by = members.get(p.acted_by) if p.acted_by else None
     cls = "planeco-kb-post" + (" planeco-kb-hidden" if p.hidden else "") + (" planeco-kb-held" if p.status == "held" else "")
-    head = f'<div class="planeco-kb-meta">{who} ({role}) · {_fr_date(p.created)}{" · modifié" if p.edited else ""}</div>'
-    if p.hidden and not p.body:
-        body = f"<p><em>Message masqué par la modération : {escape(p.hidden_reason)}</em></p>"
-    else:
-        body = markdown_to_html(p.body)
-        if p.status == "held":
-            body = f'<p class="planeco-kb-meta"><strong>En attente de modération.</strong> {escape(p.held_reason)}</p>' + body
-        if p.hidden:
-            body = f'<p class="planeco-kb-meta"><strong>Masqué :</strong> {escape(p.hidden_reason)}</p>' + body
-    details = "".join(
-        f"<li>{escape(k)} : {escape(', '.join(v) if isinstance(v, list) else str(v))}</li>" for k, v in p.details.items()
-    )
-    if details:
-        body += f'<ul class="planeco-kb-details">{details}</ul>'
-    return (
-        f'<article class="{cls}" data-post-id="{escape(p.id)}" aria-label="Message de {who}">{head}{body}</article>'
-    )
+    masked = p.hidden and not p.body
+    return {
+        "cls": cls, "id": p.id, "who": m.name if m else p.author, "role": ROLES.get(p.role, p.role),
+        "when": _fr_date(p.created), "edited": bool(p.edited), "acted_by": (by.name if by else p.acted_by),
+        "masked": masked, "hidden": p.hidden, "hidden_reason": p.hidden_reason, "held": p.status == "held",
+        "held_reason": p.held_reason, "body": Markup(markdown_to_html(p.body)) if not masked else "",
+        "details": [(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in p.details.items()],
+    }  # fmt: skip
+
+
+def post_html(p: Post, members: dict[str, Member]) -> str:
+    """One post as HTML (sanitized body; every other value escaped by the template)."""
+    return str(_fragments().post(_post_view(p, members)))
 
 
 def thread_html(t: Thread, members: dict[str, Member]) -> str:
-    """A whole thread as HTML."""
-    themes = ", ".join(escape(x) for x in t.themes) or "—"
-    head = (
-        f'<h3 class="planeco-kb-thread-title">{escape(t.title)}</h3>'
-        f'<div class="planeco-kb-meta">{escape(THREAD_KINDS.get(t.kind, t.kind))} · territoire {escape(t.territory or "—")}'
-        f" · thèmes : {themes} · {escape(AUDIENCES.get(t.audience, t.audience))}</div>"
-    )
-    posts = "".join(post_html(p, members) for p in t.posts)
-    return f'{_STYLE}<section class="planeco-kb-thread" data-thread-id="{escape(t.id)}" aria-label="Fil : {escape(t.title)}">{head}{posts}</section>'
+    """A whole thread as HTML (with the panel's stylesheet)."""
+    view = {
+        "id": t.id, "title": t.title, "kind": THREAD_KINDS.get(t.kind, t.kind), "territory": t.territory or "—",
+        "themes": ", ".join(t.themes) or "—", "audience": AUDIENCES.get(t.audience, t.audience),
+    }  # fmt: skip
+    return str(_fragments().thread(view, [_post_view(p, members) for p in t.posts]))
 
 
 class _Base(w.VBox):
@@ -125,13 +125,20 @@ class _Base(w.VBox):
         self.kb = kb if isinstance(kb, KnowledgeBase) else KnowledgeBase(kb)
         self.status = w.HTML(value="")
         self.status.add_class(CSS_CLASSES["status"])
+        from planeco_kernel.serve import serving_context
+
+        ctx = serving_context()
+        self.sign_in_hint = ctx.sign_in_hint() if ctx.read_only else ""
         try:
+            if ctx.read_only and member is None:  # a public gallery never writes under the server's identity
+                raise KnowledgeError(self.sign_in_hint)
             self.member: Member | None = self.kb.member(member) if member else self.kb.identity()
-            ident = f"Connecté·e : <strong>{escape(self.member.name)}</strong> ({escape(ROLES[self.member.role])})"
+            ident = str(_fragments().identity(self.member.name, ROLES[self.member.role]))
         except (KnowledgeError, NotFoundError) as exc:
             self.member = None
-            ident = f"Lecture seule — {escape(str(exc))}"
-        self.identity = w.HTML(value=f'<span aria-label="Identité">{ident}</span>')
+            self.sign_in_hint = self.sign_in_hint or str(exc)
+            ident = str(_fragments().read_only(str(exc)))
+        self.identity = w.HTML(value=ident)
         self.identity.add_class(CSS_CLASSES["identity"])
 
     @property
@@ -142,10 +149,10 @@ class _Base(w.VBox):
         return {m.id: m for m in self.kb.members(include_inactive=True)}
 
     def _ok(self, msg: str) -> None:
-        self.status.value = f'<span class="planeco-kb-ok" role="status">{escape(msg)}</span>'
+        self.status.value = str(_fragments().ok(msg))
 
     def _error(self, exc: Exception) -> None:
-        self.status.value = f'<span class="planeco-kb-error" role="alert">{escape(str(exc))}</span>'
+        self.status.value = str(_fragments().error(str(exc)))
 
     def _guard(self, fn, *args: Any) -> Any:
         try:
@@ -167,22 +174,33 @@ class _ThreadView(w.VBox):
         super().__init__()
         self.owner = owner
         self.thread_id: str | None = None
-        self.html = _cls(w.HTML(value="<p>Choisissez un fil dans la liste.</p>"), "thread_view")
+        self.html = _cls(w.HTML(value=str(_fragments().paragraph("Choisissez un fil dans la liste."))), "thread_view")
         self.body = _cls(w.Textarea(placeholder="Votre réponse (Markdown)", description="Réponse", layout=w.Layout(width="100%", height="7em")), "reply_body")  # noqa: E501
         self.kind = _cls(w.Dropdown(options=[("Réponse", "reply"), ("Retour d'expérience (REX)", "rex"), ("Solution", "solution")], value="reply", description="Type"), "reply_kind")  # noqa: E501
         self.send = _cls(w.Button(description="Répondre", button_style="primary", disabled=owner.member is None, tooltip="Publier la réponse"), "reply_send")  # noqa: E501
         self.send.on_click(lambda _b: self.send_reply())
         self.form = w.VBox([self.body, w.HBox([self.kind, self.send])])
         self.form.layout.display = "none"
-        self.children = [self.html, self.form]
+        self.read_only = _cls(w.HTML(value=str(_fragments().paragraph(owner.sign_in_hint))), "sign_in")
+        self.read_only.layout.display = "none"
+        from planeco_kernel.knowledge.ui_moderation import PostActions
+
+        self.actions = PostActions(owner, lambda: self.show(self.thread_id))
+        self.actions.layout.display = "none"
+        self.children = [self.html, self.form, self.read_only, self.actions]
 
     def show(self, thread_id: str) -> None:
         t = self.owner._guard(self.owner.kb.thread, thread_id, self.owner.viewer)
         if t is None:
             return
         self.thread_id = t.id
-        self.html.value = thread_html(t, self.owner._members())
+        members = self.owner._members()
+        self.html.value = thread_html(t, members)
+        self.actions.show([(f"{members[p.author].name if p.author in members else p.author} — {_fr_date(p.created)}", p.id)
+                           for p in t.posts])
+        self.actions.layout.display = None if self.owner.member else "none"
         self.form.layout.display = None if self.owner.member else "none"
+        self.read_only.layout.display = "none" if self.owner.member else None
 
     def send_reply(self) -> Post | None:
         if not self.thread_id or self.owner.member is None:
@@ -212,9 +230,14 @@ class _NewThreadForm(w.VBox):
         self.anchor = _cls(w.Text(description="Ancrage", value=anchor or default_anchor, disabled=anchor is not None, tooltip="notebook:…, app:…, territory:CODE, indicator:…, lever:…, action:…"), "new_anchor")  # noqa: E501
         self.themes = _cls(w.Text(description="Thèmes", placeholder="mobilité, énergie"), "new_themes")
         self.audience = _cls(w.Dropdown(options=[(v, k) for k, v in AUDIENCES.items()], value="open", description="Audience"), "new_audience")  # noqa: E501
+        commercial = owner.member is not None and owner.member.is_commercial
+        self.to = _cls(w.Text(description="Destinataires", value=", ".join(["elu", "agent"] if commercial else self.addressed),
+                              placeholder="rôles (elu, agent…) ou identifiants de membres, séparés par des virgules"), "new_to")
         self.send = _cls(w.Button(description="Publier", button_style="primary", disabled=owner.member is None), "new_send")
         self.send.on_click(lambda _b: self.submit())
-        self.children = [self.title, self.body, self.kind, self.anchor, self.themes, self.audience, self.send]
+        self.children = [self.title, self.body, self.kind, self.anchor, self.themes, self.audience, self.to, self.send]
+        if owner.member is None:  # say how to write instead of a form that cannot be sent
+            self.children = [_cls(w.HTML(value=str(_fragments().paragraph(owner.sign_in_hint))), "sign_in"), *self.children]
 
     def submit(self) -> Post | None:
         if self.owner.member is None:
@@ -223,7 +246,7 @@ class _NewThreadForm(w.VBox):
             lambda: self.owner.kb.start_thread(
                 self.owner.member.id, kind=self.kind.value, title=self.title.value, body=self.body.value,
                 anchor=self.fixed_anchor or self.anchor.value.strip(), themes=self.themes.value, audience=self.audience.value,
-                addressed_to=["elu", "agent"] if self.owner.member.is_commercial else self.addressed,
+                addressed_to=[t.strip() for t in self.to.value.split(",") if t.strip()],
             )  # fmt: skip
         )
         if p is not None:
@@ -266,9 +289,16 @@ class EchangesApp(_Base):
             w.HBox([self.f_territory, self.f_nearby]), w.HBox([self.f_theme, self.f_kind]),
             w.HBox([self.f_text, self.search_button]), self.results, self.view,
         ])  # fmt: skip
-        nearby = w.VBox([w.HTML("<p>Solutions et retours d'expérience de territoires proches ou similaires.</p>"), w.HBox([self.n_territory, self.n_button]), self.nearby])  # noqa: E501
-        self.tabs = w.Tab(children=[browse, self.form, nearby])
-        for i, title in enumerate(["Fils", "Nouveau fil", "REX proches"]):
+        nearby = w.VBox([w.HTML(str(_fragments().paragraph("Solutions et retours d'expérience de territoires proches ou similaires."))), w.HBox([self.n_territory, self.n_button]), self.nearby])  # noqa: E501
+        tabs, titles = [browse, self.form, nearby], ["Fils", "Nouveau fil", "REX proches"]
+        if self.member is not None and self.member.moderator:  # members and roles: moderators only
+            from planeco_kernel.knowledge.ui_moderation import MembersAdmin
+
+            self.admin = MembersAdmin(self)
+            tabs.append(self.admin)
+            titles.append("Membres")
+        self.tabs = w.Tab(children=tabs)
+        for i, title in enumerate(titles):
             self.tabs.set_title(i, title)
         self.children = [self.identity, self.status, self.tabs]
         self.search()
@@ -290,12 +320,12 @@ class EchangesApp(_Base):
             b = _cls(w.Button(description=t.title[:80], tooltip=t.title, layout=w.Layout(width="auto")), "thread_item")
             b.add_class(f"planeco-kb-thread-{t.id}")
             b.on_click(lambda _b, tid=t.id: self.open_thread(tid))
-            meta = w.HTML(f'<span class="planeco-kb-meta">{escape(THREAD_KINDS[t.kind])} · {escape(t.territory or "—")} · {t.replies} réponse(s) · {_fr_date(t.last_activity)}</span>')  # noqa: E501
+            meta = w.HTML(str(_fragments().listing_meta(THREAD_KINDS[t.kind], t.territory or "—", t.replies, _fr_date(t.last_activity))))
             items.append(w.HBox([b, meta]))
         if not items:
-            items = [w.HTML("<p>Aucun fil ne correspond.</p>")]
+            items = [w.HTML(str(_fragments().paragraph("Aucun fil ne correspond.")))]
         elif len(ts) > MAX_LISTED:
-            items.append(w.HTML(f"<p>{len(ts) - MAX_LISTED} fils de plus : affinez la recherche.</p>"))
+            items.append(w.HTML(str(_fragments().paragraph(f"{len(ts) - MAX_LISTED} fils de plus : affinez la recherche."))))
         self.results.children = items
         return ts
 
@@ -309,21 +339,15 @@ class EchangesApp(_Base):
 
         code = self.n_territory.value.strip()
         if not code:
-            self.nearby.value = "<p>Indiquez un code de territoire.</p>"
+            self.nearby.value = str(_fragments().paragraph("Indiquez un code de territoire."))
             return []
         posts = self._guard(lambda: self.kb.search(self.viewer, territory=code, nearby=True))
         if posts is None:
             return []
         method = related(code)[2]
-        rows = "".join(
-            f'<li data-thread-id="{escape(p.thread)}"><strong>{escape(p.title)}</strong> — {escape(THREAD_KINDS.get(p.kind, p.kind))}, '
-            f"territoire {escape(p.territory or '—')}</li>"
-            for p in posts[:MAX_LISTED]
-        )
-        self.nearby.value = (
-            f'<p class="planeco-kb-meta">Proximité : {escape(method)}.</p>'
-            + (f'<ul aria-label="Solutions et REX proches">{rows}</ul>' if rows else "<p>Aucune solution ni REX pour l'instant.</p>")
-        )
+        rows = [{"thread": p.thread, "title": p.title, "kind": THREAD_KINDS.get(p.kind, p.kind), "territory": p.territory or "—"}
+                for p in posts[:MAX_LISTED]]  # fmt: skip
+        self.nearby.value = str(_fragments().nearby(method, rows))
         return posts
 
 
@@ -346,10 +370,11 @@ class NotebookThreads(_Base):
         self.form = _NewThreadForm(self, f"notebook:{self.key}", lambda p: (self.refresh(), self.view.show(p.thread)),
                                    kinds=[(THREAD_KINDS[k], k) for k in ("question", "discussion", "rex", "solution")],
                                    addressed=[author] if author else None)  # fmt: skip
-        ask = "Poser une question" + (f" à {escape(self._members()[author].name)}" if author else "")
+        ask = "Poser une question" + (f" à {self._members()[author].name}" if author else "")
+        frag = _fragments()
         self.children = [
-            w.HTML(f"<h3>Discussions sur {escape(self.key)}</h3>"), self.identity, self.status, self.list, self.view,
-            w.HTML(f"<h4>{ask}</h4>"), self.form,
+            w.HTML(str(frag.heading(3, f"Discussions sur {self.key}"))), self.identity, self.status, self.list, self.view,
+            w.HTML(str(frag.heading(4, ask))), self.form,
         ]  # fmt: skip
         self.refresh()
 
@@ -359,8 +384,8 @@ class NotebookThreads(_Base):
         for t in ts:
             b = _cls(w.Button(description=t.title[:80], tooltip=t.title, layout=w.Layout(width="auto")), "thread_item")
             b.on_click(lambda _b, tid=t.id: self.view.show(tid))
-            items.append(w.HBox([b, w.HTML(f'<span class="planeco-kb-meta">{t.replies} réponse(s)</span>')]))
-        self.list.children = items or [w.HTML("<p>Pas encore de discussion sur ce notebook.</p>")]
+            items.append(w.HBox([b, w.HTML(str(_fragments().listing_meta(THREAD_KINDS[t.kind], t.territory or "—", t.replies, "")))]))
+        self.list.children = items or [w.HTML(str(_fragments().paragraph("Pas encore de discussion sur ce notebook.")))]
         return ts
 
     def ask(self, title: str, body: str) -> Post | None:
@@ -370,12 +395,12 @@ class NotebookThreads(_Base):
         return self.form.submit()
 
 
-def _code_spans(text: str) -> str:
-    """Escape ``text`` and turn its `backticked` parts into ``<code>`` elements."""
+def _code_spans(text: str) -> list[tuple[bool, str]]:
+    """Split ``text`` into ``(is_code, part)`` pieces at its `backticks` (unbalanced: no code)."""
     parts = text.split("`")
-    if len(parts) % 2 == 0:  # unbalanced: no code spans
-        return escape(text)
-    return "".join(f"<code>{escape(p)}</code>" if i % 2 else escape(p) for i, p in enumerate(parts))
+    if len(parts) % 2 == 0:
+        return [(False, text)]
+    return [(bool(i % 2), p) for i, p in enumerate(parts) if p]
 
 
 def show_app(kb: KnowledgeBase | str | os.PathLike | None = None, member: str | None = None) -> w.Widget:
@@ -389,15 +414,5 @@ def show_app(kb: KnowledgeBase | str | os.PathLike | None = None, member: str | 
     try:
         return EchangesApp(kb, member)
     except KBNotFoundError as exc:
-        panel = w.HTML(
-            '<div class="planeco-kb-missing" role="status">'
-            '<h1 class="planeco-h1">Échanges entre territoires</h1>'
-            "<p>L'espace d'échanges n'est pas encore activé sur cette installation ; "
-            "contactez votre administrateur.</p>"
-            '<details class="planeco-kb-admin"><summary>Pour l\'administrateur</summary>'
-            f"<p>{_code_spans(str(exc))}</p>"
-            "<p>Une base de connaissances est un dépôt git : chaque message y est un fichier, "
-            "versionné, sans aucun suivi de consultation. Une fois créée, rechargez cette page.</p>"
-            "</details></div>"
-        )
+        panel = w.HTML(str(_fragments().missing(_code_spans(str(exc)))))
         return _cls(panel, "app")

@@ -94,7 +94,7 @@ def server(served_apps_dir, bundle_dir, kb_dir, tmp_path_factory) -> str:
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(kb_dir), "PLANECO_KB_USER": "marie"}
+           "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(kb_dir)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",

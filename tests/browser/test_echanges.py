@@ -1,7 +1,7 @@
 """The « Échanges » app in headless Chromium: browse, read (hostile HTML neutralised), reply, nearby REX.
 
 The knowledge base is the session fixture ``kb_dir`` (invented test data); the server's local
-identity is ``marie`` (PLANECO_KB_USER).
+identity is ``marie`` (the git identity that ``KnowledgeBase.init`` writes in the repository).
 """
 
 from __future__ import annotations

@@ -1,0 +1,115 @@
+"""Start and stop a real JupyterHub with planeco's configuration (tests and benchmarks).
+
+:class:`HubProcess` runs ``python -m jupyterhub -f jupyterhub_config.py`` on 127.0.0.1 with
+free ports, waits (bounded) until the hub answers, and on exit stops it together with every
+process it spawned (proxy, culler, users' servers and their kernels).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from planeco_kernel import config as planeco_config
+from planeco_kernel.errors import ConfigError
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (127.0.0.1)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HubProcess:
+    """A JupyterHub on 127.0.0.1 in its own process group (context manager).
+
+    Parameters
+    ----------
+    state_dir
+        Hub state (database, cookie secret, users' folders); a fresh folder for a fresh hub.
+    env
+        Extra environment (``PLANECO_KB``, ``PLANECO_HUB_AUTHENTICATOR``, ``PLANECO_DATA_DIR``…).
+    start_timeout_s
+        How long to wait for the hub to answer.
+    """
+
+    def __init__(self, state_dir: Path, env: dict[str, str], start_timeout_s: float = 60.0):
+        self.state_dir = Path(state_dir)
+        self.port = free_port()
+        self.env = {**os.environ, **env,
+                    "PLANECO_HUB_DIR": str(self.state_dir), "PLANECO_HUB_IP": "127.0.0.1",
+                    "PLANECO_HUB_PORT": str(self.port), "PLANECO_HUB_API_PORT": str(free_port()),
+                    "PLANECO_HUB_PROXY_API_PORT": str(free_port())}
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(planeco_config.PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = self.state_dir / "hub.log"
+        self.start_timeout_s = start_timeout_s
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> HubProcess:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(planeco_config.PROJECT_ROOT / "jupyterhub_config.py")],
+                cwd=self.state_dir, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_up()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def log_tail(self, n: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
+
+    def _wait_up(self) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ConfigError(f"JupyterHub s'est arrêté (code {self.proc.returncode}) :\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "hub/api/", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise ConfigError(f"JupyterHub ne répond pas sur {self.url} après {self.start_timeout_s:.0f} s :\n{self.log_tail()}")
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop the hub (SIGTERM: it stops the servers it spawned), then kill whatever it left behind.
+
+        Users' servers run in sessions of their own (JupyterHub does not forward signals), so they
+        are found as descendants of the hub before it stops, not by process group.
+        """
+        import psutil
+
+        if self.proc is None:
+            return
+        try:
+            left = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            left = []
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc.wait()
+        for p in left:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(left, timeout=5)
+        self.proc = None
