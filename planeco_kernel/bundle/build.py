@@ -143,6 +143,8 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         _scot(st, rep, opts, previous)
         _population_and_territories(st, rep)
         _geometry_fetch(st, rep, cache, opts, previous)
+        from planeco_kernel.bundle.planning import build_planning
+        build_planning(st, rep, opts)
     tmp = opts.data_dir.with_name(f".{opts.data_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -490,6 +492,7 @@ def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> d
         "unmatched_old_communes": st.extra.get("unmatched_old_communes", []),
         "scot_perimeters": str(opts.scot_perimeters) if opts.scot_perimeters else None,
         "mirror": str(opts.mirror) if opts.mirror else None,
+        "planning_checks": st.extra.get("planning_checks"),
     }
 
 

@@ -213,6 +213,104 @@ DISPLAY_GEOMETRY = _register(Table(
 ))
 
 
+# --- planning data: SGPE levers, baromètre, Écolab, ZAN targets (planeco_kernel.bundle.planning) ---
+
+SGPE_LEVERS = _register(Table(
+    "sgpe_levers", "planning/sgpe_levers.parquet", ("region_code", "lever_id"),
+    (
+        _c("region_code", "string", "Code INSEE de la région"),
+        _c("region_name", "string", "Nom de la région dans le simulateur (PACA abrégé)"),
+        _c("lever_id", "string", "Identifiant du levier (augm_voitelec, reduc_rgaz…)"),
+        _c("lever_name", "string", "Nom du levier"),
+        _c("sector", "string", "Secteur (Transport de voyageurs, Résidentiel…)"),
+        _c("group", "string", "Bloc « Mieux … »"),
+        _c("obj_kt", "float64", "ktCO2e évitées en 2030 par rapport à 2019"),
+        _c("unit_phys", "string", "Unité physique de traduction", nullable=True),
+        _c("ratio_co2_to_phys", "float64", "Unités physiques par ktCO2e (0 : pas de traduction)"),
+        _c("start_2019", "float64", "Valeur physique en 2019"),
+        _c("relative", "bool", "Levier relatif (kt incluant l'acquis)"),
+        _c("hidden", "bool", "Levier masqué pour la région"),
+        _c("edition_disabled", "bool", "Levier non modifiable"),
+        _c("no_translation", "bool", "Pas de traduction physique"),
+        _c("comment", "string", "Commentaire Markdown du SGPE"),
+    ),
+    "Panorama régional des leviers du simulateur territorial SGPE (données de travail, indicatives).",
+))
+
+BAROMETRE_INDICATORS = _register(Table(
+    "barometre_indicators", "planning/barometre_indicators.parquet", ("indicator_uid", "kind", "year"),
+    (
+        _c("indicator_uid", "string", "Identifiant de la série dans le baromètre (Grist)"),
+        _c("indicator", "string", "Nom de l'indicateur"),
+        _c("sub_level", "string", "Sous-série (graphique empilé)", nullable=True),
+        _c("tab", "string", "Onglet du baromètre", nullable=True),
+        _c("subtab", "string", "Sous-onglet", nullable=True),
+        _c("unit", "string", "Unité (héritée de la première ligne de l'indicateur)", nullable=True),
+        _c("perimeter", "string", "Périmètre géographique", nullable=True),
+        _c("source", "string", "Source des valeurs", nullable=True),
+        _c("source_url", "string", "Lien de la source", nullable=True),
+        _c("kind", "string", "value (réalisé) ou target (cible)"),
+        _c("year", "int16", "Année"),
+        _c("value", "float64", "Valeur"),
+        _c("target_source", "string", "Source de la cible (SNBC-3, PPE…)", nullable=True),
+        _c("target_url", "string", "Lien de la cible 2030", nullable=True),
+        _c("target_method", "string", "Mode de calcul de la cible", nullable=True),
+        _c("last_update", "string", "Dernière mise à jour", nullable=True),
+        _c("withdrawn_reason", "string", "Motif de suppression de la série", nullable=True),
+        _c("irpe_ids", "string", "Séries Écolab associées", nullable=True),
+    ),
+    "Indicateurs nationaux du baromètre de la planification écologique, réalisés et cibles.",
+))
+
+BAROMETRE_LEVERS = _register(Table(
+    "barometre_levers", "planning/barometre_levers.parquet", ("lever", "chantier"),
+    (
+        _c("lever", "string", "Levier du plan"),
+        _c("lever_short", "string", "Nom court", nullable=True),
+        _c("chantier", "string", "Chantier associé", nullable=True),
+        _c("objective", "string", "Objectif du levier", nullable=True),
+        _c("objective_source", "string", "Source de l'objectif", nullable=True),
+        _c("ges_2030_mt", "float64", "Δ GES 2030 (MtCO2e)", nullable=True),
+        _c("ges_2040_mt", "float64", "Δ GES 2040 (MtCO2e)", nullable=True),
+        _c("ges_2050_mt", "float64", "Δ GES 2050 (MtCO2e)", nullable=True),
+    ),
+))
+
+ECOLAB_SERIES = _register(Table(
+    "ecolab_series", "planning/ecolab_series.parquet", ("indicator_id", "region_code", "year", "dimension"),
+    (
+        _c("indicator_id", "string", "Identifiant Écolab (611 : consommation d'ENAF)"),
+        _c("cube", "string", "Cube Écolab"),
+        _c("measure", "string", "Mesure"),
+        _c("label", "string", "Libellé de l'indicateur", nullable=True),
+        _c("unit", "string", "Unité", nullable=True),
+        _c("region_code", "string", "Code INSEE de la région"),
+        _c("region_name", "string", "Nom de la région", nullable=True),
+        _c("year", "int16", "Année"),
+        _c("dimension", "string", "Dimension supplémentaire clé=valeur", nullable=True),
+        _c("value", "float64", "Valeur (vide : non publiée)", nullable=True),
+    ),
+    "Séries régionales Écolab utilisées par le baromètre.",
+))
+
+ZAN_TARGETS = _register(Table(
+    "zan_targets", "planning/zan_targets.parquet", ("land_id",),
+    (
+        _c("land_id", "string", "Territoire dans le fichier source (REGION_32, SCOT_…, EPCI_…)"),
+        _c("land_level", "string", "region, epci ou scot_sparte (identifiant sparte, sans SIREN)"),
+        _c("land_code", "string", "Code INSEE, SIREN ou identifiant sparte"),
+        _c("parent_id", "string", "Territoire parent", nullable=True),
+        _c("reduction_pct", "float64", "Réduction de la consommation 2021-2030 par rapport à 2011-2020 (%)"),
+        _c("document", "string", "Document qui porte l'objectif"),
+        _c("in_document", "bool", "Objectif écrit dans le document du territoire"),
+        _c("status", "string", "réglementaire ou suggéré"),
+        _c("document_url", "string", "Lien du document", nullable=True),
+        _c("document_comment", "string", "Commentaire", nullable=True),
+    ),
+    "Objectifs ZAN territorialisés (SRADDET, SCoT, PLUi).",
+))
+
+
 def validate(df: pd.DataFrame, table: Table | str, *, origin: str | None = None) -> pd.DataFrame:
     """Check a frame against its declared table; return it with columns in declared order.
 

@@ -17,6 +17,7 @@ from planeco_kernel.cli import kb as _kb
 from planeco_kernel.cli import reports as _reports
 from planeco_kernel.cli import serve as _serve
 from planeco_kernel.cli import territory as _territory
+from planeco_kernel.cli import zan as _zan
 from planeco_kernel.errors import PlanecoError
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ _indicators.register(app)
 app.add_typer(_kb.app, name="kb", help="Base de connaissances : fils de discussion, REX, solutions.")
 app.add_typer(_reports.app, name="reports", help="Rapports par territoire : lots papermill, planification.")
 _serve.register(app)
+app.add_typer(_zan.app, name="zan", help="Trajectoires ZAN : enveloppes, répartition entre communes.")
+app.add_typer(_zan.cop_app, name="cop", help="COP territoriale : leviers SGPE, engagements.")
 
 
 def _version(value: bool) -> None:
