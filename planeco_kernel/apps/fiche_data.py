@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planeco_kernel import fmt
+from planeco_kernel.errors import GeometryUnavailable  # noqa: F401 (re-exported: the apps catch it here)
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
@@ -258,10 +259,6 @@ def _feature(code: str, name: str, geom: Any, style: dict[str, Any], level: str 
 
 CONTOUR_STYLE = {"color": "#000091", "weight": 3, "fillColor": "#000091", "fillOpacity": 0.06, "opacity": 1}
 MEMBER_STYLE = {"color": "#3a3a3a", "weight": 0.8, "fillColor": "#6a6af4", "fillOpacity": 0.25, "opacity": 0.8}
-
-
-class GeometryUnavailable(Exception):
-    """The data bundle has no display geometries at all (carries the French reason)."""
 
 
 def _display_geometry(t: Territory):
