@@ -128,9 +128,19 @@ def load_planning(data_dir: str | Path | None = None, *, flows: pd.DataFrame | N
     tables, missing = read_planning_tables(d)
     if (d / "population.parquet").is_file():
         tables["population"] = pd.read_parquet(d / "population.parquet")
+    geo = d / "geometry" / "communes.parquet"
+    if geo.is_file():
+        tables["commune_geometry"] = pd.read_parquet(geo, columns=["code", "area_km2"])
     source = flows_source or CEREMA_LABEL
+    comps = None
     if flows is None:
-        flows, source = _default_flows(d)
+        from planeco_kernel.indicators.components import load_components
+
+        comps = load_components(d)
+        flows, source = _default_flows(comps)
+        stock = _latest(comps, "logements")
+        if stock is not None:
+            tables["commune_logements"] = stock
     pdata = PlanningData(territories=territories, commune_flows=flows, commune_flows_source=source,
                          tables=tables, missing=missing, manifest=man)
     if key[2] == id(None):
@@ -138,10 +148,18 @@ def load_planning(data_dir: str | Path | None = None, *, flows: pd.DataFrame | N
     return pdata
 
 
-def _default_flows(d: Path) -> tuple[pd.DataFrame, str]:
-    from planeco_kernel.indicators.components import load_components
+def _latest(comps, component: str) -> pd.DataFrame | None:
+    """The latest year of a component with values, as ``code, <component>`` (None if absent)."""
+    arr = comps.values.get(component)
+    if arr is None or not np.isfinite(arr).any():
+        return None
+    j = max(i for i in range(arr.shape[1]) if np.isfinite(arr[:, i]).any())
+    df = pd.DataFrame({"code": comps.codes, component: arr[:, j]}).dropna()
+    df.attrs["year"] = int(comps.years[j])
+    return df
 
-    comps = load_components(d)
+
+def _default_flows(comps) -> tuple[pd.DataFrame, str]:
     flows = commune_flows_from_components(comps)
     st = comps.sources.get("cerema_conso")
     label = CEREMA_LABEL + (f" — {st.origin}" if st is not None and st.origin else "")
