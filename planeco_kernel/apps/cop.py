@@ -238,7 +238,11 @@ class CopApp:
         debates = D.debates_of(self.kb, lid, self.member.id if self.member else None)
         self.debates_html.value = "".join(_m("debate", d, d.contributions) for d in debates) or templates.macro(
             "common.html", "message", "Aucune proposition sur ce levier pour l'instant.")
-        self.debate_pick.options = [(d.title + (" (clos)" if d.closed else ""), d.thread_id) for d in debates]
+        keep = self.debate_pick.value
+        opts = [(d.title + (" (clos)" if d.closed else ""), d.thread_id) for d in debates]
+        self.debate_pick.options = opts
+        ids = [v for _, v in opts]
+        self.debate_pick.value = keep if keep in ids else (ids[0] if ids else None)
 
     def _act(self, fn, done: str) -> None:
         if not self._need_member():

@@ -53,10 +53,21 @@ def _key(r: dict) -> tuple:
     return tuple("" if r.get(k) is None else str(r.get(k)) for k in _KEY)
 
 
+def _keyed(rows: list[dict]) -> dict[tuple, dict]:
+    """Commitments by (territory, lever, actor, action) and rank among identical keys."""
+    out: dict[tuple, dict] = {}
+    seen: dict[tuple, int] = {}
+    for r in rows:
+        k = _key(r)
+        seen[k] = seen.get(k, 0) + 1
+        out[(*k, seen[k])] = r
+    return out
+
+
 def changes(previous: dict, current: dict) -> pd.DataFrame:
     """Commitment by commitment: ``change`` in nouveau, retiré, modifié, inchangé."""
-    prev = {_key(r): r for r in previous.get("commitments", [])}
-    cur = {_key(r): r for r in current.get("commitments", [])}
+    prev = _keyed(previous.get("commitments", []))
+    cur = _keyed(current.get("commitments", []))
     rows = []
     for k in sorted(set(prev) | set(cur)):
         a, b = prev.get(k), cur.get(k)
@@ -70,6 +81,6 @@ def changes(previous: dict, current: dict) -> pd.DataFrame:
             ch = "modifié"
         else:
             ch = "inchangé"
-        rows.append({**dict(zip(_KEY, k)), "change": ch, "quantity_before": qa, "quantity_after": qb,
+        rows.append({**dict(zip(_KEY, k[:-1])), "change": ch, "quantity_before": qa, "quantity_after": qb,
                      "unit": (b or a).get("unit")})
     return pd.DataFrame(rows, columns=[*_KEY, "change", "quantity_before", "quantity_after", "unit"])
