@@ -254,7 +254,11 @@ def _pop_growth(pdata, idx: pd.Index) -> pd.Series:
     pop = pdata.tables.get("population")
     if pop is None:
         return pd.Series(np.nan, index=idx)
-    p = pop[pop["level"] == "commune"].pivot_table(index="code", columns="census_year", values="population", aggfunc="first")
+    p = pdata.tables.get("_population_wide")
+    if p is None:  # computed once per PlanningData
+        p = pop[pop["level"] == "commune"].pivot_table(index="code", columns="census_year", values="population",
+                                                       aggfunc="first")
+        pdata.tables["_population_wide"] = p
     last = max(p.columns)
     first = min(c for c in p.columns if c >= last - 5)
     return (p[last].astype("float64") - p[first].astype("float64")).clip(lower=0).reindex(idx)
