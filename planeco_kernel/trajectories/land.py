@@ -134,3 +134,17 @@ def dashboard(pdata: PlanningData, level: str, code: str, *, book: TargetBook | 
     out.attrs["last_year"] = last
     out.attrs["source"] = pdata.commune_flows_source
     return out
+
+
+def sans_consommer_panel(level: str, code: str):
+    """Call site of the ZAN « sans consommer » panel (brownfields, long-term vacant homes).
+
+    The panel is computed by ``planeco_kernel.indicators.zan_levers.sans_consommer(level, code)``
+    (data17, issue 17); until that module exists the panel is absent and ``None`` is returned.
+    """
+    try:
+        from planeco_kernel.indicators import zan_levers  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    fn = getattr(zan_levers, "sans_consommer", None)
+    return fn(level, code) if fn is not None else None
