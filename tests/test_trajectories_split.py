@@ -116,3 +116,28 @@ def test_compare_scenarios():
     c = compare({"conso": split_envelope(100, v, {"a": 1}), "egal": split_envelope(100, v, {"b": 1})})
     assert c.set_index("code").loc["x", "conso"] == pytest.approx(25) and c.set_index("code").loc["x", "egal"] == 50
     assert c["ecart_max_ha"].tolist() == pytest.approx([25, 25])
+
+
+def test_key_scenarios_saved_compared_exported(tmp_path):
+    import io
+
+    from planeco_kernel.knowledge import KnowledgeBase, Member
+    from planeco_kernel.trajectories import kbstore
+    from planeco_kernel.trajectories.split import KeyScenario, export_xlsx
+
+    kb = KnowledgeBase.init(tmp_path / "kb", Member("marie", "Marie Essai (données de test)", "elu", territory="69123"))
+    a = KeyScenario("Conso passée", "200046977", {"conso_passee": 1.0})
+    b = KeyScenario("Mixte", "200046977", {"conso_passee": 0.5, "population": 0.5}, pool_floors=True)
+    for s in (a, b, a):
+        kbstore.save_split(kb, "marie", s)
+    got = kbstore.load_splits(kb, "marie", "200046977")
+    assert [s.version for s in got["Conso passée"]] == [1, 2] and got["Mixte"][0].pool_floors
+    assert got["Mixte"][0].weights == {"conso_passee": 0.5, "population": 0.5}
+    v = pd.DataFrame({"conso_passee": [1, 3], "population": [1, 1]}, index=["x", "y"])
+    res = {s.name: split_envelope(100, v, s.weights) for s in (got["Conso passée"][-1], got["Mixte"][0])}
+    sheets = pd.read_excel(io.BytesIO(export_xlsx(res)), sheet_name=None)
+    assert set(sheets) == {"Comparaison", "Conso passée", "Mixte"}
+    with pytest.raises(SplitError, match="format attendu"):
+        KeyScenario.from_yaml("format: autre\n")
+    with pytest.raises(SplitError, match="positif"):
+        KeyScenario.from_yaml("format: planeco-zan-split\nname: x\nterritory: '1'\nkeys: {a: -1}\n")

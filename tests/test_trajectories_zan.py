@@ -135,3 +135,15 @@ def test_parent_sums_commune_flows_and_dashboard():
 def test_missing_flows_say_how_to_get_them():
     with pytest.raises(TrajectoryError, match="non disponible.*planeco data build"):
         zan_for(_pdata(pd.DataFrame()), "epci", "E1")
+
+
+def test_region_sum_checked_against_ecolab():
+    years = list(range(2011, 2024))
+    flows = pd.DataFrame({y: [1.0, 0.05, 3.0, 2.0] for y in years}, index=["00001", "00002", "00003", "00004"])
+    ecolab = pd.DataFrame({"indicator_id": "611", "region_code": "R1", "year": years,
+                           "value": [6.05] * 12 + [9.0], "dimension": None})
+    pdata = _pdata(flows)
+    pdata.tables["ecolab_series"] = ecolab
+    t = zan_for(pdata, "region", "R1")
+    assert t.source == "flux inventés (test)"
+    assert any("en 2023, la somme des communes (6.0 ha) diffère de la série Écolab 611 (9.0 ha)" in n for n in t.notes)

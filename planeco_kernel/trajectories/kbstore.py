@@ -16,6 +16,7 @@ from planeco_kernel.errors import PlanecoError
 _FENCE = re.compile(r"```yaml\n(.*?)\n```", re.S)
 SCENARIO_PREFIX = "Scénario COP : "
 EDITION_PREFIX = "Édition COP : "
+SPLIT_PREFIX = "Répartition ZAN : "
 
 
 def lever_anchor(lever_id: str) -> str:
@@ -90,6 +91,21 @@ def load_editions(kb, viewer: str | None, region_code: str) -> dict[str, str]:
         if versions:
             out[label] = versions[-1][1]
     return out
+
+
+def save_split(kb, author: str, scenario) -> dict:
+    """Save a new version of a key scenario (:class:`~planeco_kernel.trajectories.split.KeyScenario`)."""
+    prev = _versions(kb, author, scenario.territory, SPLIT_PREFIX).get(scenario.name, [])
+    scenario.version = len(prev) + 1
+    return _save(kb, author, scenario.territory, SPLIT_PREFIX + scenario.name, scenario.to_yaml(),
+                 f"Version {scenario.version} de la répartition « {scenario.name} ».")
+
+
+def load_splits(kb, viewer: str | None, territory: str) -> dict:
+    from planeco_kernel.trajectories.split import KeyScenario
+
+    return {name: [KeyScenario.from_yaml(text, origin=f"répartition « {name} » ({when})") for when, text in versions]
+            for name, versions in _versions(kb, viewer, territory, SPLIT_PREFIX).items()}
 
 
 class StoreError(PlanecoError):

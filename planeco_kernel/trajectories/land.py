@@ -87,11 +87,45 @@ def zan_for(pdata: PlanningData, level: str, code: str, *, book: TargetBook | No
     flows, source, by_year = flows_for(pdata, level, code)
     t = zan.trajectory(flows, book.inherited(row), is_commune=(level == "commune"), code=code, name=str(row["name"]),
                        level=level, source=source, sources_by_year=by_year)
+    if level in ("region", "france") and source == pdata.commune_flows_source:
+        t.notes.extend(check_against_series(pdata, level, code, flows))
     if level != "commune" and not pdata.commune_flows.empty:
         n = len(pdata.communes_of(level, code))
         if n * zan.FLOOR_HA > t.envelope_ha:
             t.notes.append(f"Les garanties communales ({n} communes × {zan.FLOOR_HA:g} ha) dépassent l'enveloppe.")
     return t
+
+
+SERIES_TOLERANCE = 0.01
+"""Relative gap allowed between Σ communes (Cerema) and the Écolab / baromètre series: 1 %."""
+
+
+def check_against_series(pdata: PlanningData, level: str, code: str, flows: pd.Series) -> list[str]:
+    """When commune flows give a région's (or France's) series, compare it with the Écolab / baromètre one.
+
+    Returns French notes: one per year where the gap exceeds :data:`SERIES_TOLERANCE`, or one saying
+    the check passed.
+    """
+    from planeco_kernel.bundle.planning import national_enaf_ha
+
+    if level == "region":
+        e = pdata.tables.get("ecolab_series")
+        if e is None:
+            return []
+        d = e[(e["indicator_id"] == "611") & (e["region_code"] == code)].dropna(subset=["value"])
+        ref, label = d.groupby("year")["value"].sum(), "la série Écolab 611"
+    else:
+        b = pdata.tables.get("barometre_indicators")
+        if b is None:
+            return []
+        ref, label = national_enaf_ha(b), "la série nationale du baromètre"
+    years = sorted(set(ref.index) & set(flows.index))
+    bad = [(y, float(flows[y]), float(ref[y])) for y in years if ref[y] > 0 and abs(flows[y] - ref[y]) > SERIES_TOLERANCE * ref[y]]
+    if not years:
+        return []
+    if not bad:
+        return [f"Contrôle : la somme des communes égale {label} à 1 % près ({years[0]}–{years[-1]})."]
+    return [f"Contrôle : en {y}, la somme des communes ({v:.1f} ha) diffère de {label} ({r:.1f} ha)." for y, v, r in bad]
 
 
 def dashboard(pdata: PlanningData, level: str, code: str, *, book: TargetBook | None = None) -> pd.DataFrame:

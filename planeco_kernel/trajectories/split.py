@@ -275,3 +275,56 @@ def compare(results: Mapping[str, SplitResult]) -> pd.DataFrame:
     vals = out[list(results)]
     out["ecart_max_ha"] = vals.max(axis=1) - vals.min(axis=1)
     return out.reset_index()
+
+
+# ---------------------------------------------------------------------- scenarios of keys
+
+SPLIT_FORMAT = "planeco-zan-split"
+
+
+@dataclass
+class KeyScenario:
+    """A named set of key weights for a territory's split, saved as a small YAML file."""
+
+    name: str
+    territory: str
+    weights: dict[str, float]
+    pool_floors: bool = False
+    version: int = 1
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump({"format": SPLIT_FORMAT, "version": self.version, "name": self.name,
+                               "territory": self.territory, "keys": self.weights, "pool_floors": self.pool_floors},
+                              allow_unicode=True, sort_keys=False)
+
+    @classmethod
+    def from_yaml(cls, text: str, *, origin: str = "répartition.yaml") -> KeyScenario:
+        import yaml
+
+        try:
+            d = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SplitError(f"{origin} : YAML invalide ({exc}).") from exc
+        if not isinstance(d, dict) or d.get("format") != SPLIT_FORMAT:
+            raise SplitError(f"{origin} : format attendu « {SPLIT_FORMAT} ».")
+        for k in ("name", "territory", "keys"):
+            if k not in d:
+                raise SplitError(f"{origin} : champ « {k} » manquant.")
+        if not isinstance(d["keys"], dict):
+            raise SplitError(f"{origin} : « keys » doit associer chaque clé à son poids.")
+        return cls(str(d["name"]), str(d["territory"]), parse_weights({str(k): float(v) for k, v in d["keys"].items()}),
+                   bool(d.get("pool_floors", False)), int(d.get("version", 1)))
+
+
+def export_xlsx(results: Mapping[str, SplitResult]) -> bytes:
+    """The side-by-side comparison and each scenario's detail, one sheet each (XLSX)."""
+    import io
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        compare(results).to_excel(xl, index=False, sheet_name="Comparaison")
+        for name, r in results.items():
+            r.table.to_excel(xl, index=False, sheet_name=name[:31])
+    return buf.getvalue()
