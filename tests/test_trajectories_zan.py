@@ -146,4 +146,5 @@ def test_region_sum_checked_against_ecolab():
     pdata.tables["ecolab_series"] = ecolab
     t = zan_for(pdata, "region", "R1")
     assert t.source == "flux inventés (test)"
-    assert any("en 2023, la somme des communes (6.0 ha) diffère de la série Écolab 611 (9.0 ha)" in n for n in t.notes)
+    assert any(n.startswith("Contrôle : en 2023, la somme des communes (6,") and "Écolab 611 (9,0" in n for n in t.notes)
+    assert sum("Contrôle" in n for n in t.notes) == 1

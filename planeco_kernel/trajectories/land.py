@@ -125,7 +125,10 @@ def check_against_series(pdata: PlanningData, level: str, code: str, flows: pd.S
         return []
     if not bad:
         return [f"Contrôle : la somme des communes égale {label} à 1 % près ({years[0]}–{years[-1]})."]
-    return [f"Contrôle : en {y}, la somme des communes ({v:.1f} ha) diffère de {label} ({r:.1f} ha)." for y, v, r in bad]
+    from planeco_kernel import fmt
+
+    return [f"Contrôle : en {y}, la somme des communes ({fmt.with_unit(v, 'ha', 1)}) diffère de {label} "
+            f"({fmt.with_unit(r, 'ha', 1)})." for y, v, r in bad]
 
 
 def dashboard(pdata: PlanningData, level: str, code: str, *, book: TargetBook | None = None) -> pd.DataFrame:
