@@ -147,3 +147,15 @@ def test_edition_changes(ara):
     ch = edition.changes(a, b).set_index(["lever_id", "actor"])["change"].to_dict()
     assert ch[("augm_voitelec", "Métropole")] == "modifié" and ch[("reduc_rgaz", "Métropole")] == "retiré"
     assert ch[("augm_haies", "Région")] == "nouveau"
+
+
+def test_commitment_file_errors_name_the_file_line(ara):
+    from planeco_kernel.trajectories.levers import read_commitments
+
+    good = _commitments().to_csv(index=False, sep=";").encode()
+    assert len(read_commitments(good, "engagements.csv", ara)) == 2
+    bad = _commitments(quantity=-3).to_csv(index=False, sep=";").encode()
+    with pytest.raises(LeverError, match="engagements.csv, ligne 3 : quantité négative"):
+        read_commitments(bad, "engagements.csv", ara)
+    with pytest.raises(LeverError, match="colonnes manquantes \\['lever_id'"):
+        read_commitments(b"territory_code;quantity\n69;1\n", "e.csv", ara)

@@ -115,6 +115,7 @@ class CopApp:
     def _build_step1(self) -> None:
         self.treemap_box = W.HBox(layout=W.Layout(width="100%", height="420px"))
         self.treemap_box.add_class("cop-treemap")
+        self.legend_html = W.HTML()
         self.lever_pick = W.Dropdown(description="Levier", layout=W.Layout(width="520px"))
         self.lever_pick.observe(lambda ch: ch["new"] and self.show_lever(ch["new"]), names="value")
         self.lever_html = W.HTML()
@@ -122,13 +123,16 @@ class CopApp:
         self.national_html = W.HTML()
         self.zan_html = W.HTML()
         self.step1 = W.VBox([_notice(), W.HTML("<h2 class='planeco-h2'>Panorama régional des leviers</h2>"),
-                             self.treemap_box, self.lever_pick, self.lever_html,
+                             self.legend_html, self.treemap_box, self.lever_pick, self.lever_html,
                              W.HTML("<h2 class='planeco-h2'>Trajectoire nationale par secteur</h2>"), self.national_html,
                              self.zan_html])
 
     def draw_treemap(self) -> None:
         cols = []
-        for b in self.data.treemap():
+        blocks = self.data.treemap()
+        self.legend_html.value = _m("legend", [{"colour": b.colour, "sector": b.sector, "obj": fmt.number(b.obj_kt, 0)}
+                                               for b in blocks])
+        for b in blocks:
             tiles = []
             for t in b.tiles:
                 btn = W.Button(description=t.lever, tooltip=f"{t.lever} : {fmt.number(t.obj_kt, 0)} ktCO₂e",
@@ -417,6 +421,8 @@ class CopApp:
         self.c_add = W.Button(description="Ajouter l'engagement", button_style="primary")
         self.c_add.add_class("cop-commit-add")
         self.c_add.on_click(lambda _b: self._add_commitment())
+        self.c_import = W.FileUpload(accept=".csv,.xlsx", description="Importer (CSV, XLSX)")
+        self.c_import.observe(lambda ch: self._import_commitments(), names="value")
         self.gauges_html = W.HTML()
         self.gauges_html.add_class("cop-gauges-box")
         self.commit_table = W.HTML()
@@ -427,7 +433,7 @@ class CopApp:
         self.edition_changes = W.HTML()
         self.step4 = W.VBox([_notice(), W.HTML("<h3>Saisir un engagement</h3>"), self.c_territory, self.c_lever, self.c_unit,
                              self.c_quantity, self.c_year, self.c_actor, self.c_actor_type, self.c_cost, self.c_status,
-                             self.c_add, self.gauges_html, self.commit_table, self.exports, self.edition_label,
+                             self.c_add, self.c_import, self.gauges_html, self.commit_table, self.exports, self.edition_label,
                              self.edition_save, self.edition_changes])
 
     def _units(self) -> None:
@@ -449,6 +455,22 @@ class CopApp:
         self.say("Engagement ajouté.")
         self.draw_roadmap()
         self.show_lever(self.lever_pick.value)
+
+    def _import_commitments(self) -> None:
+        from planeco_kernel.trajectories.levers import read_commitments
+
+        files = self.c_import.value
+        if not files:
+            return
+        f = files[0]
+        try:
+            frame = read_commitments(bytes(f["content"]), f["name"], self.data.by_id)
+        except PlanecoError as exc:
+            self.say(str(exc), "alert")
+            return
+        self.data.extra.append(frame)
+        self.say(f"{len(frame)} engagements importés de « {f['name']} ».")
+        self.draw_roadmap()
 
     def draw_gauges(self) -> None:
         """Coverage gauges: committed vs the SGPE objective, per sector and lever."""

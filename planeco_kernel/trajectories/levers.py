@@ -131,7 +131,8 @@ def panorama(levers: list[Lever]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------- commitments and gaps
 
-def check_commitments(df: pd.DataFrame, levers: dict[str, Lever], *, origin: str = "engagements") -> pd.DataFrame:
+def check_commitments(df: pd.DataFrame, levers: dict[str, Lever], *, origin: str = "engagements",
+                      first_line: int = 1) -> pd.DataFrame:
     """Validate a commitments frame (shared contract of OWNERS.md); add ``kt`` (ktCO₂e).
 
     Raises
@@ -145,7 +146,7 @@ def check_commitments(df: pd.DataFrame, levers: dict[str, Lever], *, origin: str
         raise LeverError(f"{origin} : colonnes manquantes {missing} (attendues : {', '.join(COMMITMENT_COLUMNS)}).")
     out = df.reset_index(drop=True).copy()
     kts = []
-    for i, r in enumerate(out.itertuples(index=False), start=1):
+    for i, r in enumerate(out.itertuples(index=False), start=first_line):
         where = f"{origin}, ligne {i}"
         lv = levers.get(str(r.lever_id))
         if lv is None:
@@ -177,6 +178,27 @@ def _to_kt(lv: Lever, q: float, unit: str, where: str) -> float:
         return abs(lv.delta_phys_to_kt(q if lv.ratio > 0 else -q))
     allowed = KT + (f" ou « {lv.unit_phys} »" if lv.translatable else "")
     raise LeverError(f"{where} : unité « {unit} » invalide pour le levier « {lv.name} » (attendu {allowed}).")
+
+
+def read_commitments(data: bytes, filename: str, levers: dict[str, Lever]) -> pd.DataFrame:
+    """Read a commitments file (CSV with ``;`` or ``,``, or XLSX) and check it; errors name the file's line.
+
+    The header is line 1, so the first commitment is line 2, as a spreadsheet shows it.
+    """
+    import io
+
+    try:
+        if filename.lower().endswith(".xlsx"):
+            df = pd.read_excel(io.BytesIO(data), dtype={"territory_code": str, "action_id": str})
+        else:
+            df = pd.read_csv(io.BytesIO(data), sep=None, engine="python", dtype={"territory_code": str, "action_id": str},
+                             encoding="utf-8-sig")
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise LeverError(f"{filename} : fichier illisible ({exc}). Attendu un CSV ou XLSX avec les colonnes "
+                         f"{', '.join(COMMITMENT_COLUMNS)}.") from exc
+    if "action_id" in df.columns:
+        df["action_id"] = df["action_id"].fillna("")
+    return check_commitments(df, levers, origin=filename, first_line=2)
 
 
 def coverage(levers: list[Lever], commitments: pd.DataFrame | None) -> pd.DataFrame:
