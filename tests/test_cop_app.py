@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from planeco_kernel.apps.cop_data import CopData, treemap
+from planeco_kernel.apps.cop_data import CopData
 from planeco_kernel.errors import PlanecoError
 from planeco_kernel.knowledge import KnowledgeBase, Member
 from planeco_kernel.trajectories import debate as D

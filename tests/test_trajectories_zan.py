@@ -148,3 +148,13 @@ def test_region_sum_checked_against_ecolab():
     assert t.source == "flux inventés (test)"
     assert any(n.startswith("Contrôle : en 2023, la somme des communes (6,") and "Écolab 611 (9,0" in n for n in t.notes)
     assert sum("Contrôle" in n for n in t.notes) == 1
+
+
+def test_following_the_allowed_pace_hits_the_envelope():
+    base = {**flat(10.0, last=2020), 2021: 8.0, 2022: 7.0, 2023: 6.0}
+    t = trajectory(base, Target(0.5, "réglementaire", "SCoT"))
+    future = {y: t.allowed_pace_ha_per_year for y in range(2024, 2031)}
+    t2 = trajectory({**base, **future}, Target(0.5, "réglementaire", "SCoT"))
+    assert t2.used_ha == pytest.approx(t.envelope_ha) and t2.status == "en bonne voie"
+    assert t2.allowed_pace_ha_per_year is None  # the period is over: nothing left to plan
+    assert sum(d.envelope_ha for d in t2.decades) == pytest.approx(t.envelope_ha * (0.5 + 0.25))

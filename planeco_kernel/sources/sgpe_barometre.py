@@ -122,10 +122,10 @@ def parse_indicators(path: Path) -> pd.DataFrame:
         name = " ".join(r["Indicateur"].split())
         if not name:
             continue
-        unit = " ".join(r["Unité"].split())
-        if unit:
-            unit_of.setdefault(name, unit)
-        unit = unit or unit_of.get(name) or None
+        written = " ".join(r["Unité"].split())
+        if written:
+            unit_of.setdefault(name, written)
+        unit = written or unit_of.get(name) or None
         # a few rows have no Grist id: their line number identifies them
         common = {
             "indicator_uid": r["ID"].strip() or f"ligne-{line}", "indicator": name, "sub_level": r["Sous-niveau (graphique)"].strip() or None,
@@ -264,7 +264,7 @@ def load_levers(*, mirror=None, cache=None) -> pd.DataFrame:
 def load_ecolab(*, mirror=None) -> pd.DataFrame:
     """The Écolab series of the baromètre, from the mirror (a folder of files: read in place)."""
     root = base.resolve_mirror(mirror)
-    path = root / ECOLAB_MANIFEST.mirror_path if root is not None else None
+    path = root / str(ECOLAB_MANIFEST.mirror_path) if root is not None else None
     if path is None or not path.is_file():
         from planeco_kernel.errors import SourceUnavailableError
 

@@ -79,7 +79,10 @@ def parse(path: Path) -> pd.DataFrame:
         missing = [k for k in ("land", "parent", "objectif_de_reduction", "nom_document", "is_in_document") if k not in f]
         if missing:
             raise SchemaError(f"{where}: champs manquants {missing}.")
-        level, code = _land(f["land"], where)
+        land = _land(f["land"], where)
+        if land is None:
+            raise SchemaError(f"{where}: « land » vide.")
+        level, code = land
         _land(f["parent"], where)
         try:
             pct = float(str(f["objectif_de_reduction"]))
