@@ -143,3 +143,20 @@ def test_app_widget_flow(pdata, kb, monkeypatch):
     app.edition_label.value = "2026"
     app.edition_save.click()
     assert "nouveau" in app.edition_changes.value
+
+
+def test_scenario_card_physical_unit_and_lever_indicators(pdata):
+    from planeco_kernel.apps.cop import CopApp
+
+    app = CopApp(pdata, kb=None, region_code="84")
+    app.scen_sector.value = "Transport de voyageurs"
+    app.scen_unit.value = "phys"
+    ev = app.data.by_id["augm_voitelec"]
+    box = next(b for b in app.scen_inputs.children if b.description.startswith("Véhicules électriques"))
+    assert box.value == pytest.approx(ev.obj_phys, abs=1e-3)
+    box.value = 700.0  # thousand EVs in 2030 -> (700 − 13.754) / 0.4677 kt
+    assert {x.lever_id: x.value for x in app.scenario.levels}["augm_voitelec"] == pytest.approx((700 - 13.754) / 0.4677)
+    app.show_lever("augm_voitelec")
+    assert "Écolab, indicateur 826" in app.lever_html.value
+    app.decl_lever.value = "reduc_artif"
+    assert app.decl_key.value == "surface" and "surface du territoire" in app.decl_check.value

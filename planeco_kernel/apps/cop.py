@@ -158,6 +158,13 @@ class CopApp:
             fmt.number(d["start_2019"], None) if d["start_2019"] is not None else "", fmt.number(d["committed_kt"], 0),
             fmt.number(d["gap_kt"], 0), fmt.percent(None if pd.isna(cov) else 100 * cov, 0),
             templates.safe(markdown_to_html(d["comment"])))
+        ind = self.data.indicators_for(lever_id)
+        if len(ind):
+            rows = [[r.label + (f" — {r.dimension}" if r.dimension else ""), f"{fmt.number(r.first_value, None)} ({r.first_year})",
+                     f"{fmt.number(r.value, None)} ({r.year})", r.unit or "", f"Écolab, indicateur {r.indicator_id}"]
+                    for r in ind.itertuples(index=False)]
+            self.lever_html.value += ("<h4>Indicateurs régionaux liés (baromètre, Écolab)</h4>"
+                                      + _m("table", ["Indicateur", "Début de série", "Dernière valeur", "Unité", "Source"], rows))
         if self.lever_pick.value != lever_id:
             self.lever_pick.value = lever_id
 
@@ -213,6 +220,9 @@ class CopApp:
         self.scen_name = W.Text(value="Scénario de travail", description="Scénario")
         self.scen_sector = W.Dropdown(description="Secteur")
         self.scen_sector.observe(lambda ch: self.draw_scenario_card(), names="value")
+        self.scen_unit = W.ToggleButtons(options=[("ktCO₂e", "kt"), ("Unité physique (2030)", "phys")], value="kt")
+        self.scen_unit.add_class("cop-scenario-unit")
+        self.scen_unit.observe(lambda ch: self.draw_scenario_card(), names="value")
         self.scen_inputs = W.VBox()
         self.scen_gaps = W.HTML()
         self.scen_gaps.add_class("cop-scenario-gaps")
@@ -225,7 +235,8 @@ class CopApp:
             W.HTML("<h3>Nouvelle proposition</h3>"), self.p_title, self.p_body, self.p_send,
             W.HTML("<h3>Prendre position</h3>"), self.debate_pick, self.pos, self.pos_text, self.pos_send,
             W.HTML("<h3>Clore (conclusion requise)</h3>"), self.concl_text, self.concl_send,
-            W.HTML("<h2 class='planeco-h2'>Cartes de scénario</h2>"), self.scen_name, self.scen_sector, self.scen_inputs,
+            W.HTML("<h2 class='planeco-h2'>Cartes de scénario</h2>"), self.scen_name, self.scen_sector, self.scen_unit,
+            self.scen_inputs,
             self.scen_gaps, self.scen_save, self.scen_compare,
         ])
 
@@ -280,15 +291,20 @@ class CopApp:
     def draw_scenario_card(self) -> None:
         sector = self.scen_sector.value
         current = {x.lever_id: x.value for x in self.scenario.levels}
+        phys = self.scen_unit.value == "phys"
         inputs = []
         for lv in self.data.levers:
             if lv.sector != sector:
                 continue
-            box = W.BoundedFloatText(value=round(current.get(lv.lever_id, lv.obj_kt), 1), min=0, max=1e7, step=10,
-                                     description=lv.name[:40], style={"description_width": "320px"},
-                                     layout=W.Layout(width="520px"))
+            kt = current.get(lv.lever_id, lv.obj_kt)
+            in_phys = phys and lv.translatable
+            label = lv.name[:40] + (f" ({lv.unit_phys[:30]})" if in_phys else " (ktCO₂e)")
+            box = W.BoundedFloatText(value=round(lv.kt_to_phys(kt) if in_phys else kt, 3 if in_phys else 1), min=0,
+                                     max=1e9, description=label, style={"description_width": "420px"},
+                                     layout=W.Layout(width="640px"), tooltip=lv.unit_phys if in_phys else "ktCO₂e")
             box.add_class("cop-scenario-input")
-            box.observe(lambda ch, lid=lv.lever_id: self.set_level(lid, ch["new"]), names="value")
+            box.observe(lambda ch, lv=lv, p=in_phys: self.set_level(lv.lever_id, lv.phys_to_kt(ch["new"]) if p else ch["new"]),
+                        names="value")
             inputs.append(box)
         self.scen_inputs.children = inputs
         self.draw_scenario_gaps()
@@ -331,6 +347,7 @@ class CopApp:
         self.decl_key = W.Dropdown(options=[(v, k) for k, v in DECL_KEYS.items()], description="Clé")
         self.inventory_upload = W.FileUpload(accept=".csv", description="Inventaire (CSV)")
         self.inventory: pd.DataFrame | None = None
+        self.decl_lever.observe(lambda ch: self._default_key(), names="value")
         for w in (self.decl_lever, self.decl_level, self.decl_key):
             w.observe(lambda ch: self.draw_declension(), names="value")
         self.inventory_upload.observe(lambda ch: self._load_inventory(), names="value")
@@ -341,6 +358,20 @@ class CopApp:
         self.decl_map = W.Box()
         self.step3 = W.VBox([_notice(), self.decl_lever, self.decl_level, self.decl_key, self.inventory_upload,
                              self.decl_check, self.decl_map, self.decl_table])
+
+    def _default_key(self) -> None:
+        """The key declared for the lever (LEVER_DEFAULT_KEY), population when its data are missing."""
+        from planeco_kernel.trajectories.levers import LEVER_DEFAULT_KEY
+
+        lid = self.decl_lever.value
+        if not lid or not hasattr(self, "data"):
+            return
+        key = LEVER_DEFAULT_KEY.get(lid, "population")
+        try:
+            self.data.key_series(self.decl_level.value, key)
+        except PlanecoError:
+            key = "population"
+        self.decl_key.value = key
 
     def _load_inventory(self) -> None:
         import io

@@ -26,6 +26,17 @@ NOTICE = L.NOTICE
 SECTOR_COLOURS = ["#000091", "#18753c", "#b34000", "#6a6af4", "#a558a0", "#009081", "#c3992a", "#716043", "#ce614a", "#417dc4"]
 STATUSES = ("proposé", "engagé", "réalisé")
 
+LEVER_INDICATORS: dict[str, tuple[str, ...]] = {
+    "augm_voitelec": ("826", "434"), "augm_buselec": ("453", "911"), "augm_vélotc": ("133", "955"),
+    "augm_covoit": ("1082",), "augm_fret": ("684", "686"), "augm_logi": ("685",),
+    "reduc_rconso": ("992", "994"), "reduc_rfioul": ("992", "994"), "reduc_rgaz": ("992", "994"),
+    "reduc_tconso": ("255",), "reduc_tgaz": ("257",), "reduc_tfioul": ("683",),
+    "augm_valodma": ("681",), "reduc_proddma": ("42",), "augm_prairies": ("356",), "reduc_eneragri": ("913",),
+    "reduc_azote": ("23", "331"), "reduc_artif": ("611",), "reduc_chal": ("510", "509"),
+    "co2_enr": ("898", "899"), "co2_indus": ("520",), "co2_industrie": ("520", "833"),
+}
+"""Écolab regional series (baromètre) relevant to each lever, shown in its detail (declared, reviewable)."""
+
 
 @dataclass
 class Tile:
@@ -89,6 +100,22 @@ class CopData:
         return {"lever": lv, "obj_kt": lv.obj_kt, "obj_phys": lv.obj_phys, "unit_phys": lv.unit_phys,
                 "start_2019": lv.start_2019 if lv.translatable else None, "committed_kt": float(cov["committed_kt"]),
                 "gap_kt": float(cov["gap_kt"]), "coverage": cov["coverage"], "comment": lv.comment}
+
+    def indicators_for(self, lever_id: str) -> pd.DataFrame:
+        """The région's latest value of each Écolab series relevant to the lever (by dimension if any)."""
+        e = self.pdata.tables.get("ecolab_series")
+        ids = LEVER_INDICATORS.get(lever_id, ())
+        cols = ["indicator_id", "label", "unit", "dimension", "year", "value", "first_year", "first_value"]
+        if e is None or not ids:
+            return pd.DataFrame(columns=cols)
+        d = e[e["indicator_id"].isin(ids) & (e["region_code"] == self.region_code)].dropna(subset=["value"])
+        rows = []
+        for (iid, dim), g in d.groupby(["indicator_id", d["dimension"].fillna("")], sort=False):
+            g = g.sort_values("year")
+            rows.append({"indicator_id": iid, "label": g["label"].iloc[-1], "unit": g["unit"].iloc[-1],
+                         "dimension": dim or None, "year": int(g["year"].iloc[-1]), "value": float(g["value"].iloc[-1]),
+                         "first_year": int(g["year"].iloc[0]), "first_value": float(g["value"].iloc[0])})
+        return pd.DataFrame(rows, columns=cols).head(12)
 
     def national(self) -> pd.DataFrame:
         n = L.national_sectors(self.pdata.table("barometre_indicators"))
