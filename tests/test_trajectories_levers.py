@@ -159,3 +159,18 @@ def test_commitment_file_errors_name_the_file_line(ara):
         read_commitments(bad, "engagements.csv", ara)
     with pytest.raises(LeverError, match="colonnes manquantes \\['lever_id'"):
         read_commitments(b"territory_code;quantity\n69;1\n", "e.csv", ara)
+
+
+def test_distance_to_national_target(mirror):
+    from planeco_kernel.trajectories.national import distance_to_target
+
+    ind = sgpe_barometre.load_indicators(mirror=mirror)
+    d = distance_to_target(ind, "Émissions nationales de gaz à effet de serre (hors secteur UTCATF et puits)")
+    # 2025: 359.4 MtCO2e, target 276 (SNBC-3): (276 − 359.4) / 5 per year needed; 2023→2025 pace (359.4 − 378.2) / 2
+    assert (d["last_year"], d["last_value"], d["target"]) == (2025, 359.4, 276.0)
+    assert d["required_pace"] == pytest.approx((276 - 359.4) / 5) and d["observed_pace"] == pytest.approx((359.4 - 378.2) / 2)
+    assert d["target_source"] == "3e stratégie nationale bas-carbone" and d["on_track"] is False
+    enaf = distance_to_target(ind, "Consommation d'espaces naturels, agricoles et forestiers")
+    assert enaf["last_value"] == pytest.approx(12.842 + 4.584 + 1.837) and enaf["target"] is None
+    with pytest.raises(Exception, match="inconnue"):
+        distance_to_target(ind, "Nombre de licornes")
