@@ -109,3 +109,8 @@ def test_zan_targets_bad(tmp_path):
                                          "nom_document": "SRADDET", "is_in_document": True}}]), encoding="utf-8")
     with pytest.raises(SchemaError, match="hors de"):
         zan_targets.parse(p)
+
+
+def test_france_commitments(mirror):
+    c = sgpe_barometre.load_commitments(mirror=mirror)
+    assert len(c) == 11 and c["commitment"].str.contains("neutralité carbone en 2050").any()

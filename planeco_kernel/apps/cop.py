@@ -104,6 +104,7 @@ class CopApp:
         self.draw_treemap()
         self.show_lever(self.data.levers[0].lever_id)
         self.draw_national()
+        self.draw_commitments_fr()
         self.draw_zan()
         self.draw_scenario_card()
         self.draw_debates()
@@ -121,10 +122,12 @@ class CopApp:
         self.lever_html = W.HTML()
         self.lever_html.add_class("cop-lever-box")
         self.national_html = W.HTML()
+        self.france_html = W.HTML()
         self.zan_html = W.HTML()
         self.step1 = W.VBox([_notice(), W.HTML("<h2 class='planeco-h2'>Panorama régional des leviers</h2>"),
                              self.legend_html, self.treemap_box, self.lever_pick, self.lever_html,
                              W.HTML("<h2 class='planeco-h2'>Trajectoire nationale par secteur</h2>"), self.national_html,
+                             self.france_html,
                              self.zan_html])
 
     def draw_treemap(self) -> None:
@@ -180,6 +183,15 @@ class CopApp:
                          fmt.percent(None if pd.isna(r["travelled"]) else 100 * r["travelled"], 0), r["source"] or ""])
         self.national_html.value = _m("table", ["Secteur", "2019 (MtCO₂e)", "Dernière valeur", "Cible 2030",
                                                 "Source de la cible", "Chemin parcouru", "Source"], rows)
+
+    def draw_commitments_fr(self) -> None:
+        c = self.pdata.tables.get("barometre_commitments")
+        if c is None:
+            self.france_html.value = ""
+            return
+        rows = [[r.theme, r.commitment] for r in c.itertuples(index=False)]
+        self.france_html.value = ("<h3>Engagements de la France (baromètre de la planification écologique)</h3>"
+                                  + _m("table", ["Thématique", "Engagement"], rows))
 
     def draw_zan(self) -> None:
         from planeco_kernel.cli.zan import render_zan

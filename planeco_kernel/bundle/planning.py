@@ -55,6 +55,8 @@ def build_planning(st, rep, opts) -> None:
          lambda: sgpe_barometre.load_indicators(mirror=mirror)),
         ("barometre_levers", sgpe_barometre.SOURCE_ID, sgpe_barometre.TITLE, sgpe_barometre.LEVERS,
          lambda: sgpe_barometre.load_levers(mirror=mirror)),
+        ("barometre_commitments", sgpe_barometre.SOURCE_ID, sgpe_barometre.TITLE, sgpe_barometre.COMMITMENTS,
+         lambda: sgpe_barometre.load_commitments(mirror=mirror)),
         ("ecolab_series", sgpe_barometre.ECOLAB_SOURCE_ID, sgpe_barometre.ECOLAB_TITLE, sgpe_barometre.ECOLAB_MANIFEST,
          lambda: sgpe_barometre.load_ecolab(mirror=mirror)),
         ("zan_targets", zan_targets.SOURCE_ID, zan_targets.TITLE, zan_targets.RELEASE,

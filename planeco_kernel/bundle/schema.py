@@ -276,6 +276,16 @@ BAROMETRE_LEVERS = _register(Table(
     ),
 ))
 
+BAROMETRE_COMMITMENTS = _register(Table(
+    "barometre_commitments", "planning/barometre_commitments.parquet", ("commitment",),
+    (
+        _c("commitment", "string", "Engagement de la France"),
+        _c("theme", "string", "Thématique"),
+        _c("axis", "string", "Axe de la taxonomie environnementale", nullable=True),
+    ),
+    "Engagements de la France (baromètre de la planification écologique).",
+))
+
 ECOLAB_SERIES = _register(Table(
     "ecolab_series", "planning/ecolab_series.parquet", ("indicator_id", "region_code", "year", "dimension"),
     (

@@ -49,11 +49,14 @@ INDICATORS = Release(SOURCE_ID, 2026, f"{_RAW}/grist-backups/grist-indicators.cs
                      mirror_path="sgpe/barometre/grist/grist-indicators.csv", sep=",", encodings=("utf-8",))
 LEVERS = Release(SOURCE_ID, 2026, f"{_RAW}/grist-backups/grist-leviers.csv", "grist-leviers.csv",
                  mirror_path="sgpe/barometre/grist/grist-leviers.csv", sep=",", encodings=("utf-8",))
+COMMITMENTS = Release(SOURCE_ID, 2026, f"{_RAW}/grist-backups/grist-engagements.csv", "grist-engagements.csv",
+                      mirror_path="sgpe/barometre/grist/grist-engagements.csv", sep=",", encodings=("utf-8",))
 ECOLAB_MANIFEST = Release(ECOLAB_SOURCE_ID, 2026, f"{_RAW}/irpe-backups/manifest.json", "manifest.json",
                           mirror_path="sgpe/barometre/ecolab/manifest.json")
 SHA256 = {
     "grist-indicators.csv": "377ee816a8deafb9703244631ed48974daf444be7e2d6d1fd15e2179f51700dc",
     "grist-leviers.csv": "6fe6e2156e7de309cb4f7d4d4ab2f54c2562056cc612394b44024bbe94a13c82",
+    "grist-engagements.csv": "7792554047e4ae3ddedb8523e2a95103569076a58079fff060a3f4d05f3950dd",
     "manifest.json": "ea9590db7a5bbe0fe9b2ba1daa1c3d0269580c4c28effa9c80f263a80e9d93a0",
 }
 
@@ -172,6 +175,15 @@ def parse_levers(path: Path) -> pd.DataFrame:
     return df
 
 
+def parse_commitments(path: Path) -> pd.DataFrame:
+    """France's headline commitments (−50 % gross emissions 2030 vs 1990, net zero 2050, footprint…)."""
+    rows = _read_rows(path, COMMITMENTS, ("Engagement", "Thématique", "Axe taxonomie"))
+    out = [{"commitment": " ".join(r["Engagement"].split()), "theme": r["Thématique"].strip(),
+            "axis": r["Axe taxonomie"].strip() or None} for r in rows if r["Engagement"].strip()]
+    df = pd.DataFrame(out, columns=["commitment", "theme", "axis"])
+    return df.astype("string")
+
+
 def _ecolab_value(v, where: str) -> float | None:
     if v is None:
         return None
@@ -255,6 +267,11 @@ def parse_ecolab(manifest_path: Path) -> pd.DataFrame:
 def load_indicators(*, mirror=None, cache=None) -> pd.DataFrame:
     """Fetch (mirror, cache or GitHub), check the sha256 and parse ``grist-indicators.csv``."""
     return parse_indicators(base.obtain(INDICATORS, mirror=mirror, cache=cache, sha256=SHA256[INDICATORS.filename]).path)
+
+
+def load_commitments(*, mirror=None, cache=None) -> pd.DataFrame:
+    return parse_commitments(base.obtain(COMMITMENTS, mirror=mirror, cache=cache,
+                                         sha256=SHA256[COMMITMENTS.filename]).path)
 
 
 def load_levers(*, mirror=None, cache=None) -> pd.DataFrame:

@@ -23,7 +23,8 @@ from planeco_kernel.errors import BundleError
 CEREMA_LABEL = "Cerema, fichiers fonciers (consommation d'espaces NAF par commune)"
 ECOLAB_ENAF_LABEL = "Écolab 611 (Cerema, fichiers fonciers), série régionale du baromètre SGPE"
 BAROMETRE_ENAF_LABEL = "Baromètre de la planification écologique (SGPE), série nationale (Cerema, fichiers fonciers)"
-PLANNING_TABLES = ("sgpe_levers", "barometre_indicators", "barometre_levers", "ecolab_series", "zan_targets")
+PLANNING_TABLES = ("sgpe_levers", "barometre_indicators", "barometre_levers", "barometre_commitments", "ecolab_series",
+                   "zan_targets")
 
 
 @dataclass
