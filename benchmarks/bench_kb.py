@@ -40,6 +40,7 @@ def _seed(root: Path, n_threads: int) -> None:
     kinds = list(model.THREAD_KINDS)
     themes = ["mobilité", "énergie", "eau", "alimentation", "biodiversité", "urbanisme"]
     files: dict[str, bytes] = {}
+    replies: dict[str, bytes] = {}
     for i in range(n_threads):
         created = model.now_utc()
         tid, pid = model.new_thread_id(created), model.new_record_id(created)
@@ -55,9 +56,11 @@ def _seed(root: Path, n_threads: int) -> None:
         if i % 2:
             rid = model.new_record_id(created)
             reply = {**meta, "id": rid, "reply_to": pid, "kind": "reply", "author": "bench-agent", "role": "agent"}
-            files[f"discussions/territory/{territory}/{tid}/{rid}.md"] = frontmatter.dump(reply, "Réponse de test.")
+            replies[f"discussions/territory/{territory}/{tid}/{rid}.md"] = frontmatter.dump(reply, "Réponse de test.")
+    # one commit per author, with that author's identity: the integrity rules check it
     with locked(root):
-        commit_files(root, files, author=b"Bench <bench@test.invalid>", message="bench: seed")
+        commit_files(root, files, author=kb.member("bench-elu").git_identity(), message="bench: seed")
+        commit_files(root, replies, author=kb.member("bench-agent").git_identity(), message="bench: seed replies")
 
 
 def run(n_threads: int = 1000, n_posts: int = 60, n_lists: int = 20, workdir: Path | None = None) -> dict[str, float]:

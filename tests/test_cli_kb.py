@@ -116,8 +116,11 @@ def test_sync_and_init_from(kb, capsys, tmp_path):
     assert run(capsys, "kb", "sync", str(remote))[0] == 0
     copy = tmp_path / "copie"
     assert run(capsys, "kb", "init", str(copy), "--from", str(remote))[0] == 0
-    _, out, _ = run(capsys, "kb", "post", "--kb", str(copy), "--as", "marie", "--title", "depuis la copie", "--anchor", "app:zan", "--body", "x", "--json")  # noqa: E501
-    assert run(capsys, "kb", "sync", "--kb", str(copy), "--as", "marie", str(remote))[0] == 0
+    code, _, err = run(capsys, "kb", "post", "--kb", str(copy), "--title", "t", "--anchor", "app:zan", "--body", "x")
+    assert code == 2 and "Identité inconnue" in err  # a fresh copy has no identity until one is configured
+    subprocess.run(["git", "config", "user.email", "marie@membres.planeco.invalid"], cwd=copy, check=True)
+    _, out, _ = run(capsys, "kb", "post", "--kb", str(copy), "--title", "depuis la copie", "--anchor", "app:zan", "--body", "x", "--json")  # noqa: E501
+    assert run(capsys, "kb", "sync", "--kb", str(copy), str(remote))[0] == 0
     code, out, _ = run(capsys, "kb", "sync", str(remote))
     assert code == 0 and "1 commit(s) reçu(s)" in out
     _, out, _ = run(capsys, "kb", "list", "--json")

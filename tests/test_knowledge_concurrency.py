@@ -48,7 +48,8 @@ def _poster(root: str, who: str, n: int, q) -> None:
     base = KnowledgeBase(root)
     ids = []
     for i in range(n):
-        p = base.start_thread(who, kind="discussion", title=f"{who} {i}", body="concurrent", anchor="app:zan")
+        # distinct content per process: the same content by the same author is one post (idempotent posting)
+        p = base.start_thread(who, kind="discussion", title=f"{who} {i}", body=f"concurrent {os.getpid()}", anchor="app:zan")
         ids.append(p.id)
         ids.append(base.reply(who, p.thread, "réponse").id)
     q.put(ids)

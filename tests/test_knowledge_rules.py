@@ -199,11 +199,11 @@ def test_check_reports_forged_and_unreadable_records(kb):
     t = _open(kb)
     assert kb.check() == []
     thread_dir = t.path.rsplit("/", 1)[0]
-    forged_hide = frontmatter.dump({"id": "e-20991231T000000-00000001", "thread": t.thread, "author": "agent", "created": "2099-01-01T00:00:00.000000Z", "kind": "hide", "target": t.id, "reason": "x"}, "")  # noqa: E501
-    with locked(kb.root):
+    forged_hide = frontmatter.dump({"id": "e-20991231T000000-00000001", "thread": t.thread, "author": "agent", "role": "agent", "created": "2099-01-01T00:00:00.000000Z", "kind": "hide", "target": t.id, "reason": "x"}, "")  # noqa: E501
+    with locked(kb.root):  # committed with the agent's own identity: authorship holds, the right does not
         commit_files(kb.root, {f"{thread_dir}/e-20991231T000000-00000001.md": forged_hide,
                                f"{thread_dir}/p-20991231T000000-00000002.md": b"pas de front matter"},
-                     author=b"Agent <a@test.invalid>", message="forged")  # fmt: skip
+                     author=kb.member("agent").git_identity(), message="forged")  # fmt: skip
     problems = kb.check()
     assert len(problems) == 2
     assert any("fichier illisible" in p for p in problems) and any("hide par « agent »" in p for p in problems)

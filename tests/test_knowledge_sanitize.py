@@ -136,7 +136,7 @@ def kb(tmp_path) -> KnowledgeBase:
 
 
 def test_size_limits_have_clear_errors(kb):
-    with pytest.raises(InvalidInputError, match=r"trop long : 20\u202f001 caractères pour 20\u202f000 au plus"):
+    with pytest.raises(InvalidInputError, match=r"trop long : 20\u202f001 caractères reçus pour 20\u202f000 au plus"):
         kb.start_thread("marie", kind="discussion", title="t", body="x" * 20_001, anchor="app:zan")
     with pytest.raises(InvalidInputError, match="Le titre est trop long"):
         kb.start_thread("marie", kind="discussion", title="t" * 201, body="x", anchor="app:zan")

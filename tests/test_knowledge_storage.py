@@ -192,12 +192,12 @@ def test_open_missing_kb_says_how_to_fix(tmp_path):
 
 
 def test_identity_resolution(kb, monkeypatch):
+    """Identity comes from the hub user, else the git identity of the copy; never from $PLANECO_KB_USER."""
     kb.add_member(Member(id="jeanne", name="Jeanne", role="elu", hub_user="Jeanne.D"), actor="marie")
-    monkeypatch.delenv("PLANECO_KB_USER", raising=False)
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-    assert kb.identity().id == "marie"  # repository setting written by init
-    monkeypatch.setenv("PLANECO_KB_USER", "paul")
-    assert kb.identity().id == "paul"
+    assert kb.identity().id == "marie"  # the repository's git identity written by init
+    monkeypatch.setenv("PLANECO_KB_USER", "paul")  # a variable anyone can set: ignored
+    assert kb.identity().id == "marie"
     monkeypatch.setenv("JUPYTERHUB_USER", "Jeanne.D")
     assert kb.identity().id == "jeanne"
     monkeypatch.setenv("JUPYTERHUB_USER", "inconnu")

@@ -56,9 +56,15 @@ _CLICK_EXCEPTION: type[Exception] = next(c for c in typer.BadParameter.__mro__ i
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the CLI, turning planeco errors into clean messages."""
+    """Console-script entry point: run the CLI, turning planeco errors into clean messages.
+
+    Returns the process exit code: 0 on success; the code of ``typer.Exit(n)`` (a command that
+    found problems, e.g. ``kb check`` or a report batch with failures, exits 1); 2 for a planeco
+    error or a usage error; 130 when interrupted. With ``standalone_mode=False`` Click *returns*
+    the code of ``typer.Exit`` instead of raising it, so the return value is what counts.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except PlanecoError as exc:
         typer.secho(f"Erreur : {exc}", err=True, fg=typer.colors.RED)
         return 2
@@ -70,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except _CLICK_EXCEPTION as exc:  # usage errors: unknown command, missing argument, bad option
         exc.show()
         return exc.exit_code
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

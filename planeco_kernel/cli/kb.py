@@ -1,12 +1,15 @@
 """``planeco kb …`` commands: a thin layer over :mod:`planeco_kernel.knowledge`.
 
-The knowledge base is ``--kb PATH``, else ``PLANECO_KB``; the acting member is ``--as ID``,
-else ``JUPYTERHUB_USER`` / ``PLANECO_KB_USER`` / the repository's ``planeco.member``.
+The knowledge base is ``--kb PATH``, else ``PLANECO_KB``. The acting member comes from what the
+person cannot choose (:mod:`planeco_kernel.knowledge.identity`): the JupyterHub user behind
+JupyterHub, else the git/OS identity of the install matched to the registry. ``--as ID`` is
+only for a moderator acting on behalf of a member (recorded as such, with that member's rights).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +24,8 @@ members_app = typer.Typer(no_args_is_help=True, help="Registre des membres (modi
 app.add_typer(members_app, name="members")
 
 KB_OPT = typer.Option(None, "--kb", help="Dossier de la base de connaissances (défaut : PLANECO_KB).")
-AS_OPT = typer.Option(None, "--as", help="Identifiant du membre qui agit (défaut : identité configurée).")
+AS_OPT = typer.Option(None, "--as", help="Agir au nom de ce membre (modérateur·rices seulement ; enregistré comme tel).")
+KEY_OPT = typer.Option(None, "--key", help="Clé d'idempotence : un nouvel essai avec la même clé ne crée pas de doublon.")
 JSON_OPT = typer.Option(False, "--json", help="Sortie JSON.")
 
 
@@ -31,8 +35,12 @@ def _open(kb: Path | None) -> KnowledgeBase:
     return KnowledgeBase(kb)
 
 
-def _actor(base: KnowledgeBase, as_: str | None) -> str:
-    return base.member(as_).id if as_ else base.identity().id
+def _actor(base: KnowledgeBase, as_: str | None) -> tuple[str, str | None]:
+    """``(member whose rights apply, moderator acting on their behalf or None)``; the façade checks the rights."""
+    me = base.identity()
+    if as_ and base.member(as_).id != me.id:
+        return base.member(as_).id, me.id
+    return me.id, None
 
 
 def _read_body(body: str | None, body_file: Path | None) -> str:
@@ -42,12 +50,33 @@ def _read_body(body: str | None, body_file: Path | None) -> str:
     if body is not None and body_file is not None:
         raise InvalidInputError("Donnez le message avec --body ou --body-file, pas les deux.")
     if body_file is not None:
-        limit = MAX_BODY_CHARS * 4 + 1
-        raw = sys.stdin.buffer.read(limit) if str(body_file) == "-" else body_file.open("rb").read(limit)
+        from planeco_kernel import fmt
+        from planeco_kernel.knowledge.model import fr_size
+
+        limit = MAX_BODY_CHARS * 4  # the most bytes 20 000 characters can take in UTF-8
+        stdin = str(body_file) == "-"
+        if stdin:
+            raw = sys.stdin.buffer.read(limit + 1)
+            size = f"plus de {fr_size(limit)}" if len(raw) > limit else fr_size(len(raw))
+        else:
+            try:
+                with body_file.open("rb") as f:
+                    raw = f.read(limit + 1)
+                    size = fr_size(os.fstat(f.fileno()).st_size)
+            except OSError as exc:
+                raise InvalidInputError(f"Fichier du message illisible : {body_file} ({exc.strerror}).") from None
+        if len(raw) > limit:
+            raise InvalidInputError(
+                f"Message trop volumineux : {'l’entrée standard fait' if stdin else 'le fichier fait'} {size}, pour "
+                f"{fmt.integer(MAX_BODY_CHARS)} caractères au plus (soit au plus {fr_size(limit)}). "
+                "Raccourcissez-le ou découpez-le en plusieurs messages."
+            )
         try:
             return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInputError("Le fichier du message n'est pas en UTF-8 : enregistrez-le en UTF-8.") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"Le fichier du message n'est pas en UTF-8 (octet invalide en position {exc.start}) : enregistrez-le en UTF-8."
+            ) from None
     if body is None:
         raise InvalidInputError("Message vide : donnez --body TEXTE ou --body-file FICHIER (- pour l'entrée standard).")
     return body
@@ -113,6 +142,7 @@ def post(
     cost: str = typer.Option(None, "--cost", help="Solution/REX : coût en euros."),
     partner: list[str] = typer.Option(None, "--partner", help="Solution/REX : partenaire (répétable)."),
     company: str = typer.Option(None, "--company", help="Recommandation : entreprise recommandée."),
+    key: str = KEY_OPT,
     as_: str = AS_OPT,
     kb: Path = KB_OPT,
     as_json: bool = JSON_OPT,
@@ -121,11 +151,12 @@ def post(
     base = _open(kb)
     details = {"results": results, "cost_eur": cost, "partners": partner or None, "company": company}
     details = {k: v for k, v in details.items() if v}
+    author, by = _actor(base, as_)
     p = base.start_thread(
-        _actor(base, as_), kind=kind, title=title, body=_read_body(body, body_file), anchor=anchor,
-        territory=territory, themes=theme or [], audience=audience, addressed_to=to or [], details=details,
+        author, kind=kind, title=title, body=_read_body(body, body_file), anchor=anchor, territory=territory,
+        themes=theme or [], audience=audience, addressed_to=to or [], details=details, key=key, acted_by=by,
     )  # fmt: skip
-    _report(p, as_json)
+    _report(base, p, as_json)
 
 
 @app.command()
@@ -138,6 +169,7 @@ def reply(
     results: str = typer.Option(None, "--results", help="REX/solution : résultats."),
     cost: str = typer.Option(None, "--cost", help="REX/solution : coût en euros."),
     partner: list[str] = typer.Option(None, "--partner", help="REX/solution : partenaire (répétable)."),
+    key: str = KEY_OPT,
     as_: str = AS_OPT,
     kb: Path = KB_OPT,
     as_json: bool = JSON_OPT,
@@ -145,28 +177,44 @@ def reply(
     """Répondre dans un fil."""
     base = _open(kb)
     details = {k: v for k, v in {"results": results, "cost_eur": cost, "partners": partner or None}.items() if v}
-    p = base.reply(_actor(base, as_), thread, _read_body(body, body_file), reply_to=to, kind=kind, details=details)
-    _report(p, as_json)
+    author, by = _actor(base, as_)
+    p = base.reply(author, thread, _read_body(body, body_file), reply_to=to, kind=kind, details=details, key=key, acted_by=by)
+    _report(base, p, as_json)
 
 
-def _report(p: Any, as_json: bool) -> None:
+def _report(base: KnowledgeBase, p: Any, as_json: bool) -> None:
     if as_json:
         _dump(p.to_dict())
-        return
-    typer.echo(f"Message {p.id} enregistré dans le fil {p.thread}.")
-    if p.status == "held":
-        typer.secho(p.held_reason, fg=typer.colors.YELLOW)
+    else:
+        typer.echo(f"Message {p.id} enregistré dans le fil {p.thread}.")
+        if p.status == "held":
+            typer.secho(p.held_reason, fg=typer.colors.YELLOW)
+    if base.pending_index:
+        typer.secho(
+            "Le message est enregistré (commit publié). L'index git est verrouillé par un autre programme "
+            "(.git/index.lock, par exemple l'intégration git d'un éditeur) : il sera mis à jour au prochain envoi "
+            "ou à la prochaine ouverture de la base. Ne renvoyez pas le message.",
+            err=True, fg=typer.colors.YELLOW,
+        )  # fmt: skip
 
 
 def _viewer(base: KnowledgeBase, as_: str | None) -> str | None:
-    from planeco_kernel.knowledge.errors import NotFoundError
+    """The reader: the session's identity (anonymous if none); ``--as`` only for a moderator."""
+    from planeco_kernel.knowledge.errors import NotFoundError, PermissionDeniedError
 
-    if as_:
-        return base.member(as_).id
     try:
-        return base.identity().id
+        me = base.identity()
     except NotFoundError:
+        if as_:
+            raise
         return None  # anonymous reader: public threads only
+    if as_ and base.member(as_).id != me.id:
+        if not me.moderator:
+            raise PermissionDeniedError(
+                f"Vous êtes « {me.id} » : seul·es les modérateur·rices peuvent lire au nom d'un autre membre (--as)."
+            )
+        return base.member(as_).id
+    return me.id
 
 
 @app.command("list")
@@ -256,7 +304,8 @@ def show(
 
 def _moderate(action: str, post: str, reason: str, as_: str | None, kb: Path | None) -> None:
     base = _open(kb)
-    eid = getattr(base, action)(_actor(base, as_), post, reason)
+    actor, by = _actor(base, as_)
+    eid = getattr(base, action)(actor, post, reason, acted_by=by)
     typer.echo(f"{ {'flag': 'Signalement', 'hide': 'Masquage', 'restore': 'Rétablissement'}[action]} enregistré ({eid}).")
 
 
@@ -288,25 +337,31 @@ def edit(
 ) -> None:
     """Modifier un de ses messages (nouveau commit ; l'original reste dans l'historique)."""
     base = _open(kb)
-    eid = base.edit(_actor(base, as_), post, _read_body(body, body_file))
+    author, by = _actor(base, as_)
+    eid = base.edit(author, post, _read_body(body, body_file), acted_by=by)
     typer.echo(f"Modification enregistrée ({eid}).")
 
 
 @app.command()
 def sync(
-    remote: str = typer.Argument(..., help="Autre copie de la base : dépôt nu (chemin) ou URL."),
-    as_: str = AS_OPT,
+    remote: str = typer.Argument(..., help="Autre copie de la base : dépôt nu commun, copie locale (dossier) ou URL."),
     kb: Path = KB_OPT,
 ) -> None:
-    """Échanger les messages avec une autre copie de la base (récupérer, fusionner, envoyer)."""
+    """Échanger les messages avec une autre copie de la base (récupérer, vérifier, fusionner, envoyer).
+
+    L'historique reçu est vérifié (auteur·rices, droits, pas de réécriture) avant toute fusion ; ce qui
+    échoue est mis en quarantaine avec un rapport, et rien n'est fusionné.
+    """
+    from planeco_kernel.knowledge.errors import NotFoundError
+    from planeco_kernel.knowledge.identity import member_email
     from planeco_kernel.knowledge.sync import sync as do_sync
 
     base = _open(kb)
     try:
-        m = base.member(as_) if as_ else base.identity()
-        name, email = m.name, m.email or f"{m.id}@membres.planeco.invalid"
-    except Exception:
-        name, email = "planeco sync", "sync@planeco.invalid"
+        me = base.identity()
+        name, email = me.name, member_email(me)
+    except NotFoundError:
+        name, email = "planeco sync", "sync@planeco.invalid"  # merge commits carry no record
     r = do_sync(base.root, remote, name=name, email=email)
     typer.echo(f"Synchronisé avec {remote} : {r.received} commit(s) reçu(s), envoi {'fait' if r.pushed else 'non fait'}.")
 
@@ -362,5 +417,6 @@ def members_add(
         id=member_id, name=name, role=role, territory=territory, organisation=organisation, email=email,
         moderator=moderator, hub_user=hub_user, active=not inactive,
     )  # fmt: skip
-    base.add_member(m, actor=_actor(base, as_))
+    actor, by = _actor(base, as_)
+    base.add_member(m, actor=actor, acted_by=by)
     typer.echo(f"Membre {member_id} enregistré.")

@@ -23,7 +23,7 @@ from typing import Any
 from planeco_kernel.knowledge import frontmatter
 from planeco_kernel.knowledge.gitstore import head_sha, state_dir
 
-CACHE_NAME = "cache-v1.json"
+CACHE_NAME = "cache-v2.json"  # v2: records carry their validation
 LOG_NAME = "cache-log.jsonl"
 LOG_COMPACT_BYTES = 512 * 1024
 _RECORD_PATH = re.compile(r"(?:^|/)(t-\d{8}-[0-9a-f]{8})/([pe]-\d{8}T\d{6}-[0-9a-f]{8})\.md$")
@@ -36,13 +36,23 @@ def is_record_path(path: str) -> bool:
 
 
 def parse_record(path: str, data: bytes) -> dict[str, Any] | None:
-    """Parse one record file into a dict (front matter + ``body`` + ``path``); None if unreadable."""
+    """Parse one record file into a dict (front matter + ``body`` + ``path``); None if unreadable.
+
+    Every field is validated once, here (:func:`~planeco_kernel.knowledge.state.validate`): an
+    invalid record carries the reason under ``_invalid`` and the state fold leaves it out.
+    """
+    from planeco_kernel.knowledge.state import validate
+
     try:
         meta, body = frontmatter.parse(data, where=path)
     except Exception:  # a malformed file must not break listing; KnowledgeBase.check() reports it
         return None
     meta["body"] = body
     meta["path"] = path
+    meta.pop("_invalid", None)
+    reason = validate(path, meta)
+    if reason:
+        meta["_invalid"] = reason
     return meta
 
 

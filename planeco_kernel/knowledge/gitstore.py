@@ -87,16 +87,19 @@ def recover(root: Path) -> bool:
         paths = []
     # stale lock files of git/dulwich left by the killed writer (we hold the only writer lock).
     # A `git update-index` started by the killed writer may still be finishing: give it 2 s.
+    # An index.lock older than the journal belongs to another program (an editor's git
+    # integration), not to the killed writer: it is left alone, and so is the index update.
     index_lock = gitdir / "index.lock"
+    foreign = _foreign_index_lock(index_lock, journal)
     deadline = time.monotonic() + 2.0
-    while index_lock.exists() and time.monotonic() < deadline:
+    while not foreign and index_lock.exists() and time.monotonic() < deadline:
         try:
             if time.time() - index_lock.stat().st_mtime > 2.0:
                 break
         except FileNotFoundError:
             break
         time.sleep(0.01)
-    for stale in [index_lock, gitdir / "HEAD.lock", gitdir / "packed-refs.lock"]:
+    for stale in ([] if foreign else [index_lock]) + [gitdir / "HEAD.lock", gitdir / "packed-refs.lock"]:
         stale.unlink(missing_ok=True)
     for p in (gitdir / "refs").rglob("*.lock"):
         p.unlink(missing_ok=True)
@@ -123,9 +126,33 @@ def recover(root: Path) -> bool:
                 _write_atomic(full, data)
                 entries[rel] = sha
         if entries:
+            if foreign:
+                return True  # files are in place; the index waits for the other program (journal kept)
             _update_index(repo, root, entries)
     journal.unlink(missing_ok=True)
     return True
+
+
+def _foreign_index_lock(index_lock: Path, journal: Path) -> bool:
+    try:
+        return index_lock.stat().st_mtime < journal.stat().st_mtime - 0.5
+    except FileNotFoundError:
+        return False
+
+
+def repair_on_open(root: Path) -> bool:
+    """Finish an interrupted commit when a knowledge base is opened (writer lock taken without waiting).
+
+    A writer killed after publishing but before updating the index leaves an index without the
+    new post; a plain ``git commit`` made then would delete it. Returns True if a repair ran.
+    """
+    if not _journal(root).exists():
+        return False
+    try:
+        with locked(root, timeout=0.0):
+            return True  # `locked` ran recover()
+    except (LockTimeoutError, OSError):
+        return False  # a writer is busy: it recovers itself
 
 
 def _lookup(repo, tree_id: bytes, path: bytes) -> tuple[int, bytes]:
@@ -183,16 +210,27 @@ def commit_files(
     message: str,
     allow_overwrite: bool = False,
     timestamp: int | None = None,
+    committer: bytes | None = None,
 ) -> bytes:
     """Commit new files (paths relative to ``root``) as one commit by ``author``; return its sha.
 
     Must be called with :func:`locked` held. Existing paths are refused unless ``allow_overwrite``
-    (posts are append-only).
+    (posts are append-only); so are paths through a symbolic link, in the working tree or in the
+    committed tree (a link would make a post be written outside the repository). ``committer``
+    (default: the author) is the moderator when one acts on someone's behalf.
+
+    Once the branch has moved the commit is published: a failure to update the working tree or
+    the index after that (another program holding ``.git/index.lock``) does not raise; the
+    journal stays and the next writer, or the next opening of the knowledge base, finishes the
+    job (:func:`recover`). :data:`pending` says whether that happened.
     """
+    from dulwich.file import FileLocked
     from dulwich.objects import Blob, Commit
     from dulwich.object_store import commit_tree_changes
     from dulwich.repo import Repo
 
+    for rel in files:
+        refuse_links(root, rel)
     journal = _journal(root)
     journal.write_text(json.dumps({"paths": sorted(files)}), "utf-8")
     with Repo(str(root)) as repo:
@@ -202,6 +240,7 @@ def commit_files(
         changes = []
         shas: dict[str, bytes] = {}
         for rel, data in files.items():
+            _refuse_tree_links(repo, parent_tree, rel)
             if not allow_overwrite:
                 try:
                     _lookup(repo, parent_tree, rel.encode())
@@ -217,7 +256,8 @@ def commit_files(
         c = Commit()
         c.tree = tree
         c.parents = [head]
-        c.author = c.committer = author
+        c.author = author
+        c.committer = committer or author
         c.author_time = c.commit_time = int(time.time()) if timestamp is None else timestamp
         c.author_timezone = c.commit_timezone = 0
         c.encoding = b"UTF-8"
@@ -228,11 +268,54 @@ def commit_files(
                 "La branche de la base de connaissances a changé pendant l'envoi (un outil git externe ?). "
                 "Réessayez l'envoi."
             )
-        for rel, data in files.items():
-            _write_atomic(root / rel, data)
-        _update_index(repo, root, shas)
+        global pending
+        try:
+            for rel, data in files.items():
+                _write_atomic(root / rel, data)
+            if (root / ".git" / "index.lock").exists():
+                raise KnowledgeError("index verrouillé par un autre programme git (.git/index.lock)")
+            _update_index(repo, root, shas)
+        except (OSError, KnowledgeError, subprocess.SubprocessError, FileLocked):
+            pending = True  # published; the journal stays and recovery completes the working tree and index
+            return c.id
+    pending = False
     journal.unlink(missing_ok=True)
     return c.id
+
+
+pending = False
+"""True when the last :func:`commit_files` published its commit but could not update the working
+tree or the index yet (another program held ``.git/index.lock``); recovery will."""
+
+
+class SymlinkError(KnowledgeError):
+    """A path of the post tree goes through a symbolic link."""
+
+
+def refuse_links(root: Path, rel: str) -> None:
+    """Refuse ``rel`` if any part of it, inside ``root``, is a symbolic link in the working tree."""
+    cur = root
+    for part in rel.split("/"):
+        cur = cur / part
+        if cur.is_symlink():
+            raise SymlinkError(
+                f"« {cur.relative_to(root)} » est un lien symbolique : la base de connaissances les refuse dans "
+                "l'arborescence des messages (un message serait écrit hors du dépôt). Supprimez ce lien."
+            )
+
+
+def _refuse_tree_links(repo, tree_id: bytes, rel: str) -> None:
+    parts = rel.split("/")
+    for i in range(1, len(parts) + 1):
+        try:
+            mode, _sha = _lookup(repo, tree_id, "/".join(parts[:i]).encode())
+        except (KeyError, NotADirectoryError):
+            return
+        if mode & 0o170000 == 0o120000:
+            raise SymlinkError(
+                f"« {'/'.join(parts[:i])} » est un lien symbolique validé dans le dépôt : la base de connaissances "
+                "les refuse dans l'arborescence des messages. Un·e modérateur·rice doit le retirer (`git rm`)."
+            )
 
 
 def head_sha(root: Path) -> bytes:

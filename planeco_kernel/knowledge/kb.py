@@ -1,4 +1,4 @@
-"""The knowledge base: a git repository of append-only posts.
+"""The knowledge base: a git repository of append-only posts, behind one façade.
 
 Layout of the working tree (every file is one record, never rewritten)::
 
@@ -9,10 +9,14 @@ Layout of the working tree (every file is one record, never rewritten)::
                                              COP lever or action
     …/<thread>/p-<time>-<rand>.md            a post (YAML front matter + Markdown body)
     …/<thread>/e-<time>-<rand>.md            a moderation or edit event
+    documents/…                              documents saved by members (save_document)
 
-Each record is a commit whose author and committer are the member who wrote it. Only what a
-member posts is stored: reading, listing and searching write nothing to the repository (the
-listing cache lives in ``.git/planeco-kb`` and is derived from the posts).
+Each record is a commit whose author is the member who wrote it (the committer is the
+moderator when one acts on someone's behalf). The pieces: :mod:`~.identity` (who acts),
+:mod:`~.state` (the pure fold of records into members, posts and threads), :mod:`~.filters`
+(one thread filter for listing and search), :mod:`~.integrity` (which commits are legitimate),
+:mod:`~.gitstore` (crash-safe commits), :mod:`~.cache` (the derived listing cache). Only what a
+member posts is stored: reading, listing and searching write nothing to the repository.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from planeco_kernel.knowledge import cache, frontmatter, model, rules
+from planeco_kernel.knowledge import cache, frontmatter, gitstore, identity, integrity, model, records, rules
 from planeco_kernel.knowledge.errors import (
     InvalidInputError,
     KBNotFoundError,
@@ -32,28 +36,20 @@ from planeco_kernel.knowledge.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from planeco_kernel.knowledge.filters import ThreadFilter
 from planeco_kernel.knowledge.gitstore import commit_files, head_sha, locked
 from planeco_kernel.knowledge.location import MARKER, default_kb_dir, find_root
 from planeco_kernel.knowledge.model import Member, Post, Thread
+from planeco_kernel.knowledge.state import MEMBER_FIELDS, State, assemble, post_from_record, summary, visible
 
-MEMBER_FIELDS = ("id", "name", "role", "territory", "organisation", "email", "moderator", "hub_user", "active")
-DETAIL_FIELDS = {
-    "solution": {"results", "cost_eur", "partners", "year"},
-    "rex": {"results", "cost_eur", "partners", "year"},
-    "recommendation": {"company", "siren", "service"},
-}
-
-
-@dataclass
-class _State:
-    head: str
-    members: dict[str, Member]
-    posts: dict[str, Post]
-    threads: dict[str, Thread]
+DETAIL_FIELDS = records.DETAIL_FIELDS
 
 
 class KnowledgeBase:
     """A knowledge base rooted at a git working tree.
+
+    Opening it finishes a commit interrupted by a killed writer (so that the git index matches
+    ``HEAD`` before anyone runs a plain ``git commit``).
 
     Parameters
     ----------
@@ -75,8 +71,10 @@ class KnowledgeBase:
                 "ou indiquez son dossier avec --kb / PLANECO_KB."
             )
         self.root = found
-        self._state: _State | None = None
+        self._state: State | None = None
         self._raw: tuple[str, dict[str, dict[str, Any]]] | None = None
+        self.pending_index = False
+        gitstore.repair_on_open(self.root)
 
     # ------------------------------------------------------------------ creation
     @classmethod
@@ -84,30 +82,34 @@ class KnowledgeBase:
         """Create a knowledge base at ``path`` (a new folder or an existing git working tree).
 
         The first member, ``admin``, is a moderator. Nothing else in an existing repository is
-        touched: the marker and the member entry are added by one commit.
+        touched: the marker and the member entry are added by one commit. In a new repository
+        the admin's identity becomes the repository's git identity (``user.email``), which is
+        how the local identity is found afterwards (:mod:`~.identity`).
         """
         from dulwich.repo import Repo
 
         root = Path(path).expanduser().resolve() if path is not None else default_kb_dir()
         if (root / MARKER).exists():
             raise KnowledgeError(f"{root} est déjà une base de connaissances : utilisez-la directement.")
-        admin = _validated_member({**admin.to_dict(), "moderator": True, "active": True})
+        fresh = not (root / ".git").is_dir()
+        if not fresh and not admin.email:
+            admin = Member(**{**admin.to_dict(), "email": identity.git_email(root)})
+        admin = records.validated_member({**admin.to_dict(), "moderator": True, "active": True})
         name = model.text(name or root.name, "Nom de la base", model.MAX_NAME_CHARS)
         created = model.now_utc()
         files = {
             MARKER: f"format: 1\nname: {json.dumps(name, ensure_ascii=False)}\ncreated: {json.dumps(created)}\n".encode(),
-            _member_path(admin.id, created): _member_record(admin, created, by=admin.id),
+            records.member_path(admin.id, created): records.member_record(admin, created, by=admin.id),
         }
-        if (root / ".git").is_dir():
-            repo = Repo(str(root))
-        else:
+        if fresh:
             root.mkdir(parents=True, exist_ok=True)
             repo = Repo.init(str(root))
             repo.refs.set_symbolic_ref(b"HEAD", b"refs/heads/main")
+        else:
+            repo = Repo(str(root))
         with repo:
-            cfg = repo.get_config()
-            cfg.set((b"planeco",), b"member", admin.id.encode())
-            cfg.write_to_path()
+            if fresh or identity.git_email(root).lower() != identity.member_email(admin):
+                _set_git_identity(repo, admin)
             try:
                 repo.refs[b"HEAD"]
                 unborn = False
@@ -122,42 +124,47 @@ class KnowledgeBase:
 
     @classmethod
     def clone(cls, remote: str, path: str | os.PathLike) -> KnowledgeBase:
-        """Make a local copy of a knowledge base from ``remote`` (path or URL) at ``path``."""
+        """Make a local copy of a knowledge base from ``remote`` (path or URL) at ``path``.
+
+        The history received is verified (:mod:`~.integrity`) before the copy is used.
+        """
         from planeco_kernel.knowledge.sync import clone
 
         clone(remote, Path(path).expanduser().resolve())
-        return cls(path)
+        base = cls(path)
+        integrity.verify(base.root)
+        return base
 
     # ------------------------------------------------------------------ state
     def _records(self, head: str) -> dict[str, dict[str, Any]]:
         if self._raw is None or self._raw[0] != head:
-            records = cache.load(self.root)
-            self._raw = (head, records)
+            verdict = integrity.verify(self.root, head)
+            self._raw = (head, integrity.apply(self.root, cache.load(self.root), verdict))
         return self._raw[1]
 
-    def _load(self) -> _State:
+    def _load(self) -> State:
         head = head_sha(self.root).decode()
         if self._state is not None and self._state.head == head:
             return self._state
-        self._state = _assemble(head, self._records(head))
+        self._state = assemble(head, self._records(head), prevalidated=True)
         return self._state
 
-    def _partial(self, thread_id: str | None = None) -> _State:
+    def _partial(self, thread_id: str | None = None) -> State:
         """State restricted to members (and one thread): what a post needs, much cheaper than :meth:`_load`."""
         head = head_sha(self.root).decode()
         if self._state is not None and self._state.head == head:
             return self._state
-        records = self._records(head)
+        recs = self._records(head)
         marker = f"/{thread_id}/" if thread_id else None
-        wanted = {p: r for p, r in records.items() if p.startswith("members/") or (marker and marker in p)}
-        return _assemble(head, wanted)
+        wanted = {p: r for p, r in recs.items() if p.startswith("members/") or (marker and marker in p)}
+        return assemble(head, wanted, prevalidated=True)
 
     def refresh(self) -> None:
         """Forget the in-memory state (it is also refreshed whenever ``HEAD`` moves)."""
         self._state = None
         self._raw = None
 
-    # ------------------------------------------------------------------ members
+    # ------------------------------------------------------------------ members and identity
     def members(self, *, include_inactive: bool = False) -> list[Member]:
         """Registered members, sorted by id."""
         ms = self._partial().members.values()
@@ -174,59 +181,72 @@ class KnowledgeBase:
         return _member_in(self._partial(), member_id)
 
     def identity(self) -> Member:
-        """The member acting in this session.
-
-        ``JUPYTERHUB_USER`` (behind JupyterHub: matched against ``hub_user`` then the id) wins;
-        otherwise ``PLANECO_KB_USER``, otherwise the repository setting ``planeco.member``.
-        """
-        hub = os.environ.get("JUPYTERHUB_USER")
-        if hub:
-            for m in self._partial().members.values():
-                if m.hub_user == hub:
-                    return m
-            try:
-                return self.member(hub.lower())
-            except (NotFoundError, InvalidInputError):
-                raise NotFoundError(
-                    f"L'utilisateur JupyterHub « {hub} » n'est pas membre de la base de connaissances. "
-                    "Demandez à un·e modérateur·rice de vous inscrire (champ hub_user)."
-                ) from None
-        local = os.environ.get("PLANECO_KB_USER") or self._configured_member()
-        if not local:
-            raise NotFoundError(
-                "Identité inconnue : définissez PLANECO_KB_USER=identifiant, ou `planeco kb whoami --set identifiant`."
-            )
-        return self.member(local)
-
-    def _configured_member(self) -> str:
-        from dulwich.config import ConfigFile
-
-        try:
-            cfg = ConfigFile.from_path(str(self.root / ".git" / "config"))
-            return cfg.get((b"planeco",), b"member").decode()
-        except (KeyError, OSError):
-            return ""
+        """The member acting in this session: the JupyterHub user behind JupyterHub, else the
+        git/OS identity of this install matched to the registry (:func:`~.identity.session_member`)."""
+        return identity.session_member(self.root, self._partial().members)
 
     def set_identity(self, member_id: str) -> Member:
-        """Store the local identity (repository setting ``planeco.member``)."""
-        from dulwich.config import ConfigFile
+        """Make ``member_id`` the git identity of this copy (``user.email``/``user.name`` of the repository).
 
-        m = self.member(member_id)
-        path = str(self.root / ".git" / "config")
-        cfg = ConfigFile.from_path(path)
-        cfg.set((b"planeco",), b"member", m.id.encode())
-        cfg.write_to_path(path)
-        return m
+        Only a moderator may do it (they set up who uses an install); behind JupyterHub the hub
+        user always wins, so this changes nothing there.
 
-    def add_member(self, member: Member, *, actor: str) -> Member:
+        Raises
+        ------
+        PermissionDeniedError
+            When the current identity is not a moderator.
+        """
+        from dulwich.repo import Repo
+
+        target = self.member(member_id)
+        current = self.identity()
+        if current.id != target.id:
+            rules.require_moderator(current, "changer l'identité configurée de cette copie")
+        with Repo(str(self.root)) as repo:
+            _set_git_identity(repo, target)
+        return target
+
+    def _acting(self, author: str, acted_by: str | None) -> tuple[Member, Member | None]:
+        """``(member whose rights apply, moderator acting on their behalf or None)``.
+
+        Behind JupyterHub the session's hub user is checked: a member other than the hub user
+        can only be ``author`` when the hub user is a moderator (recorded as ``acted_by``). For a
+        local install the caller's ``author`` is the configured identity (the command line
+        resolves it); ``acted_by`` names the moderator acting for ``author``.
+        """
+        st = self._partial()
+        who = _member_in(st, author)
+        if identity.hub_user():
+            session = identity.session_member(self.root, st.members)
+            if acted_by and acted_by != session.id:
+                raise PermissionDeniedError(f"Vous êtes connecté·e comme « {session.id} », pas comme « {acted_by} ».")
+            return identity.acting(session, who)
+        if acted_by and acted_by != who.id:
+            return identity.acting(_member_in(st, acted_by), who)
+        return who, None
+
+    def _viewer(self, viewer: str | None) -> Member | None:
+        """The reader; behind JupyterHub only a moderator may read as someone else."""
+        if not viewer:
+            return None
+        v = self.member(viewer)
+        if identity.hub_user():
+            session = identity.session_member(self.root, self._partial().members)
+            if session.id != v.id and not session.moderator:
+                raise PermissionDeniedError(
+                    f"Vous êtes connecté·e comme « {session.id} » : seul·es les modérateur·rices lisent au nom d'un autre membre."
+                )
+        return v
+
+    def add_member(self, member: Member, *, actor: str, acted_by: str | None = None) -> Member:
         """Add or update a member (moderators only); recorded as a commit by the moderator."""
-        mod = self.member(actor)
+        mod, by = self._acting(actor, acted_by)
         rules.require_moderator(mod, "modifier le registre des membres")
-        member = _validated_member(member.to_dict())
+        member = records.validated_member(member.to_dict())
         created = model.now_utc()
-        path = _member_path(member.id, created)
-        self._write(mod, path, _member_record(member, created, by=mod.id),
-                    f"members: {member.id} ({member.role}) par {mod.id}\n\nPlaneco-Member: {mod.id}\n")  # fmt: skip
+        path = records.member_path(member.id, created)
+        self._write(mod, path, records.member_record(member, created, by=mod.id),
+                    f"members: {member.id} ({member.role}) par {mod.id}\n\nPlaneco-Member: {mod.id}\n", by=by)  # fmt: skip
         return member
 
     # ------------------------------------------------------------------ posting
@@ -243,6 +263,8 @@ class KnowledgeBase:
         audience: str = "open",
         addressed_to: Iterable[str] = (),
         details: dict[str, Any] | None = None,
+        key: str | None = None,
+        acted_by: str | None = None,
     ) -> Post:
         """Open a thread with its first post; return the stored post.
 
@@ -255,6 +277,9 @@ class KnowledgeBase:
         anchor
             ``notebook:<path>``, ``app:<key>``, ``territory:<code>``, ``indicator:<key>``,
             ``lever:<key>`` or ``action:<key>``.
+        territory
+            Territory concerned (default: the anchor's, else the author's); resolved with the
+            territory model (an old commune code becomes its successor's).
         audience
             ``open`` (companies may answer), ``no_companies`` or ``public_sector``.
         addressed_to
@@ -262,13 +287,19 @@ class KnowledgeBase:
         details
             For solutions and REX: ``results``, ``cost_eur``, ``partners``, ``year``; for
             recommendations: ``company``, ``siren``, ``service``.
+        key
+            Idempotency key chosen by the client: posting again with the same key returns the
+            post already stored instead of a duplicate. Without one, the same content by the
+            same author at the same place within 24 h is the same post.
+        acted_by
+            The moderator acting on ``author``'s behalf (recorded in the post and the commit).
 
         Raises
         ------
         InvalidInputError, NeutralityError, PermissionDeniedError
         """
+        who, by = self._acting(author, acted_by)
         st = self._partial()
-        who = _member_in(st, author)
         model.choice(kind, model.THREAD_KINDS, "Type de fil")
         model.choice(audience, model.AUDIENCES, "Audience")
         title = model.text(title, "Le titre", model.MAX_TITLE_CHARS)
@@ -276,23 +307,29 @@ class KnowledgeBase:
         a_kind, a_key = model.anchor(anchor)
         if a_kind == "notebook":
             self._check_notebook(a_key)
-        territory = self._territory(territory, who, a_kind, a_key)
+        elif a_kind == "territory":
+            a_key = records.territory_code(a_key)
+        if territory:
+            territory = records.territory_code(territory)
+        else:
+            territory = a_key if a_kind == "territory" else who.territory
         tags = model.themes(themes)
-        details = _details(kind, details)
+        details = records.details(kind, details)
         targets = rules.check_start(who, kind, audience, [str(t) for t in addressed_to], st.members)
-        hold = rules.check_solicitation(who, "\n".join([title, body, *map(str, _flatten(details))]))
+        hold = rules.check_solicitation(who, "\n".join([title, body, *map(str, records.flatten(details))]))
+        place = f"{a_kind}:{a_key}"
+        k = records.client_key(key) or records.content_key(who.id, kind, place, title, body, details, audience)
         created = model.now_utc()
         tid = model.new_thread_id(created)
         pid = model.new_record_id(created, "p")
         meta = {
             "id": pid, "thread": tid, "author": who.id, "role": who.role, "territory": territory,
             "created": created, "reply_to": None, "kind": kind, "audience": audience, "title": title,
-            "anchor": f"{a_kind}:{a_key}", "themes": tags, "addressed_to": targets,
-            "status": "held" if hold else "published", "held_reason": hold, "details": details,
+            "anchor": place, "themes": tags, "addressed_to": targets,
+            "status": "held" if hold else "published", "held_reason": hold, "details": details, "key": k,
         }  # fmt: skip
         path = f"{model.anchor_dir(a_kind, a_key)}/{tid}/{pid}.md"
-        self._commit(who, path, meta, body, f"{kind}: {title}")
-        return _post(meta, body, path)
+        return self._commit(who, path, meta, body, f"{kind}: {title}", by=by, client=key is not None)
 
     def reply(
         self,
@@ -303,44 +340,46 @@ class KnowledgeBase:
         reply_to: str | None = None,
         kind: str = "reply",
         details: dict[str, Any] | None = None,
+        key: str | None = None,
+        acted_by: str | None = None,
     ) -> Post:
         """Reply in a thread (to its first post, or to ``reply_to``); return the stored post.
+
+        ``key`` and ``acted_by`` as for :meth:`start_thread`.
 
         Raises
         ------
         NotFoundError, InvalidInputError, NeutralityError, PermissionDeniedError
         """
+        who, by = self._acting(author, acted_by)
         st = self._partial(model.thread_id(thread))
-        who = _member_in(st, author)
         th = st.threads.get(thread)
         if th is None or not rules.can_read(who, th.audience, th.author):
             raise NotFoundError(f"Fil inconnu : « {thread} ». Listez les fils avec `planeco kb list`.")
         model.choice(kind, model.REPLY_KINDS, "Type de réponse")
         body = model.text(body, "Le message", model.MAX_BODY_CHARS, multiline=True)
-        first = th.posts[0]
-        target = first
+        target = th.posts[0]
         if reply_to is not None:
             target = st.posts.get(model.record_id(reply_to))
             if target is None or target.thread != th.id:
                 raise NotFoundError(f"Le message « {reply_to} » n'existe pas dans le fil {th.id}.")
         rules.check_reply(who, audience=th.audience, thread_author=th.author, target_author=target.author, members=st.members)
-        details = _details(kind, details)
-        hold = rules.check_solicitation(who, "\n".join([body, *map(str, _flatten(details))]))
+        details = records.details(kind, details)
+        hold = rules.check_solicitation(who, "\n".join([body, *map(str, records.flatten(details))]))
+        k = records.client_key(key) or records.content_key(who.id, kind, th.id, target.id, body, details)
         created = model.now_utc()
         pid = model.new_record_id(created, "p")
         meta = {
             "id": pid, "thread": th.id, "author": who.id, "role": who.role, "territory": who.territory,
             "created": created, "reply_to": target.id, "kind": kind, "audience": th.audience,
-            "status": "held" if hold else "published", "held_reason": hold, "details": details,
+            "status": "held" if hold else "published", "held_reason": hold, "details": details, "key": k,
         }  # fmt: skip
-        path = f"{th.dir}/{pid}.md"
-        self._commit(who, path, meta, body, f"{kind}: réponse dans « {th.title} »")
-        return _post(meta, body, path)
+        return self._commit(who, f"{th.dir}/{pid}.md", meta, body, f"{kind}: réponse dans « {th.title} »", by=by,
+                            client=key is not None)  # fmt: skip
 
-    def edit(self, author: str, post_id: str, body: str) -> str:
+    def edit(self, author: str, post_id: str, body: str, *, acted_by: str | None = None) -> str:
         """Edit a post (its author or a moderator): a new ``edit`` event; the original stays in history."""
-        st = self._load()
-        who = self.member(author)
+        who, by = self._acting(author, acted_by)
         rules.require_active(who)
         post = self._post(post_id)
         if post.author != who.id and not who.moderator:
@@ -351,26 +390,79 @@ class KnowledgeBase:
                 "Modification refusée : le nouveau texte serait retenu pour modération (prix ou coordonnées). "
                 "Publiez plutôt un nouveau message, qui sera relu."
             )
-        del st
-        return self._event(who, post, "edit", reason="", body=body)
+        return self._event(who, post, "edit", reason="", body=body, by=by)
 
-    def flag(self, actor: str, post_id: str, reason: str) -> str:
+    def flag(self, actor: str, post_id: str, reason: str, *, acted_by: str | None = None) -> str:
         """Flag a post for moderators (any active member); return the event id."""
-        who = self.member(actor)
+        who, by = self._acting(actor, acted_by)
         rules.require_active(who)
-        return self._event(who, self._post(post_id), "flag", reason=reason)
+        return self._event(who, self._post(post_id), "flag", reason=reason, by=by)
 
-    def hide(self, actor: str, post_id: str, reason: str) -> str:
+    def hide(self, actor: str, post_id: str, reason: str, *, acted_by: str | None = None) -> str:
         """Hide a post (moderators; reason required); return the event id."""
-        who = self.member(actor)
+        who, by = self._acting(actor, acted_by)
         rules.require_moderator(who, "masquer un message")
-        return self._event(who, self._post(post_id), "hide", reason=reason)
+        return self._event(who, self._post(post_id), "hide", reason=reason, by=by)
 
-    def restore(self, actor: str, post_id: str, reason: str) -> str:
+    def restore(self, actor: str, post_id: str, reason: str, *, acted_by: str | None = None) -> str:
         """Restore a hidden post or publish a held one (moderators; reason required)."""
-        who = self.member(actor)
+        who, by = self._acting(actor, acted_by)
         rules.require_moderator(who, "rétablir un message")
-        return self._event(who, self._post(post_id), "restore", reason=reason)
+        return self._event(who, self._post(post_id), "restore", reason=reason, by=by)
+
+    # ------------------------------------------------------------------ documents
+    def save_document(self, path: str, text: str, message: str, *, author: str | None = None) -> str:
+        """Commit a document (``documents/…``) as ``author`` (default: the session's identity); return the commit sha.
+
+        The public way for other parts of planeco to keep a file in the knowledge base (e.g. a
+        self-assessment's answers as YAML). The first member who saves a path owns it; only its
+        owner or a moderator may change it afterwards (checked here and by :mod:`~.integrity`).
+        Validating the content is the caller's job; the size limit is 1 Mio.
+
+        Raises
+        ------
+        InvalidInputError, PermissionDeniedError
+        """
+        path = records.document_path(path)
+        data = records.document_bytes(text)
+        who, by = self._acting(author or self.identity().id, None)
+        rules.require_active(who)
+        message = model.text(message, "Le message de commit", model.MAX_TITLE_CHARS)
+        with locked(self.root):
+            owner = integrity.verify(self.root).owners.get(path)
+            if owner and owner != who.id and not who.moderator:
+                raise PermissionDeniedError(
+                    f"Le document {path} appartient à « {owner} » : seul·e son auteur·rice ou un·e modérateur·rice le modifie."
+                )
+            return self._write_locked(who, {path: data}, f"{message}\n\nPlaneco-Member: {who.id}\nPlaneco-Document: {path}\n",
+                                      by=by, overwrite=True)  # fmt: skip
+
+    def read_document(self, path: str) -> str:
+        """The text of a document at ``HEAD`` (its last legitimate version).
+
+        Raises
+        ------
+        NotFoundError
+        """
+        from dulwich.object_store import tree_lookup_path
+        from dulwich.repo import Repo
+
+        path = records.document_path(path)
+        v = integrity.verify(self.root)
+        with Repo(str(self.root)) as repo:
+            if path in v.restore:
+                return repo[v.restore[path].encode()].as_raw_string().decode("utf-8")
+            try:
+                if path in v.exclude:
+                    raise KeyError(path)
+                _mode, sha = tree_lookup_path(repo.__getitem__, repo[repo.head()].tree, path.encode())
+            except (KeyError, NotADirectoryError):
+                raise NotFoundError(f"Document inconnu : {path}.") from None
+            return repo[sha].as_raw_string().decode("utf-8")
+
+    def documents(self, prefix: str = "documents/") -> dict[str, str]:
+        """Documents under ``prefix`` with their owners (``{path: member id}``)."""
+        return {p: o for p, o in sorted(integrity.verify(self.root).owners.items()) if p.startswith(prefix)}
 
     # ------------------------------------------------------------------ reading
     def threads(
@@ -392,47 +484,35 @@ class KnowledgeBase:
         only threads with flagged, held or hidden posts.
         """
         st = self._load()
-        v = self.member(viewer) if viewer else None
-        match_territory = _territory_filter(territory, nearby)
-        theme_l = theme.strip().lower() if theme else None
-        needle = text.strip().lower() if text else None
+        v = self._viewer(viewer)
         if moderation and not (v and v.moderator):
             raise PermissionDeniedError("La file de modération est réservée aux modérateur·rices.")
+        f = ThreadFilter.of(kind=kind, territory=territory, nearby=nearby, theme=theme, anchor=anchor, text=text)
         out = []
         for th in st.threads.values():
             if not rules.can_read(v, th.audience, th.author):
                 continue
-            if not moderation and not _visible(th.posts[0], v):
+            if not moderation and not visible(th.posts[0], v):
                 continue
-            if kind and th.kind != kind:
-                continue
-            if anchor and th.anchor != anchor:
-                continue
-            if match_territory and not match_territory(th.territory):
-                continue
-            if theme_l and theme_l not in th.themes:
-                continue
-            if needle and needle not in th.title.lower() and not any(
-                needle in p.body.lower() for p in th.posts if _visible(p, v)
-            ):
+            if not f.thread(th, v):
                 continue
             if moderation and not any(p.flags or p.hidden or p.status == "held" for p in th.posts):
                 continue
-            out.append(_summary(th, v))
+            out.append(summary(th, v))
         out.sort(key=lambda t: t.last_activity, reverse=True)
         return out
 
     def thread(self, thread_id: str, viewer: str | None = None) -> Thread:
         """A thread with the posts ``viewer`` may see (hidden posts keep their place, without body)."""
-        v = self.member(viewer) if viewer else None
+        v = self._viewer(viewer)
         th = self._thread(thread_id, v)
         shown = []
         for p in th.posts:
-            if _visible(p, v):
+            if visible(p, v):
                 shown.append(p)
             elif p.hidden and not (v and (v.moderator or v.id == p.author)):
                 shown.append(Post(**{**p.to_dict(), "body": "", "title": p.title, "details": {}}))
-        out = _summary(th, v)
+        out = summary(th, v)
         out.posts = shown
         return out
 
@@ -451,27 +531,17 @@ class KnowledgeBase:
         Replies of kind ``rex``/``solution`` inherit the themes of their thread.
         """
         st = self._load()
-        v = self.member(viewer) if viewer else None
-        wanted = set(kinds)
-        for k in wanted:
-            model.choice(k, {**model.THREAD_KINDS, **model.REPLY_KINDS}, "Type de message")
-        match_territory = _territory_filter(territory, nearby)
-        theme_l = theme.strip().lower() if theme else None
-        needle = text.strip().lower() if text else None
+        v = self._viewer(viewer)
+        f = ThreadFilter.of(kind=list(kinds), territory=territory, nearby=nearby, theme=theme, text=text)
         out = []
         for th in st.threads.values():
-            if not rules.can_read(v, th.audience, th.author) or not _visible(th.posts[0], v):
+            if not rules.can_read(v, th.audience, th.author) or not visible(th.posts[0], v):
                 continue
-            if theme_l and theme_l not in th.themes:
+            if not f.thread(th, v, with_kind=False):
                 continue
             for p in th.posts:
-                if p.kind not in wanted or not _visible(p, v):
-                    continue
-                if match_territory and not match_territory(p.territory or th.territory):
-                    continue
-                if needle and needle not in (p.body + " " + th.title).lower():
-                    continue
-                out.append(Post(**{**p.to_dict(), "title": p.title or th.title, "themes": th.themes}))
+                if visible(p, v) and f.post(p, th):
+                    out.append(Post(**{**p.to_dict(), "title": p.title or th.title, "themes": th.themes}))
         out.sort(key=lambda p: p.created, reverse=True)
         return out
 
@@ -494,19 +564,18 @@ class KnowledgeBase:
     def notebook_author(self, notebook: str | os.PathLike) -> str | None:
         """Member id of a notebook's author: notebook metadata ``planeco.author``, else the
         e-mail of the last commit that changed it matched against the registry."""
-        import json
-
         key = self.notebook_key(notebook)
+        members = self._partial().members
         try:
             meta = json.loads((self.root / key).read_text("utf-8")).get("metadata", {})
             author = (meta.get("planeco") or {}).get("author")
-            if author and author in self._partial().members:
+            if author and author in members:
                 return author
         except (OSError, ValueError, AttributeError):
             pass
         from dulwich.repo import Repo
 
-        emails = {m.email.lower(): m.id for m in self._partial().members.values() if m.email}
+        emails = {identity.member_email(m): m.id for m in members.values()}
         with Repo(str(self.root)) as repo:
             for entry in repo.get_walker(paths=[key.encode()], max_entries=1):
                 mail = entry.commit.author.split(b"<")[-1].rstrip(b">").decode().lower()
@@ -523,40 +592,13 @@ class KnowledgeBase:
     def check(self) -> list[str]:
         """Problems a moderator should look at (French, one per line); empty when all is well.
 
-        Unreadable record files, posts by unknown members, member entries and moderation events
-        that break the rules (made outside the library, hence ignored), and ``git fsck`` errors.
+        See :func:`planeco_kernel.knowledge.health.check`: illegitimate changes (each commit and
+        file), unreadable or invalid records, a stale git index, symbolic links in the post tree,
+        ``git fsck`` errors.
         """
-        import shutil
-        import subprocess
+        from planeco_kernel.knowledge.health import check
 
-        head = head_sha(self.root).decode()
-        problems: list[str] = []
-        records: dict[str, dict[str, Any]] = {}
-        for path, data in cache.walk(self.root, head):
-            rec = cache.parse_record(path, data)
-            if rec is None:
-                problems.append(f"{path} : fichier illisible (en-tête YAML invalide), ignoré.")
-            else:
-                records[path] = rec
-        st = _assemble(head, records)
-        for path, r in records.items():
-            if path.startswith("members/"):
-                if r.get("id") not in st.members or st.members[r["id"]] != Member(**{k: r[k] for k in MEMBER_FIELDS if k in r}):
-                    by = r.get("by", "?")
-                    if not (st.members.get(by) and st.members[by].moderator):
-                        problems.append(f"{path} : fiche de membre écrite par « {by} », qui n'est pas modérateur·rice ; ignorée.")
-                continue
-            author = r.get("author", "")
-            if author not in st.members:
-                problems.append(f"{path} : auteur·rice inconnu·e « {author} ».")
-            elif r.get("kind") in ("hide", "restore") and not st.members[author].moderator:
-                problems.append(f"{path} : {r['kind']} par « {author} », qui n'est pas modérateur·rice ; ignoré.")
-        git = shutil.which("git")
-        if git:
-            r = subprocess.run([git, "fsck", "--no-dangling"], cwd=self.root, capture_output=True, text=True)
-            if r.returncode != 0:
-                problems.append("git fsck : " + (r.stderr or r.stdout).strip()[:500])
-        return problems
+        return check(self.root)
 
     # ------------------------------------------------------------------ internals
     def _thread(self, thread_id: str, viewer: Member | None) -> Thread:
@@ -580,33 +622,60 @@ class KnowledgeBase:
         if not full.is_file():
             raise InvalidInputError(f"Le notebook « {key} » n'existe pas dans la base de connaissances {self.root}.")
 
-    @staticmethod
-    def _territory(territory: str | None, who: Member, a_kind: str, a_key: str) -> str:
-        if territory:
-            return model.key(territory.strip().upper() if len(territory.strip()) <= 5 else territory.strip(), "Code de territoire")
-        if a_kind == "territory":
-            return a_key
-        return who.territory
-
-    def _commit(self, who: Member, path: str, meta: dict[str, Any], body: str, summary: str) -> None:
+    def _commit(self, who: Member, path: str, meta: dict[str, Any], body: str, summary_: str, *,
+                by: Member | None = None, client: bool = False) -> Post:  # fmt: skip
+        if by is not None:
+            meta["acted_by"] = by.id
         data = frontmatter.dump(meta, body)
         if len(data) > model.MAX_FILE_BYTES:
-            raise InvalidInputError("Le message est trop volumineux une fois enregistré : raccourcissez-le.")
-        summary = " ".join(summary.split())[:120]
-        self._write(who, path, data, f"{summary}\n\nPlaneco-Member: {who.id}\nPlaneco-Record: {path}\n")
-
-    def _write(self, who: Member, path: str, data: bytes, message: str) -> None:
-        """Commit one record under the writer lock and log it for the listing cache."""
+            raise InvalidInputError(
+                f"Le message fait {model.fr_size(len(data))} une fois enregistré, pour {model.fr_size(model.MAX_FILE_BYTES)} "
+                "au plus : raccourcissez-le."
+            )
+        summary_ = " ".join(summary_.split())[:120]
+        trailer = f"Planeco-Member: {who.id}\n" + (f"Planeco-Acted-By: {by.id}\n" if by else "") + f"Planeco-Record: {path}\n"
         with locked(self.root):
-            old = head_sha(self.root).decode()
-            new = commit_files(self.root, {path: data}, author=who.git_identity(), message=message).decode()
-            rec = cache.parse_record(path, data)
-            cache.append(self.root, old, new, {path: rec} if rec else {})
-        if self._raw is not None and self._raw[0] == old and rec is not None:
-            self._raw[1][path] = rec
-            self._raw = (new, self._raw[1])
+            same = self._same_post(who.id, meta["key"], client)
+            if same is not None:
+                return same
+            self._write_locked(who, {path: data}, f"{summary_}\n\n{trailer}", by=by)
+        return post_from_record(meta, body, path)
 
-    def _event(self, who: Member, post: Post, kind: str, *, reason: str, body: str = "") -> str:
+    def _same_post(self, author: str, key: str, client: bool) -> Post | None:
+        """The post already stored with this idempotency key (call with the writer lock held)."""
+        recs = self._records(head_sha(self.root).decode())
+        now = datetime.now(timezone.utc)
+        for path, r in recs.items():
+            if r.get("key") != key or r.get("author") != author or not str(r.get("id", "")).startswith("p-"):
+                continue
+            if not client:
+                created = datetime.fromisoformat(str(r.get("created", "")).replace("Z", "+00:00"))
+                if (now - created).total_seconds() > records.DEDUP_SECONDS:
+                    continue
+            return post_from_record(r, r.get("body", ""), path)
+        return None
+
+    def _write(self, who: Member, path: str, data: bytes, message: str, *, by: Member | None = None) -> None:
+        """Commit one record under the writer lock."""
+        with locked(self.root):
+            self._write_locked(who, {path: data}, message, by=by)
+
+    def _write_locked(self, who: Member, files: dict[str, bytes], message: str, *, by: Member | None = None,
+                      overwrite: bool = False) -> str:  # fmt: skip
+        """Commit ``files`` (writer lock held), log them for the listing cache, move the integrity checkpoint."""
+        old = head_sha(self.root).decode()
+        new = commit_files(self.root, files, author=who.git_identity(), message=message, allow_overwrite=overwrite,
+                           committer=by.git_identity() if by else None).decode()  # fmt: skip
+        self.pending_index = gitstore.pending
+        recs = {p: r for p, d in files.items() if (r := cache.parse_record(p, d)) is not None and cache.is_record_path(p)}
+        cache.append(self.root, old, new, recs)
+        integrity.advance(self.root, old, new, {**recs, **{p: {} for p in files if p.startswith(integrity.DOCUMENTS)}}, who.id)
+        if self._raw is not None and self._raw[0] == old:
+            self._raw[1].update(recs)
+            self._raw = (new, self._raw[1])
+        return new
+
+    def _event(self, who: Member, post: Post, kind: str, *, reason: str, body: str = "", by: Member | None = None) -> str:
         if kind != "edit":
             reason = model.text(reason, "La raison", model.MAX_REASON_CHARS)
         created = model.now_utc()
@@ -615,13 +684,17 @@ class KnowledgeBase:
             "id": eid, "thread": post.thread, "author": who.id, "role": who.role, "created": created,
             "kind": kind, "target": post.id, "reason": reason,
         }  # fmt: skip
+        if by is not None:
+            meta["acted_by"] = by.id
         path = f"{post.path.rsplit('/', 1)[0]}/{eid}.md"
-        self._commit(who, path, meta, body, f"{kind}: {post.id} — {reason or 'modification'}")
+        data = frontmatter.dump(meta, body)
+        trailer = f"Planeco-Member: {who.id}\n" + (f"Planeco-Acted-By: {by.id}\n" if by else "") + f"Planeco-Record: {path}\n"
+        self._write(who, path, data, f"{kind}: {post.id} — {reason or 'modification'}"[:120] + f"\n\n{trailer}", by=by)
         return eid
 
 
 # ---------------------------------------------------------------------- helpers
-def _member_in(st: _State, member_id: str) -> Member:
+def _member_in(st: State, member_id: str) -> Member:
     m = st.members.get(model.member_id(member_id))
     if m is None:
         raise NotFoundError(
@@ -630,27 +703,11 @@ def _member_in(st: _State, member_id: str) -> Member:
     return m
 
 
-def _validated_member(d: dict[str, Any]) -> Member:
-    role = model.choice(d.get("role"), model.ROLES, "Rôle")
-    return Member(
-        id=model.member_id(d.get("id")),
-        name=model.text(d.get("name"), "Le nom", model.MAX_NAME_CHARS),
-        role=role,
-        territory=model.key(d["territory"], "Code de territoire") if d.get("territory") else "",
-        organisation=model.text(d.get("organisation") or "", "L'organisation", model.MAX_NAME_CHARS, required=False),
-        email=model.email(d["email"]) if d.get("email") else "",
-        moderator=bool(d.get("moderator", False)),
-        hub_user=model.text(d.get("hub_user") or "", "L'utilisateur JupyterHub", 100, required=False),
-        active=bool(d.get("active", True)),
-    )
-
-
-def _member_path(member_id: str, created: str) -> str:
-    return f"members/{member_id}/{model.new_record_id(created, 'e')}.md"
-
-
-def _member_record(m: Member, created: str, *, by: str) -> bytes:
-    return frontmatter.dump({"type": "member", **m.to_dict(), "created": created, "by": by}, "")
+def _set_git_identity(repo, m: Member) -> None:
+    cfg = repo.get_config()
+    cfg.set((b"user",), b"email", identity.member_email(m).encode())
+    cfg.set((b"user",), b"name", m.git_identity().split(b" <")[0])
+    cfg.write_to_path()
 
 
 def _initial_commit(root: Path, files: dict[str, bytes], admin: Member) -> None:
@@ -675,162 +732,3 @@ def _initial_commit(root: Path, files: dict[str, bytes], admin: Member) -> None:
         repo.refs.set_if_equals(b"HEAD", None, c.id)
     with locked(root):
         commit_files(root, files, author=admin.git_identity(), message="kb: création de la base de connaissances")
-
-
-def _details(kind: str, details: dict[str, Any] | None) -> dict[str, Any]:
-    if not details:
-        return {}
-    allowed = DETAIL_FIELDS.get(kind, set())
-    extra = set(details) - allowed
-    if extra:
-        raise InvalidInputError(
-            f"Champs non prévus pour « {kind} » : {', '.join(sorted(map(str, extra)))}. "
-            f"Champs possibles : {', '.join(sorted(allowed)) or 'aucun'}."
-        )
-    out: dict[str, Any] = {}
-    for k, v in details.items():
-        if v in (None, "", []):
-            continue
-        if k == "cost_eur":
-            try:
-                v = float(str(v).replace("\u202f", "").replace(" ", "").replace(",", "."))
-            except ValueError:
-                raise InvalidInputError(f"Coût invalide : {str(v)[:30]!r}. Donnez un montant en euros, par exemple 120000.") from None
-            if not 0 <= v < 1e12:
-                raise InvalidInputError("Coût hors limites : donnez un montant positif en euros.")
-        elif k == "year":
-            if not str(v).isdigit() or not 1900 <= int(v) <= 2100:
-                raise InvalidInputError(f"Année invalide : {str(v)[:10]!r}.")
-            v = int(v)
-        elif k == "partners":
-            vals = v.split(",") if isinstance(v, str) else list(v)
-            v = [model.text(x, "Partenaire", model.MAX_NAME_CHARS) for x in vals if str(x).strip()][:20]
-        elif k == "siren":
-            v = str(v).replace(" ", "")
-            if not (v.isdigit() and len(v) == 9):
-                raise InvalidInputError(f"SIREN invalide : {v[:12]!r} (9 chiffres attendus).")
-        else:
-            v = model.text(v, k.capitalize(), 2_000, multiline=True)
-        out[k] = v
-    return out
-
-
-def _flatten(d: dict[str, Any]) -> list[Any]:
-    out: list[Any] = []
-    for v in d.values():
-        out.extend(v if isinstance(v, list) else [v])
-    return out
-
-
-def _post(meta: dict[str, Any], body: str, path: str) -> Post:
-    fields = {k: meta[k] for k in meta if k in Post.__dataclass_fields__}
-    return Post(**{**fields, "body": body, "path": path, "themes": list(meta.get("themes") or []),
-                   "addressed_to": list(meta.get("addressed_to") or []), "details": dict(meta.get("details") or {})})  # fmt: skip
-
-
-def _visible(p: Post, v: Member | None) -> bool:
-    if v is not None and v.moderator:
-        return True
-    if p.hidden:
-        return False
-    if p.status == "held":
-        return v is not None and v.id == p.author
-    return True
-
-
-def _summary(th: Thread, v: Member | None) -> Thread:
-    visible = [p for p in th.posts[1:] if _visible(p, v)]
-    last = max([th.created, *(p.created for p in visible)])
-    first = th.posts[0]
-    return Thread(
-        id=th.id, title=th.title, kind=th.kind, anchor=th.anchor, audience=th.audience, author=th.author,
-        role=th.role, territory=th.territory, themes=th.themes, created=th.created, last_activity=last,
-        replies=len(visible), dir=th.dir, hidden=first.hidden, status=first.status,
-        flags=sum(p.flags for p in th.posts),
-    )  # fmt: skip
-
-
-def _territory_filter(territory: str | None, nearby: bool):
-    if not territory:
-        return None
-    code = territory.strip()
-    if nearby:
-        from planeco_kernel.knowledge.nearby import matcher
-
-        return matcher(code)
-    return lambda other: other == code
-
-
-def _assemble(head: str, records: dict[str, dict[str, Any]]) -> _State:
-    """Build members, posts and threads from raw records, applying events in time order.
-
-    Events that break the rules (hide/restore by a non-moderator, edits by someone else than the
-    author or a moderator, e.g. written with git directly) are ignored here too.
-    """
-    member_recs = sorted(
-        (r for p, r in records.items() if p.startswith("members/")), key=lambda r: (r.get("created", ""), r["path"])
-    )
-    members: dict[str, Member] = {}
-    pending = member_recs
-    while pending:  # an entry counts once its author is a known moderator (bootstrap: self-made first one)
-        left = []
-        for r in pending:
-            try:
-                m = Member(**{k: r[k] for k in MEMBER_FIELDS if k in r})
-            except TypeError:
-                continue
-            by = members.get(r.get("by", ""))
-            bootstrap = not members and r.get("by") == m.id and m.moderator
-            if bootstrap or (by is not None and by.moderator and by.active):
-                members[m.id] = m
-            else:
-                left.append(r)
-        if len(left) == len(pending):
-            break
-        pending = left
-    posts: dict[str, Post] = {}
-    events = []
-    for path, r in records.items():
-        rid = str(r.get("id", ""))
-        if rid.startswith("p-"):
-            try:
-                posts[rid] = _post(r, r.get("body", ""), path)
-            except TypeError:
-                continue
-        elif rid.startswith("e-") and not path.startswith("members/"):
-            events.append(r)
-    events.sort(key=lambda r: (r.get("created", ""), r["id"]))
-    for e in events:
-        p = posts.get(e.get("target", ""))
-        actor = members.get(e.get("author", ""))
-        if p is None or actor is None:
-            continue
-        k = e.get("kind")
-        if k == "flag":
-            p.flags += 1
-        elif k in ("hide", "restore") and actor.moderator:
-            p.hidden = k == "hide"
-            p.hidden_reason = e.get("reason", "") if k == "hide" else ""
-            if k == "restore":
-                p.status = "published"
-        elif k == "edit" and (actor.id == p.author or actor.moderator):
-            p.body = e.get("body", "")
-            p.edited = e.get("created", "")
-    by_thread: dict[str, list[Post]] = {}
-    for p in posts.values():
-        by_thread.setdefault(p.thread, []).append(p)
-    threads: dict[str, Thread] = {}
-    for tid, ps in by_thread.items():
-        ps.sort(key=lambda p: (p.created, p.id))
-        firsts = [p for p in ps if p.reply_to is None and p.kind in model.THREAD_KINDS and p.title]
-        if not firsts:
-            continue
-        f = firsts[0]
-        ps.remove(f)
-        ps.insert(0, f)
-        threads[tid] = Thread(
-            id=tid, title=f.title, kind=f.kind, anchor=f.anchor, audience=f.audience, author=f.author, role=f.role,
-            territory=f.territory, themes=f.themes, created=f.created, last_activity=ps[-1].created,
-            replies=len(ps) - 1, dir=f.path.rsplit("/", 1)[0], posts=ps,
-        )  # fmt: skip
-    return _State(head=head, members=members, posts=posts, threads=threads)

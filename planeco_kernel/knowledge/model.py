@@ -139,11 +139,24 @@ def text(value: Any, what: str, max_chars: int, *, required: bool = True, multil
     if required and not value:
         raise InvalidInputError(f"{what} est vide : saisissez un texte.")
     if len(value) > max_chars:
+        from planeco_kernel import fmt
+
         raise InvalidInputError(
-            f"{what} est trop long : {len(value):_} caractères pour {max_chars:_} au plus. "
-            "Raccourcissez-le ou découpez-le en plusieurs messages.".replace("_", "\u202f")
+            f"{what} est trop long : {fmt.integer(len(value))} caractères reçus pour {fmt.integer(max_chars)} au plus. "
+            "Raccourcissez-le ou découpez-le en plusieurs messages."
         )
     return value
+
+
+def fr_size(n_bytes: int) -> str:
+    """A size for users: ``812 octets``, ``78,1 ko``, ``10,0 Mo`` (French number format)."""
+    from planeco_kernel import fmt
+
+    if n_bytes < 1024:
+        return f"{fmt.integer(n_bytes)} octets"
+    if n_bytes < 1024 * 1024:
+        return f"{fmt.number(n_bytes / 1024, 1)} ko"
+    return f"{fmt.number(n_bytes / (1024 * 1024), 1)} Mo"
 
 
 def themes(values: Any) -> list[str]:
@@ -278,6 +291,8 @@ class Post:
     hidden_reason: str = ""
     flags: int = 0
     edited: str = ""
+    acted_by: str = ""
+    key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

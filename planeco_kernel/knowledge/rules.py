@@ -37,16 +37,47 @@ _REFUSE = [
 _HOLD = [
     (r"\d[\d\s.,]*\s?(?:€|k€|M€|euros?\b|EUR\b)|\b(?:HT|TTC)\b", "mention de prix"),
     (r"\b(?:tarifs?|prix|devis)\b", "mention de prix"),
-    (r"(?:\+33\s?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b", "numéro de téléphone"),
-    (r"[\w.+-]+@[\w-]+\.[\w.-]+", "adresse e-mail"),
-    (r"https?://|www\.", "lien externe"),
+    (r"(?:(?:\+|\b00)\s*33\s*(?:\(\s*0\s*\)\s*)?|\b0)[1-9](?:[\s.\-/]*\d){8}\b", "numéro de téléphone"),
+    (r"[\w.+-]+\s*(?:@|[\[({]\s*(?:at|arobase)\s*[\])}]|\s(?:at|arobase)\s)\s*[\w-]+\s*"
+     r"(?:\.|[\[({]\s*(?:dot|point)\s*[\])}]|\s(?:dot|point)\s)\s*[a-z]{2,}", "adresse e-mail"),
+    (r"\b(?:https?|ftp)\s*:|(?:^|[\s(\[<«\"'])//[\w-]|\bwww\s*\.|\b[\w-]+\.(?:fr|com|net|org|eu|io|info|biz|co)\b(?!\.\w)",
+     "lien externe"),
 ]
-_REFUSE_RE = [(re.compile(p, re.IGNORECASE), why) for p, why in _REFUSE]
-_HOLD_RE = [(re.compile(p, re.IGNORECASE), why) for p, why in _HOLD]
+
+# Cyrillic and Greek letters that look like Latin ones (used to dodge word filters)
+_CONFUSABLES = str.maketrans("аеорсхуіјѕԁԛԝνοαρτкмнвт", "aeopcxyijsdqwvoaptkmhbt")
+
+
+def fold(text: str) -> str:
+    """The text the solicitation rules read: NFKC (fullwidth → ASCII), without zero-width or other
+    format characters (Unicode category Cf), lookalike letters mapped to Latin, accents removed,
+    lower case, runs of spaces collapsed."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", text)
+    t = "".join(ch for ch in t if unicodedata.category(ch) != "Cf")
+    t = unicodedata.normalize("NFD", t.lower().translate(_CONFUSABLES))
+    t = "".join(ch for ch in t if unicodedata.category(ch) != "Mn")
+    return re.sub(r"[^\S\n]+", " ", unicodedata.normalize("NFC", t))
+
+
+def _strip_accents(pattern: str) -> str:
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFD", pattern) if unicodedata.category(ch) != "Mn")
+
+
+_REFUSE_RE = [(re.compile(_strip_accents(p), re.IGNORECASE), why) for p, why in _REFUSE]
+_HOLD_RE = [(re.compile(_strip_accents(p), re.IGNORECASE), why) for p, why in _HOLD]
 
 
 def solicitation(text: str) -> tuple[str, list[str]]:
-    """Classify a company's text: ``("refuse"|"hold"|"ok", [reasons with the matched words])``."""
+    """Classify a company's text: ``("refuse"|"hold"|"ok", [reasons with the matched words])``.
+
+    The rules read :func:`fold` of the text, so zero-width characters, fullwidth or lookalike
+    letters and accents do not get round them; the reasons quote the folded words.
+    """
+    text = fold(text)
     found: list[str] = []
     for rx, why in _REFUSE_RE:
         m = rx.search(text)
