@@ -106,6 +106,9 @@ def test_scenarios_versioned_in_kb(kb, pdata):
     kbstore.save_scenario(kb, "marie", s)
     got = kbstore.load_scenarios(kb, "marie", "84", data.by_id)["Ambition test"]
     assert [x.version for x in got] == [1, 2] and got[1].levels[0].value == 1600.0
+    assert sorted(kb.documents("documents/cop/84/")) == [
+        "documents/cop/84/scenarios/Ambition-test/v001.yaml", "documents/cop/84/scenarios/Ambition-test/v002.yaml"]
+    assert "value: 1500.0" in kb.read_document("documents/cop/84/scenarios/Ambition-test/v001.yaml")
     copy = got[1].copy("Variante")
     kbstore.save_scenario(kb, "paul", copy)
     assert set(kbstore.load_scenarios(kb, "paul", "84", data.by_id)) == {"Ambition test", "Variante"}
@@ -160,3 +163,13 @@ def test_scenario_card_physical_unit_and_lever_indicators(pdata):
     assert "Écolab, indicateur 826" in app.lever_html.value
     app.decl_lever.value = "reduc_artif"
     assert app.decl_key.value == "surface" and "surface du territoire" in app.decl_check.value
+
+
+def test_bad_scenario_file_in_kb_names_path_and_line(kb, pdata):
+    data = CopData(pdata, "84")
+    text = Scenario("Casse", "84", [LeverLevel("augm_voitelec", 10.0, "ktCO2e")]).to_yaml().replace("augm_voitelec", "augm_foo")
+    kb.save_document("documents/cop/84/scenarios/Casse/v001.yaml", text, "essai", author="marie")
+    from planeco_kernel.trajectories.scenarios import ScenarioError
+
+    with pytest.raises(ScenarioError, match="documents/cop/84/scenarios/Casse/v001.yaml, ligne 7 : levier inconnu"):
+        kbstore.load_scenarios(kb, "marie", "84", data.by_id)

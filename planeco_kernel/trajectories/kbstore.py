@@ -1,9 +1,13 @@
-"""Where COP scenarios and edition snapshots are kept: the knowledge base, through its public API.
+"""Where COP scenarios, ZAN key scenarios and COP editions are kept: the knowledge base's documents.
 
-The knowledge base has no document store yet (kb15 is adding a ``save_document``-style method);
-until it lands, each scenario (or edition) is a thread anchored ``app:cop-<région>`` whose posts are
-its versions, each body a fenced YAML block. This module is the only place that knows it: switch it
-to the document method without touching the callers.
+Each is a small YAML file saved with :meth:`KnowledgeBase.save_document` (kb15), one file per
+version, so every version stays readable and git keeps who saved what::
+
+    documents/cop/<région>/scenarios/<nom>/v001.yaml
+    documents/cop/<région>/editions/<libellé>/v001.yaml
+    documents/zan/<territoire>/repartitions/<nom>/v001.yaml
+
+This module is the only place that knows the layout; callers save and load objects.
 """
 
 from __future__ import annotations
@@ -11,12 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from planeco_kernel.errors import PlanecoError
-
-_FENCE = re.compile(r"```yaml\n(.*?)\n```", re.S)
-SCENARIO_PREFIX = "Scénario COP : "
-EDITION_PREFIX = "Édition COP : "
-SPLIT_PREFIX = "Répartition ZAN : "
+_VERSION = re.compile(r"v(\d{3,})\.yaml$")
 
 
 def lever_anchor(lever_id: str) -> str:
@@ -25,48 +24,48 @@ def lever_anchor(lever_id: str) -> str:
     return f"lever:{ascii_id}"
 
 
-def cop_anchor(region_code: str) -> str:
-    return f"app:cop-{region_code}"
+def slug(text: str) -> str:
+    """A path part from a name: ASCII letters, digits, ``._-``."""
+    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-.") or "sans-nom"
+    return s[:80]
 
 
-def _body(yaml_text: str, comment: str) -> str:
-    head = f"{comment}\n\n" if comment else ""
-    return f"{head}```yaml\n{yaml_text.rstrip()}\n```"
+def _folder(kind: str, territory: str, name: str) -> str:
+    root = {"scenario": f"documents/cop/{slug(territory)}/scenarios", "edition": f"documents/cop/{slug(territory)}/editions",
+            "split": f"documents/zan/{slug(territory)}/repartitions"}[kind]
+    return f"{root}/{slug(name)}"
 
 
-def _save(kb, author: str, region_code: str, title: str, yaml_text: str, comment: str) -> dict:
-    anchor = cop_anchor(region_code)
-    existing = [t for t in kb.threads(author, anchor=anchor) if t.title == title]
-    if existing:
-        post = kb.reply(author, existing[0].id, _body(yaml_text, comment))
-        return {"thread": existing[0].id, "post": post.id}
-    post = kb.start_thread(author, kind="discussion", title=title, body=_body(yaml_text, comment), anchor=anchor,
-                           territory=region_code, themes=["cop"])
-    return {"thread": post.thread, "post": post.id}
+def _versions(kb, kind: str, territory: str) -> dict[str, list[tuple[int, str]]]:
+    """``{folder name: [(version, path), …]}`` sorted by version."""
+    prefix = _folder(kind, territory, "x").rsplit("/", 1)[0] + "/"
+    out: dict[str, list[tuple[int, str]]] = {}
+    for path in kb.documents(prefix):
+        rest = path[len(prefix):]
+        name, _, file = rest.partition("/")
+        m = _VERSION.fullmatch(file)
+        if m:
+            out.setdefault(name, []).append((int(m.group(1)), path))
+    return {k: sorted(v) for k, v in out.items()}
 
 
-def _versions(kb, viewer: str | None, region_code: str, prefix: str) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
-    for t in kb.threads(viewer, anchor=cop_anchor(region_code)):
-        if not t.title.startswith(prefix):
-            continue
-        th = kb.thread(t.id, viewer)
-        texts = []
-        for p in th.posts:
-            m = _FENCE.search(p.body or "")
-            if m:
-                texts.append((str(p.created), m.group(1)))
-        out[t.title[len(prefix):]] = texts
-    return out
+def _save(kb, author: str, kind: str, territory: str, name: str, make_text, label: str) -> dict:
+    existing = _versions(kb, kind, territory).get(slug(name), [])
+    version = (existing[-1][0] + 1) if existing else 1
+    path = f"{_folder(kind, territory, name)}/v{version:03d}.yaml"
+    sha = kb.save_document(path, make_text(version), f"{label} « {name} », version {version}", author=author)
+    return {"path": path, "version": version, "commit": sha}
 
 
 def save_scenario(kb, author: str, scenario) -> dict:
-    """Save a new version of ``scenario`` (its ``version`` is set to the next number)."""
-    prev = _versions(kb, author, scenario.territory, SCENARIO_PREFIX).get(scenario.name, [])
-    scenario.version = len(prev) + 1
-    scenario.author = scenario.author or author
-    return _save(kb, author, scenario.territory, SCENARIO_PREFIX + scenario.name, scenario.to_yaml(),
-                 f"Version {scenario.version} du scénario « {scenario.name} ».")
+    """Save a new version of a COP scenario (its ``version`` is set to the next number)."""
+    def text(v: int) -> str:
+        scenario.version = v
+        scenario.author = scenario.author or author
+        return scenario.to_yaml()
+
+    return _save(kb, author, "scenario", scenario.territory, scenario.name, text, "Scénario COP")
 
 
 def load_scenarios(kb, viewer: str | None, region_code: str, levers) -> dict:
@@ -74,39 +73,44 @@ def load_scenarios(kb, viewer: str | None, region_code: str, levers) -> dict:
     from planeco_kernel.trajectories.scenarios import parse_scenario
 
     out = {}
-    for name, versions in _versions(kb, viewer, region_code, SCENARIO_PREFIX).items():
-        out[name] = [parse_scenario(text, levers, origin=f"base de connaissances, scénario « {name} » ({when})")
-                     for when, text in versions]
-    return out
-
-
-def save_edition(kb, author: str, region_code: str, label: str, yaml_text: str) -> dict:
-    return _save(kb, author, region_code, EDITION_PREFIX + label, yaml_text, f"Édition « {label} » de la COP.")
-
-
-def load_editions(kb, viewer: str | None, region_code: str) -> dict[str, str]:
-    """``{label: yaml text of its latest version}``."""
-    out = {}
-    for label, versions in _versions(kb, viewer, region_code, EDITION_PREFIX).items():
-        if versions:
-            out[label] = versions[-1][1]
+    for _, versions in _versions(kb, "scenario", region_code).items():
+        parsed = [parse_scenario(kb.read_document(p), levers, origin=p) for _, p in versions]
+        if parsed:
+            out[parsed[-1].name] = parsed
     return out
 
 
 def save_split(kb, author: str, scenario) -> dict:
     """Save a new version of a key scenario (:class:`~planeco_kernel.trajectories.split.KeyScenario`)."""
-    prev = _versions(kb, author, scenario.territory, SPLIT_PREFIX).get(scenario.name, [])
-    scenario.version = len(prev) + 1
-    return _save(kb, author, scenario.territory, SPLIT_PREFIX + scenario.name, scenario.to_yaml(),
-                 f"Version {scenario.version} de la répartition « {scenario.name} ».")
+    def text(v: int) -> str:
+        scenario.version = v
+        return scenario.to_yaml()
+
+    return _save(kb, author, "split", scenario.territory, scenario.name, text, "Répartition ZAN")
 
 
 def load_splits(kb, viewer: str | None, territory: str) -> dict:
     from planeco_kernel.trajectories.split import KeyScenario
 
-    return {name: [KeyScenario.from_yaml(text, origin=f"répartition « {name} » ({when})") for when, text in versions]
-            for name, versions in _versions(kb, viewer, territory, SPLIT_PREFIX).items()}
+    out = {}
+    for _, versions in _versions(kb, "split", territory).items():
+        parsed = [KeyScenario.from_yaml(kb.read_document(p), origin=p) for _, p in versions]
+        if parsed:
+            out[parsed[-1].name] = parsed
+    return out
 
 
-class StoreError(PlanecoError):
-    pass
+def save_edition(kb, author: str, region_code: str, label: str, yaml_text: str) -> dict:
+    return _save(kb, author, "edition", region_code, label, lambda v: yaml_text, "Édition COP")
+
+
+def load_editions(kb, viewer: str | None, region_code: str) -> dict[str, str]:
+    """``{label: yaml text of its latest version}`` (label as written in the snapshot)."""
+    from planeco_kernel.trajectories import edition
+
+    out = {}
+    for _, versions in _versions(kb, "edition", region_code).items():
+        if versions:
+            text = kb.read_document(versions[-1][1])
+            out[str(edition.from_yaml(text).get("label"))] = text
+    return out
