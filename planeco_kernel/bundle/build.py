@@ -144,7 +144,7 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         _population_and_territories(st, rep)
         _geometry_fetch(st, rep, cache, opts, previous)
         from planeco_kernel.bundle.planning import build_planning
-        build_planning(st, rep, opts)
+        build_planning(st, rep, opts, previous)
     tmp = opts.data_dir.with_name(f".{opts.data_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

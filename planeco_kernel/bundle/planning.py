@@ -42,8 +42,13 @@ def check_enaf(ecolab: pd.DataFrame, indicators: pd.DataFrame) -> dict[str, Any]
     return {"years": rows, "mismatch_years": bad, "tolerance_pct": 100 * ENAF_TOLERANCE}
 
 
-def build_planning(st, rep, opts) -> None:
-    """Parse the planning sources into ``st.tables`` and record them in ``st.sources`` / ``st.skipped``."""
+def build_planning(st, rep, opts, previous: dict | None = None) -> None:
+    """Parse the planning sources into ``st.tables`` and record them in ``st.sources`` / ``st.skipped``.
+
+    A source the previous bundle had and that cannot be read now stops the build (``--force`` to go
+    on without it), as for the other optional sources.
+    """
+    from planeco_kernel.bundle.build import _optional_missing
     from planeco_kernel.sources import sgpe_barometre, sgpe_leviers, zan_targets
     from planeco_kernel.sources.fetch import sha256_file
 
@@ -67,9 +72,9 @@ def build_planning(st, rep, opts) -> None:
             try:
                 df = load()
             except PlanecoError as exc:
-                rep.warn(f"Source « {source} » ignorée : {exc}")
-                st.skipped.append({"source": source, "reason": str(exc),
-                                   "fix": f"Fournissez le miroir (--mirror / PLANECO_MIRROR) contenant {rel.mirror_path}."})
+                if not any(s.get("source") == source for s in st.skipped):
+                    _optional_missing(st, rep, previous, opts, source, str(exc),
+                                      f"Fournissez le miroir (--mirror / PLANECO_MIRROR) contenant {rel.mirror_path}.")
                 continue
             st.tables[table] = df
             path = (mirror / rel.mirror_path) if mirror is not None and rel.mirror_path else None
