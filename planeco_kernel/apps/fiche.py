@@ -18,6 +18,7 @@ import ipywidgets as W
 
 from planeco_kernel.apps import fiche_data as D
 from planeco_kernel import fmt
+from planeco_kernel.levels import LEVEL
 from planeco_kernel.apps.search import MAX_RESULTS, SEARCH_LEVELS, TerritorySearch  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -352,10 +353,8 @@ class FicheTerritoire:
             self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
 
 
-ARTICLE: dict[str, str] = {"commune": "la commune ", "epci": "l'intercommunalité ", "scot": "le SCoT ",
-                           "departement": "le département ", "region": "la région ", "france": ""}
-ARTICLE_DE: dict[str, str] = {"commune": "de la commune ", "epci": "de l'intercommunalité ", "scot": "du SCoT ",
-                              "departement": "du département ", "region": "de la région ", "france": "de "}
+ARTICLE: dict[str, str] = {k: f"{lv.the} " for k, lv in LEVEL.items()} | {"france": ""}
+ARTICLE_DE: dict[str, str] = {k: f"{lv.of} " for k, lv in LEVEL.items()} | {"france": "de "}
 
 
 def deep_link_value(t: Territory) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from planeco_kernel import fmt
+from planeco_kernel.levels import LEVEL
 
 INDEX_FILE = "index.html"
 STATUS_FR = {"ok": "à jour", "skipped": "inchangé (non réexécuté)", "failed": "échec"}
@@ -47,8 +48,7 @@ q.addEventListener("input", () => {{
 """
 
 
-LEVEL_FR: dict[str, str] = {"commune": "Commune", "epci": "Intercommunalité", "scot": "SCoT",
-                            "departement": "Département", "region": "Région", "france": "France"}
+LEVEL_FR: dict[str, str] = {k: lv.title for k, lv in LEVEL.items()}
 """Level labels shown in the index."""
 
 
