@@ -114,3 +114,16 @@ def test_zan_targets_bad(tmp_path):
 def test_france_commitments(mirror):
     c = sgpe_barometre.load_commitments(mirror=mirror)
     assert len(c) == 11 and c["commitment"].str.contains("neutralité carbone en 2050").any()
+
+
+def test_a_file_that_differs_from_its_declared_identity_is_refused(mirror, tmp_path):
+    import shutil
+
+    from planeco_kernel.sources.identity import IdentityError
+
+    copy = tmp_path / "mirror"
+    shutil.copytree(mirror / "zan", copy / "zan")
+    f = copy / "zan" / "objectifs_territorialises_hauts_de_france.json"
+    f.write_bytes(f.read_bytes().replace(b'"54.47"', b'"50.00"'))  # a plausible edit
+    with pytest.raises(IdentityError, match="diffère de celui que déclare le registre des sources"):
+        zan_targets.load(mirror=copy)

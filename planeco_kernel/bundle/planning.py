@@ -42,47 +42,55 @@ def check_enaf(ecolab: pd.DataFrame, indicators: pd.DataFrame) -> dict[str, Any]
     return {"years": rows, "mismatch_years": bad, "tolerance_pct": 100 * ENAF_TOLERANCE}
 
 
-def build_planning(st, rep, opts, previous: dict | None = None) -> None:
+def build_planning(st, rep, opts, previous: dict | None = None, on_missing=None) -> None:
     """Parse the planning sources into ``st.tables`` and record them in ``st.sources`` / ``st.skipped``.
 
     A source the previous bundle had and that cannot be read now stops the build (``--force`` to go
-    on without it), as for the other optional sources.
+    on without it), as for the other optional sources: ``on_missing(st, rep, previous, opts, source,
+    reason, fix)`` is the builder's rule for optional sources.
     """
-    from planeco_kernel.bundle.build import _optional_missing
     from planeco_kernel.sources import sgpe_barometre, sgpe_leviers, zan_targets
+    from planeco_kernel.sources.catalog import info
     from planeco_kernel.sources.fetch import sha256_file
 
     mirror = opts.mirror
     jobs = [
-        ("sgpe_levers", sgpe_leviers.SOURCE_ID, sgpe_leviers.TITLE, sgpe_leviers.RELEASE,
+        ("sgpe_levers", sgpe_leviers.SOURCE_ID, sgpe_leviers.RELEASE,
          lambda: sgpe_leviers.load(mirror=mirror)),
-        ("barometre_indicators", sgpe_barometre.SOURCE_ID, sgpe_barometre.TITLE, sgpe_barometre.INDICATORS,
+        ("barometre_indicators", sgpe_barometre.SOURCE_ID, sgpe_barometre.INDICATORS,
          lambda: sgpe_barometre.load_indicators(mirror=mirror)),
-        ("barometre_levers", sgpe_barometre.SOURCE_ID, sgpe_barometre.TITLE, sgpe_barometre.LEVERS,
+        ("barometre_levers", sgpe_barometre.SOURCE_ID, sgpe_barometre.LEVERS,
          lambda: sgpe_barometre.load_levers(mirror=mirror)),
-        ("barometre_commitments", sgpe_barometre.SOURCE_ID, sgpe_barometre.TITLE, sgpe_barometre.COMMITMENTS,
+        ("barometre_commitments", sgpe_barometre.SOURCE_ID, sgpe_barometre.COMMITMENTS,
          lambda: sgpe_barometre.load_commitments(mirror=mirror)),
-        ("ecolab_series", sgpe_barometre.ECOLAB_SOURCE_ID, sgpe_barometre.ECOLAB_TITLE, sgpe_barometre.ECOLAB_MANIFEST,
+        ("ecolab_series", sgpe_barometre.ECOLAB_SOURCE_ID, sgpe_barometre.ECOLAB_MANIFEST,
          lambda: sgpe_barometre.load_ecolab(mirror=mirror)),
-        ("zan_targets", zan_targets.SOURCE_ID, zan_targets.TITLE, zan_targets.RELEASE,
+        ("zan_targets", zan_targets.SOURCE_ID, zan_targets.RELEASE,
          lambda: zan_targets.load(mirror=mirror)),
     ]
     with rep.step("Planification : leviers SGPE, baromètre, Écolab, objectifs ZAN"):
-        for table, source, title, rel, load in jobs:
+        for table, source, rel, load in jobs:
+            src = info(source)
             try:
                 df = load()
             except PlanecoError as exc:
-                if not any(s.get("source") == source for s in st.skipped):
-                    _optional_missing(st, rep, previous, opts, source, str(exc),
-                                      f"Fournissez le miroir (--mirror / PLANECO_MIRROR) contenant {rel.mirror_path}.")
+                fix = f"Fournissez le miroir (--mirror / PLANECO_MIRROR) contenant {rel.mirror_path}."
+                if any(s.get("source") == source for s in st.skipped):
+                    continue
+                if on_missing is not None:
+                    on_missing(st, rep, previous, opts, source, str(exc), fix)
+                else:
+                    rep.warn(f"Source « {source} » ignorée : {exc}")
+                    st.skipped.append({"source": source, "reason": str(exc), "fix": fix})
                 continue
             st.tables[table] = df
             path = (mirror / rel.mirror_path) if mirror is not None and rel.mirror_path else None
             st.sources.append({
-                "name": source, "title": title, "file": rel.mirror_path, "version": rel.url.split("/")[-1],
+                "name": source, "title": src.title, "file": rel.mirror_path, "version": src.vintage_text,
                 "origin": path.as_uri() if path is not None and path.is_file() else rel.url,
                 "sha256": sha256_file(path) if path is not None and path.is_file() else None,
-                "licence": "Licence Ouverte 2.0", "rows": len(df), "table": table,
+                "licence": src.licence, "publisher": src.publisher, "homepage": src.homepage, "rows": len(df),
+                "table": table,
             })
         if "ecolab_series" in st.tables and "barometre_indicators" in st.tables:
             check = check_enaf(st.tables["ecolab_series"], st.tables["barometre_indicators"])

@@ -31,6 +31,7 @@ from planeco_kernel.reports.view import (  # noqa: F401 (re-exported: templates 
     PARAMETER_LABELS, BarChart, DiagnosticView, MapChart, SeriesChart, Table, date_fr, not_loaded,
 )
 from planeco_kernel.reports.view import param_value as _param_value  # noqa: F401 (re-exported)
+from planeco_kernel.reports.view import source_label as _source_label  # noqa: F401 (re-exported)
 
 
 def _display(obj) -> None:

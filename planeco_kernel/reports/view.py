@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from planeco_kernel import fmt
+from planeco_kernel.levels import LEVEL
 from planeco_kernel.reports import changes as _changes
 from planeco_kernel.reports import diagnostic as _diag
 from planeco_kernel.reports.figures import APPENDIX_FILE, read_csv
@@ -28,20 +29,15 @@ from planeco_kernel.reports.figures import APPENDIX_FILE, read_csv
 if TYPE_CHECKING:
     import pandas as pd
 
-LEVEL_PLURAL = {"commune": "communes", "epci": "intercommunalités", "scot": "SCoT", "departement": "départements",
-                "region": "régions", "france": "territoires"}
+LEVEL_PLURAL = {k: lv.plural for k, lv in LEVEL.items()}
 
-SHORT_LEVEL = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
-               "region": "région", "france": "France"}
+SHORT_LEVEL = {k: lv.short for k, lv in LEVEL.items()}
 
 PARAMETER_LABELS: dict[str, str] = {"territory": "Territoire", "level": "Niveau", "vintage": "Millésime",
                                     "peer_group": "Groupe de comparaison", "show_map": "Carte",
                                     "themes": "Thèmes"}
 """French labels of the template parameters shown in the stamp."""
 
-_KNOWN_SOURCES = {"groupements.csv": "DGCL — Banatic, groupements de collectivités",
-                  "communes.json": "Insee — communes et populations municipales (via Etalab)",
-                  "epci.json": "Insee — intercommunalités (via Etalab)"}
 
 CHANGES_SHOWN = 12
 
@@ -83,8 +79,7 @@ def param_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     if key == "level":
-        return {"commune": "commune", "epci": "intercommunalité", "scot": "SCoT", "departement": "département",
-                "region": "région", "france": "France"}.get(str(value), str(value))
+        return LEVEL[str(value)].noun if str(value) in LEVEL else str(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -111,12 +106,18 @@ def date_fr(iso: str | None) -> str:
 
 def source_label(src: dict[str, Any]) -> str:
     """Publisher and dataset of a bundle source (« Insee — Code officiel géographique »), not a file path."""
+    from planeco_kernel.sources.catalog import ALL, declared_identity
+
     title = str(src.get("title") or "").strip()
     name = str(src.get("name") or "")
-    origin = str(src.get("origin") or "")
+    if name in ALL:  # the source registry's title and publisher, the same everywhere
+        return ALL[name].label
     if title and "://" not in title and not title.startswith("pypi:"):
         return title
-    return _KNOWN_SOURCES.get(name) or _KNOWN_SOURCES.get(origin.split("/")[-1]) or name.replace("_", " ")
+    declared = declared_identity(str(src.get("file") or ""))
+    if declared is not None:
+        return ALL[declared[0]].label
+    return name.replace("_", " ")
 
 
 # -- section objects ------------------------------------------------------------------------------

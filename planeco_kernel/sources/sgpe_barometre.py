@@ -39,10 +39,8 @@ from planeco_kernel.sources import base
 from planeco_kernel.sources.base import Release
 
 SOURCE_ID = "sgpe_barometre"
-TITLE = "SGPE, baromètre de la planification écologique"
 ECOLAB_SOURCE_ID = "ecolab"
-ECOLAB_TITLE = "Écolab (CGDD/SDES), séries régionales du baromètre de la planification écologique"
-VINTAGE_LABEL = "août 2026"
+"""Registry ids (``sources/registry.yaml``: titles, publishers, licences, declared sha256 of every file)."""
 _RAW = "https://raw.githubusercontent.com/planification-ecologique/barometre/d3ac302bc962ef23cc2fe5dd920d16f88362b2c2/app/public"
 
 INDICATORS = Release(SOURCE_ID, 2026, f"{_RAW}/grist-backups/grist-indicators.csv", "grist-indicators.csv",
@@ -53,12 +51,6 @@ COMMITMENTS = Release(SOURCE_ID, 2026, f"{_RAW}/grist-backups/grist-engagements.
                       mirror_path="sgpe/barometre/grist/grist-engagements.csv", sep=",", encodings=("utf-8",))
 ECOLAB_MANIFEST = Release(ECOLAB_SOURCE_ID, 2026, f"{_RAW}/irpe-backups/manifest.json", "manifest.json",
                           mirror_path="sgpe/barometre/ecolab/manifest.json")
-SHA256 = {
-    "grist-indicators.csv": "377ee816a8deafb9703244631ed48974daf444be7e2d6d1fd15e2179f51700dc",
-    "grist-leviers.csv": "6fe6e2156e7de309cb4f7d4d4ab2f54c2562056cc612394b44024bbe94a13c82",
-    "grist-engagements.csv": "7792554047e4ae3ddedb8523e2a95103569076a58079fff060a3f4d05f3950dd",
-    "manifest.json": "ea9590db7a5bbe0fe9b2ba1daa1c3d0269580c4c28effa9c80f263a80e9d93a0",
-}
 
 REGION_CODES = frozenset({"01", "02", "03", "04", "06", "11", "24", "27", "28", "32", "44", "52", "53", "75",
                           "76", "84", "93", "94"})
@@ -264,18 +256,25 @@ def parse_ecolab(manifest_path: Path) -> pd.DataFrame:
     return df
 
 
+def _obtain(rel: Release, mirror, cache) -> Path:
+    """Fetch (mirror, cache or GitHub) and check the sha256 the source registry declares."""
+    from planeco_kernel.sources import identity
+
+    artifact = base.obtain(rel, mirror=mirror, cache=cache)
+    identity.verify(str(rel.mirror_path), artifact.sha256, where=rel.filename)
+    return artifact.path
+
+
 def load_indicators(*, mirror=None, cache=None) -> pd.DataFrame:
-    """Fetch (mirror, cache or GitHub), check the sha256 and parse ``grist-indicators.csv``."""
-    return parse_indicators(base.obtain(INDICATORS, mirror=mirror, cache=cache, sha256=SHA256[INDICATORS.filename]).path)
+    return parse_indicators(_obtain(INDICATORS, mirror, cache))
 
 
 def load_commitments(*, mirror=None, cache=None) -> pd.DataFrame:
-    return parse_commitments(base.obtain(COMMITMENTS, mirror=mirror, cache=cache,
-                                         sha256=SHA256[COMMITMENTS.filename]).path)
+    return parse_commitments(_obtain(COMMITMENTS, mirror, cache))
 
 
 def load_levers(*, mirror=None, cache=None) -> pd.DataFrame:
-    return parse_levers(base.obtain(LEVERS, mirror=mirror, cache=cache, sha256=SHA256[LEVERS.filename]).path)
+    return parse_levers(_obtain(LEVERS, mirror, cache))
 
 
 def load_ecolab(*, mirror=None) -> pd.DataFrame:
@@ -289,8 +288,11 @@ def load_ecolab(*, mirror=None) -> pd.DataFrame:
             "Séries Écolab du baromètre introuvables : indiquez le miroir (--mirror / PLANECO_MIRROR) contenant "
             f"{ECOLAB_MANIFEST.mirror_path}, ou récupérez-les depuis {ECOLAB_MANIFEST.url}."
         )
+    from planeco_kernel.sources import identity
     from planeco_kernel.sources.fetch import sha256_file
 
-    if sha256_file(path) != SHA256["manifest.json"]:
-        raise SchemaError(f"ecolab/manifest.json : somme sha256 différente de celle déclarée ({SHA256['manifest.json']}).")
+    folder = str(ECOLAB_MANIFEST.mirror_path).rsplit("/", 1)[0]
+    identity.verify(str(ECOLAB_MANIFEST.mirror_path), sha256_file(path), where="ecolab/manifest.json")
+    for f in sorted((path.parent / "indicators").glob("*.json")):
+        identity.verify(f"{folder}/indicators/{f.name}", sha256_file(f), where=f"ecolab/indicators/{f.name}")
     return parse_ecolab(path)

@@ -34,8 +34,7 @@ from planeco_kernel.sources import base
 from planeco_kernel.sources.base import Release
 
 SOURCE_ID = "sgpe_leviers"
-TITLE = "SGPE, simulateur territorial des COP (panorama régional des leviers)"
-VINTAGE_LABEL = "octobre 2024"
+"""Registry id (``sources/registry.yaml``: title, publisher, licence, declared sha256 of the file)."""
 NOTICE = "Données de travail SGPE, indicatives, non contraignantes."
 
 RELEASE = Release(
@@ -44,7 +43,6 @@ RELEASE = Release(
     "677f09ed20382946090ebd449aa0833faf850622/src/lib/assets/data.json",
     "data.json", mirror_path="sgpe/simulateur_territorial/leviers_regionaux.json",
 )
-SHA256 = "af1d50d997dc040f274c6c05d52de881264997424bc765609708221293c8a984"
 
 EXCLUDED_REGIONS = frozenset({"Région exemple"})
 REGION_CODES: dict[str, str] = {
@@ -125,6 +123,9 @@ def parse(path: Path) -> pd.DataFrame:
 
 
 def load(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:
-    """Fetch (mirror, cache or GitHub), check the declared sha256, parse and validate."""
-    artifact = base.obtain(RELEASE, mirror=mirror, url=url, cache=cache, sha256=None if url else SHA256)
+    """Fetch (mirror, cache or GitHub), check the registry's declared sha256, parse and validate."""
+    from planeco_kernel.sources import identity
+
+    artifact = base.obtain(RELEASE, mirror=mirror, url=url, cache=cache)
+    identity.verify(url or str(RELEASE.mirror_path), artifact.sha256, where=RELEASE.filename)
     return parse(artifact.path)

@@ -35,13 +35,11 @@ from planeco_kernel.sources import base
 from planeco_kernel.sources.base import Release
 
 SOURCE_ID = "zan_targets"
-TITLE = "Objectifs territorialisés de réduction de la consommation d'espaces (Hauts-de-France, sparte)"
 RELEASE = Release(
     SOURCE_ID, 2024,
     "https://raw.githubusercontent.com/MTES-MCT/sparte/baa2137/public_data/fixtures/territorialisation_objectif.json",
     "territorialisation_objectif.json", mirror_path="zan/objectifs_territorialises_hauts_de_france.json",
 )
-SHA256 = "a3b32fd094b407fa36b61e513fed66be1fd26eed943a472ba06bb9aec1422ebc"
 
 _LAND = re.compile(r"(REGION|SCOT|EPCI|CUSTOM_SCOT)_(\w+)")
 LAND_LEVELS = {"REGION": "region", "SCOT": "scot_sparte", "EPCI": "epci", "CUSTOM_SCOT": "scot_sparte"}
@@ -107,5 +105,8 @@ def parse(path: Path) -> pd.DataFrame:
 
 
 def load(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:
-    artifact = base.obtain(RELEASE, mirror=mirror, url=url, cache=cache, sha256=None if url else SHA256)
+    from planeco_kernel.sources import identity
+
+    artifact = base.obtain(RELEASE, mirror=mirror, url=url, cache=cache)
+    identity.verify(url or str(RELEASE.mirror_path), artifact.sha256, where=RELEASE.filename)
     return parse(artifact.path)

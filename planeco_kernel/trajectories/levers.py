@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from planeco_kernel.errors import PlanecoError
-from planeco_kernel.sources.sgpe_leviers import NOTICE, TITLE, VINTAGE_LABEL
+from planeco_kernel.sources.catalog import info
+from planeco_kernel.sources.sgpe_leviers import NOTICE, SOURCE_ID
 
 KT = "ktCO2e"
-SOURCE_LABEL = f"{TITLE}, {VINTAGE_LABEL}"
+SOURCE_LABEL = f"{info(SOURCE_ID).label}, {info(SOURCE_ID).vintage_text.split(' ;')[0]}"
 ACTOR_TYPES = ("entreprise", "association", "etablissement_public", "collectivite")
 COMMITMENT_COLUMNS = ("territory_code", "lever_id", "quantity", "unit", "year", "actor", "actor_type", "source", "action_id")
 

@@ -19,7 +19,8 @@ import pandas as pd
 from planeco_kernel.trajectories.zan import DEFAULT_TARGET, Target
 
 SOURCE_LABEL = "Objectifs territorialisés (sparte, MTES-MCT), Hauts-de-France"
-_LEVEL_DOC = {"region": "SRADDET", "scot": "SCoT", "epci": "PLUi", "commune": "PLU"}
+_LEVEL_DOC = dict(region="SRADDET", scot="SCoT", epci="PLUi", commune="PLU")
+"""The planning document that sets a target at each level (not a level word)."""
 
 
 class TargetBook:
