@@ -49,7 +49,7 @@ def build_planning(st, rep, opts, previous: dict | None = None, on_missing=None)
     on without it), as for the other optional sources: ``on_missing(st, rep, previous, opts, source,
     reason, fix)`` is the builder's rule for optional sources.
     """
-    from planeco_kernel.sources import sgpe_barometre, sgpe_leviers, zan_targets
+    from planeco_kernel.sources import cerema_lyon, sgpe_barometre, sgpe_leviers, zan_targets
     from planeco_kernel.sources.catalog import info
     from planeco_kernel.sources.fetch import sha256_file
 
@@ -67,6 +67,8 @@ def build_planning(st, rep, opts, previous: dict | None = None, on_missing=None)
          lambda: sgpe_barometre.load_ecolab(mirror=mirror)),
         ("zan_targets", zan_targets.SOURCE_ID, zan_targets.RELEASE,
          lambda: zan_targets.load(mirror=mirror)),
+        ("lyon_flows", cerema_lyon.SOURCE_ID, cerema_lyon.RELEASE,
+         lambda: cerema_lyon.flows_table(cerema_lyon.load(mirror=mirror))),
     ]
     with rep.step("Planification : leviers SGPE, baromètre, Écolab, objectifs ZAN"):
         for table, source, rel, load in jobs:

@@ -308,6 +308,22 @@ ECOLAB_SERIES = _register(Table(
     "Séries régionales Écolab utilisées par le baromètre.",
 ))
 
+LYON_FLOWS = _register(Table(
+    "lyon_flows", "planning/lyon_flows.parquet", ("commune_code", "year"),
+    (
+        _c("commune_code", "string", "Code INSEE de la commune (Métropole de Lyon)"),
+        _c("year", "int16", "Année N du flux (1er janvier N → 1er janvier N+1)"),
+        _c("conso_naf_ha", "float64", "Consommation d'espaces NAF (ha)"),
+        _c("conso_naf_activite_ha", "float64", "dont activité (ha)"),
+        _c("conso_naf_habitat_ha", "float64", "dont habitat (ha)"),
+        _c("conso_naf_mixte_ha", "float64", "dont mixte (ha)"),
+        _c("conso_naf_routes_ha", "float64", "dont routes (ha)"),
+        _c("conso_naf_ferre_ha", "float64", "dont ferré (ha)"),
+        _c("conso_naf_inconnu_ha", "float64", "dont inconnu (ha)"),
+    ),
+    "Flux communaux réels de consommation d'espaces, Métropole de Lyon (Cerema, extrait sparte).",
+))
+
 ZAN_TARGETS = _register(Table(
     "zan_targets", "planning/zan_targets.parquet", ("land_id",),
     (

@@ -24,7 +24,9 @@ CEREMA_LABEL = "Cerema, fichiers fonciers (consommation d'espaces NAF par commun
 ECOLAB_ENAF_LABEL = "Écolab 611 (Cerema, fichiers fonciers), série régionale du baromètre SGPE"
 BAROMETRE_ENAF_LABEL = "Baromètre de la planification écologique (SGPE), série nationale (Cerema, fichiers fonciers)"
 PLANNING_TABLES = ("sgpe_levers", "barometre_indicators", "barometre_levers", "barometre_commitments", "ecolab_series",
-                   "zan_targets")
+                   "zan_targets", "lyon_flows")
+LYON_LABEL = ("Cerema, fichiers fonciers — extrait réel de la Métropole de Lyon (sparte) ; "
+              "ailleurs : fichier national du Cerema, ajouté par `planeco data build` en ligne")
 
 
 @dataclass
@@ -139,6 +141,8 @@ def load_planning(data_dir: str | Path | None = None, *, flows: pd.DataFrame | N
 
         comps = load_components(d)
         flows, source = _default_flows(comps)
+        if flows.empty and "lyon_flows" in tables:  # offline: the real Lyon extract stands in for the national file
+            flows, source = lyon_flows(tables["lyon_flows"]), LYON_LABEL
         stock = _latest(comps, "logements")
         if stock is not None:
             tables["commune_logements"] = stock
@@ -147,6 +151,14 @@ def load_planning(data_dir: str | Path | None = None, *, flows: pd.DataFrame | N
     if key[2] == id(None):
         _CACHE[key] = pdata
     return pdata
+
+
+def lyon_flows(table: pd.DataFrame) -> pd.DataFrame:
+    """The ``lyon_flows`` table as commune × year NAF flows (ha)."""
+    w = table.pivot_table(index="commune_code", columns="year", values="conso_naf_ha")
+    w.columns = [int(c) for c in w.columns]
+    w.index = w.index.astype(str)
+    return w
 
 
 def _latest(comps, component: str) -> pd.DataFrame | None:
