@@ -57,11 +57,11 @@ def sources(tmp_path, monkeypatch):
 
 
 PLANNING_TABLES = {"sgpe_levers", "barometre_indicators", "barometre_levers", "barometre_commitments",
-                   "ecolab_series", "zan_targets"}
+                   "ecolab_series", "zan_targets", "lyon_flows"}
 
 
 def _copy_planning_files(mirror: Path) -> None:
-    """The real SGPE, baromètre and ZAN-target files (small) from the project's mirror: the planning step reads them."""
+    """The real SGPE, baromètre and ZAN-target files (small) and the Lyon extract from the project's mirror: the planning step reads them."""
     import shutil
 
     from planeco_kernel import config
@@ -69,7 +69,7 @@ def _copy_planning_files(mirror: Path) -> None:
     real = config.mirror_dir() or next((p for p in config.default_mirror_candidates() if (p / "sgpe").is_dir()), None)
     if real is None or not (real / "sgpe").is_dir():
         pytest.fail("No mirror with sgpe/ and zan/ (set PLANECO_MIRROR to ../shared/data).")
-    for part in ("sgpe", "zan"):
+    for part in ("sgpe", "zan", "cerema_lyon"):
         shutil.copytree(real / part, mirror / part)
 
 
@@ -88,7 +88,7 @@ def test_build_writes_tables_and_manifest(sources):
         assert len(pd.read_parquet(d / t["path"])) == t["rows"]
     assert [s["source"] for s in man["skipped"]] == ["geometry"]
     assert {s["name"] for s in man["sources"]} == {"cog", "banatic", "scot_corrections", "sgpe_leviers", "sgpe_barometre",
-                                                   "ecolab", "zan_targets"}
+                                                   "ecolab", "zan_targets", "cerema_lyon"}
     assert all(s["sha256"] and s["licence"] and s["built_at"] for s in man["sources"])
     t = pd.read_parquet(d / "territories.parquet").set_index(["level", "code"])
     assert t.loc[("commune", "99020"), "flags"] == "no_epci"
