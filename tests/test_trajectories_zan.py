@@ -158,3 +158,10 @@ def test_following_the_allowed_pace_hits_the_envelope():
     assert t2.used_ha == pytest.approx(t.envelope_ha) and t2.status == "en bonne voie"
     assert t2.allowed_pace_ha_per_year is None  # the period is over: nothing left to plan
     assert sum(d.envelope_ha for d in t2.decades) == pytest.approx(t.envelope_ha * (0.5 + 0.25))
+
+
+def test_dashboard_of_a_parent_without_any_flows_says_so():
+    years = list(range(2011, 2024))
+    flows = pd.DataFrame({y: [1.0] for y in years}, index=["99999"])  # flows elsewhere only
+    with pytest.raises(TrajectoryError, match="aucune de ces communes"):
+        dashboard(_pdata(flows), "scot", "S1")

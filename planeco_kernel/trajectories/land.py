@@ -146,7 +146,11 @@ def dashboard(pdata: PlanningData, level: str, code: str, *, book: TargetBook | 
     if f.empty:
         raise TrajectoryError(f"Tableau de bord des communes non disponible : {HOW_TO_GET}")
     sub = f.reindex(ch["code"].tolist())
-    last = int(max(c for c in sub.columns if sub[c].notna().any()))
+    years_with_data = [c for c in sub.columns if sub[c].notna().any()]
+    if not years_with_data:
+        raise TrajectoryError(f"Tableau de bord des communes non disponible : aucune de ces communes n'a de flux "
+                              f"dans le paquet ({pdata.commune_flows_source}). {HOW_TO_GET}")
+    last = int(max(years_with_data))
     ref_cols = list(range(r0, r1 + 1))
     have = sub.reindex(columns=ref_cols).notna().all(axis=1).to_numpy()
     ref = sub.reindex(columns=ref_cols).sum(axis=1).to_numpy()
