@@ -39,3 +39,9 @@ def test_zan_scot_dossier_says_what_is_missing(tmp_path, bundle_dir, monkeypatch
     text = _run("zan_scot", tmp_path, bundle_dir, monkeypatch, territory="200069193", level="epci")
     assert "Trajectoire ZAN" in text
     assert ("non disponible" in text.lower()) or ("Enveloppe 2021–2030" in text)
+
+
+def test_zan_scot_dossier_on_lyon(tmp_path, bundle_dir, monkeypatch):
+    text = _run("zan_scot", tmp_path, bundle_dir, monkeypatch, territory="200046977", level="epci")
+    assert "827,7" in text and "413,9" in text and "Métropole de Lyon" in text
+    assert "Situation" in text and "exact" in text  # the communes' dashboard and the split's sum check
