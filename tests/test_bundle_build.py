@@ -51,8 +51,26 @@ def sources(tmp_path, monkeypatch):
     (mirror / "banatic").mkdir(parents=True)
     (mirror / "banatic" / "groupements.csv").write_text(BANATIC_G, encoding="utf-8")
     (mirror / "banatic" / "groupements_membres.csv").write_text(BANATIC_M, encoding="utf-8")
+    _copy_planning_files(mirror)
     monkeypatch.setenv("PLANECO_CACHE", str(tmp_path / "cache"))
     return b.BuildOptions(data_dir=tmp_path / "bundle", mirror=mirror, cache_root=tmp_path / "cache")
+
+
+PLANNING_TABLES = {"sgpe_levers", "barometre_indicators", "barometre_levers", "barometre_commitments",
+                   "ecolab_series", "zan_targets", "lyon_flows"}
+
+
+def _copy_planning_files(mirror: Path) -> None:
+    """The real SGPE, baromètre and ZAN-target files (small) and the Lyon extract from the project's mirror: the planning step reads them."""
+    import shutil
+
+    from planeco_kernel import config
+
+    real = config.mirror_dir() or next((p for p in config.default_mirror_candidates() if (p / "sgpe").is_dir()), None)
+    if real is None or not (real / "sgpe").is_dir():
+        pytest.fail("No mirror with sgpe/ and zan/ (set PLANECO_MIRROR to ../shared/data).")
+    for part in ("sgpe", "zan", "cerema_lyon"):
+        shutil.copytree(real / part, mirror / part)
 
 
 def _snapshot(d: Path) -> dict[str, bytes]:
@@ -63,12 +81,14 @@ def test_build_writes_tables_and_manifest(sources):
     man = b.build(sources)
     d = sources.data_dir
     assert set(man["tables"]) == {"cog_communes", "cog_epci", "cog_epci_members", "cog_departements",
-                                  "cog_regions", "territories", "population", "code_history", "scot_members"}
+                                  "cog_regions", "territories", "population", "code_history", "scot_members",
+                                  *PLANNING_TABLES}
     for name, t in man["tables"].items():
         assert fetch.sha256_file(d / t["path"]) == t["sha256"]
         assert len(pd.read_parquet(d / t["path"])) == t["rows"]
     assert [s["source"] for s in man["skipped"]] == ["geometry"]
-    assert {s["name"] for s in man["sources"]} == {"cog", "banatic", "scot_corrections"}
+    assert {s["name"] for s in man["sources"]} == {"cog", "banatic", "scot_corrections", "sgpe_leviers", "sgpe_barometre",
+                                                   "ecolab", "zan_targets", "cerema_lyon"}
     assert all(s["sha256"] and s["licence"] and s["built_at"] for s in man["sources"])
     t = pd.read_parquet(d / "territories.parquet").set_index(["level", "code"])
     assert t.loc[("commune", "99020"), "flags"] == "no_epci"

@@ -12,24 +12,27 @@ Conventions: codes are strings (INSEE codes keep their leading zeros and the Cor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from planeco_kernel.errors import SchemaError
+from planeco_kernel.levels import LEVEL, LEVELS  # the one level vocabulary (LEVELS re-exported)
 
-LEVELS: tuple[str, ...] = ("commune", "epci", "scot", "departement", "region", "france")
-"""Territory levels, from the smallest to the largest."""
+__all__ = ["FRANCE_CODE", "LEVELS", "LEVEL_LABELS_FR", "TABLES", "Column", "Table", "validate"]
 
-LEVEL_LABELS_FR: dict[str, str] = {
-    "commune": "Commune",
-    "epci": "Intercommunalité (EPCI)",
-    "scot": "SCoT",
-    "departement": "Département",
-    "region": "Région",
-    "france": "France",
-}
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+LEVEL_LABELS_FR: dict[str, str] = {k: lv.label for k, lv in LEVEL.items()}
+"""French label of each level (from :mod:`planeco_kernel.levels`)."""
 
 FRANCE_CODE = "FR"
+
+MANIFEST_PATH = "manifest.json"
+"""The bundle's manifest (:class:`planeco_kernel.bundle.reader.Manifest`)."""
+SOURCE_FRAME_PATH = "sources/{key}.parquet"
+"""Tidy frame of one indicator source (columns of :data:`planeco_kernel.sources.base.TIDY_COLUMNS`)."""
+COMPONENTS_PATH = "indicators/components.parquet"
+"""Commune × year components of the indicators (:class:`planeco_kernel.indicators.components.Components`)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ CODE_HISTORY = _register(Table(
         _c("current_code", "string", "Commune actuelle (COG courant) qui couvre ce code", nullable=True),
         _c("event", "string", "none, merged, split, renamed, recreated", nullable=True),
         _c("note", "string", "Explication en français", nullable=True),
+        _c("split_group", "object", "Communes actuelles qui se partagent le territoire couvert ce millésime "
+           "(détenteur en premier), liste ; vide sauf event = split", nullable=True),
     ),
     "Histoire de chaque code communal à travers les millésimes, et son successeur courant.",
 ))
@@ -210,6 +215,130 @@ DISPLAY_GEOMETRY = _register(Table(
         _c("bbox", "object", "[minx, miny, maxx, maxy]"),
     ),
     "Contours simplifiés de tous les niveaux (communes ; EPCI, SCoT, départements, régions dissous).",
+))
+
+
+# --- planning data: SGPE levers, baromètre, Écolab, ZAN targets (planeco_kernel.bundle.planning) ---
+
+SGPE_LEVERS = _register(Table(
+    "sgpe_levers", "planning/sgpe_levers.parquet", ("region_code", "lever_id"),
+    (
+        _c("region_code", "string", "Code INSEE de la région"),
+        _c("region_name", "string", "Nom de la région dans le simulateur (PACA abrégé)"),
+        _c("lever_id", "string", "Identifiant du levier (augm_voitelec, reduc_rgaz…)"),
+        _c("lever_name", "string", "Nom du levier"),
+        _c("sector", "string", "Secteur (Transport de voyageurs, Résidentiel…)"),
+        _c("group", "string", "Bloc « Mieux … »"),
+        _c("obj_kt", "float64", "ktCO2e évitées en 2030 par rapport à 2019"),
+        _c("unit_phys", "string", "Unité physique de traduction", nullable=True),
+        _c("ratio_co2_to_phys", "float64", "Unités physiques par ktCO2e (0 : pas de traduction)"),
+        _c("start_2019", "float64", "Valeur physique en 2019"),
+        _c("relative", "bool", "Levier relatif (kt incluant l'acquis)"),
+        _c("hidden", "bool", "Levier masqué pour la région"),
+        _c("edition_disabled", "bool", "Levier non modifiable"),
+        _c("no_translation", "bool", "Pas de traduction physique"),
+        _c("comment", "string", "Commentaire Markdown du SGPE"),
+    ),
+    "Panorama régional des leviers du simulateur territorial SGPE (données de travail, indicatives).",
+))
+
+BAROMETRE_INDICATORS = _register(Table(
+    "barometre_indicators", "planning/barometre_indicators.parquet", ("indicator_uid", "kind", "year"),
+    (
+        _c("indicator_uid", "string", "Identifiant de la série dans le baromètre (Grist)"),
+        _c("indicator", "string", "Nom de l'indicateur"),
+        _c("sub_level", "string", "Sous-série (graphique empilé)", nullable=True),
+        _c("tab", "string", "Onglet du baromètre", nullable=True),
+        _c("subtab", "string", "Sous-onglet", nullable=True),
+        _c("unit", "string", "Unité (héritée de la première ligne de l'indicateur)", nullable=True),
+        _c("perimeter", "string", "Périmètre géographique", nullable=True),
+        _c("source", "string", "Source des valeurs", nullable=True),
+        _c("source_url", "string", "Lien de la source", nullable=True),
+        _c("kind", "string", "value (réalisé) ou target (cible)"),
+        _c("year", "int16", "Année"),
+        _c("value", "float64", "Valeur"),
+        _c("target_source", "string", "Source de la cible (SNBC-3, PPE…)", nullable=True),
+        _c("target_url", "string", "Lien de la cible 2030", nullable=True),
+        _c("target_method", "string", "Mode de calcul de la cible", nullable=True),
+        _c("last_update", "string", "Dernière mise à jour", nullable=True),
+        _c("withdrawn_reason", "string", "Motif de suppression de la série", nullable=True),
+        _c("irpe_ids", "string", "Séries Écolab associées", nullable=True),
+    ),
+    "Indicateurs nationaux du baromètre de la planification écologique, réalisés et cibles.",
+))
+
+BAROMETRE_LEVERS = _register(Table(
+    "barometre_levers", "planning/barometre_levers.parquet", ("lever", "chantier"),
+    (
+        _c("lever", "string", "Levier du plan"),
+        _c("lever_short", "string", "Nom court", nullable=True),
+        _c("chantier", "string", "Chantier associé", nullable=True),
+        _c("objective", "string", "Objectif du levier", nullable=True),
+        _c("objective_source", "string", "Source de l'objectif", nullable=True),
+        _c("ges_2030_mt", "float64", "Δ GES 2030 (MtCO2e)", nullable=True),
+        _c("ges_2040_mt", "float64", "Δ GES 2040 (MtCO2e)", nullable=True),
+        _c("ges_2050_mt", "float64", "Δ GES 2050 (MtCO2e)", nullable=True),
+    ),
+))
+
+BAROMETRE_COMMITMENTS = _register(Table(
+    "barometre_commitments", "planning/barometre_commitments.parquet", ("commitment",),
+    (
+        _c("commitment", "string", "Engagement de la France"),
+        _c("theme", "string", "Thématique"),
+        _c("axis", "string", "Axe de la taxonomie environnementale", nullable=True),
+    ),
+    "Engagements de la France (baromètre de la planification écologique).",
+))
+
+ECOLAB_SERIES = _register(Table(
+    "ecolab_series", "planning/ecolab_series.parquet", ("indicator_id", "region_code", "year", "dimension"),
+    (
+        _c("indicator_id", "string", "Identifiant Écolab (611 : consommation d'ENAF)"),
+        _c("cube", "string", "Cube Écolab"),
+        _c("measure", "string", "Mesure"),
+        _c("label", "string", "Libellé de l'indicateur", nullable=True),
+        _c("unit", "string", "Unité", nullable=True),
+        _c("region_code", "string", "Code INSEE de la région"),
+        _c("region_name", "string", "Nom de la région", nullable=True),
+        _c("year", "int16", "Année"),
+        _c("dimension", "string", "Dimension supplémentaire clé=valeur", nullable=True),
+        _c("value", "float64", "Valeur (vide : non publiée)", nullable=True),
+    ),
+    "Séries régionales Écolab utilisées par le baromètre.",
+))
+
+LYON_FLOWS = _register(Table(
+    "lyon_flows", "planning/lyon_flows.parquet", ("commune_code", "year"),
+    (
+        _c("commune_code", "string", "Code INSEE de la commune (Métropole de Lyon)"),
+        _c("year", "int16", "Année N du flux (1er janvier N → 1er janvier N+1)"),
+        _c("conso_naf_ha", "float64", "Consommation d'espaces NAF (ha)"),
+        _c("conso_naf_activite_ha", "float64", "dont activité (ha)"),
+        _c("conso_naf_habitat_ha", "float64", "dont habitat (ha)"),
+        _c("conso_naf_mixte_ha", "float64", "dont mixte (ha)"),
+        _c("conso_naf_routes_ha", "float64", "dont routes (ha)"),
+        _c("conso_naf_ferre_ha", "float64", "dont ferré (ha)"),
+        _c("conso_naf_inconnu_ha", "float64", "dont inconnu (ha)"),
+    ),
+    "Flux communaux réels de consommation d'espaces, Métropole de Lyon (Cerema, extrait sparte).",
+))
+
+ZAN_TARGETS = _register(Table(
+    "zan_targets", "planning/zan_targets.parquet", ("land_id",),
+    (
+        _c("land_id", "string", "Territoire dans le fichier source (REGION_32, SCOT_…, EPCI_…)"),
+        _c("land_level", "string", "region, epci ou scot_sparte (identifiant sparte, sans SIREN)"),
+        _c("land_code", "string", "Code INSEE, SIREN ou identifiant sparte"),
+        _c("parent_id", "string", "Territoire parent", nullable=True),
+        _c("reduction_pct", "float64", "Réduction de la consommation 2021-2030 par rapport à 2011-2020 (%)"),
+        _c("document", "string", "Document qui porte l'objectif"),
+        _c("in_document", "bool", "Objectif écrit dans le document du territoire"),
+        _c("status", "string", "réglementaire ou suggéré"),
+        _c("document_url", "string", "Lien du document", nullable=True),
+        _c("document_comment", "string", "Commentaire", nullable=True),
+    ),
+    "Objectifs ZAN territorialisés (SRADDET, SCoT, PLUi).",
 ))
 
 

@@ -18,6 +18,7 @@ from planeco_kernel.cli import kb as _kb
 from planeco_kernel.cli import reports as _reports
 from planeco_kernel.cli import serve as _serve
 from planeco_kernel.cli import territory as _territory
+from planeco_kernel.cli import zan as _zan
 from planeco_kernel.errors import PlanecoError
 
 app = typer.Typer(
@@ -36,6 +37,8 @@ app.add_typer(_reports.app, name="reports", help="Rapports par territoire : lots
 _serve.register(app)
 app.add_typer(_engagement.assessment_app, name="assessment", help="Auto-évaluation des acteurs : référentiel, scores, vue territoire.")
 app.add_typer(_engagement.actions_app, name="actions", help="Inventaire des actions : import, export, liste.")
+app.add_typer(_zan.app, name="zan", help="Trajectoires ZAN : enveloppes, répartition entre communes.")
+app.add_typer(_zan.cop_app, name="cop", help="COP territoriale : leviers SGPE, engagements.")
 
 
 def _version(value: bool) -> None:

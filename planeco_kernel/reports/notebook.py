@@ -31,6 +31,7 @@ from planeco_kernel.reports.sections import (  # noqa: F401 (PARAMETER_LABELS, d
 )
 from planeco_kernel.reports.sections import param_value as _param_value  # noqa: F401 (re-exported)
 from planeco_kernel.reports.view import DiagnosticView
+from planeco_kernel.reports.sections import source_label as _source_label  # noqa: F401 (re-exported)
 
 
 def _display(obj) -> None:
