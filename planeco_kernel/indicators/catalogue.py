@@ -159,6 +159,16 @@ class Component:
     kind: Literal["extensive", "intensive"]
     when_absent: str = ""
     """For a variable the source publishes only in some files: why it may be missing (French)."""
+    also_from: tuple[str, ...] = ()
+    """Other sources of the same variable for other years (census 2021 housing beside the older
+    censuses, for instance); for one year, the declared ``source`` wins."""
+    absent_is_zero: bool = False
+    """``absent: zero`` in the YAML: a commune absent from the source's file has the value 0 (an
+    inventory: CatNat decrees, referenced brownfields, programme members), not a missing value."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, *self.also_from)
 
 
 @dataclass(frozen=True)
@@ -304,8 +314,15 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             problems.append(f"composante {name} : source inconnue {spec['source']!r}")
         if spec["kind"] not in ("extensive", "intensive"):
             problems.append(f"composante {name} : kind {spec['kind']!r}")
+        also = tuple(spec.get("also_from") or ())
+        problems += [f"composante {name} : source inconnue {s!r} (also_from)" for s in also if s not in sources]
+        if spec.get("absent", "missing") not in ("missing", "zero"):
+            problems.append(f"composante {name} : absent {spec['absent']!r} (attendu missing ou zero)")
+        if spec.get("absent") == "zero" and spec["kind"] != "extensive":
+            problems.append(f"composante {name} : absent: zero ne vaut que pour un effectif (extensive)")
         components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"],
-                                     " ".join(str(spec.get("when_absent", "")).split()))
+                                     " ".join(str(spec.get("when_absent", "")).split()), also,
+                                     spec.get("absent") == "zero")
     indicators: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         iid = raw.get("id", "?")

@@ -238,9 +238,10 @@ def _year_to_current(
 ) -> tuple[pd.DataFrame, list[str]]:
     """One year of :func:`to_current_geography`: columns are variables."""
     wide = rows.pivot_table(index="commune_code", columns="variable", values="value", aggfunc="first", dropna=False)
-    old = wide.index.astype(str)
+    wide.index = pd.Index(wide.index.astype(str).to_numpy(dtype=object), dtype=object)
+    old = wide.index
     direct = old.isin(current)
-    mapped = pd.Series(np.where(direct, old, old.map(code_map).fillna("").to_numpy()), index=old)
+    mapped = pd.Series(np.where(direct, old, old.map(code_map).astype(object).fillna("").to_numpy()), index=old, dtype=object)
     if subdivisions:
         whole_present = set(old[direct])
         redundant = old.isin(list(subdivisions)) & mapped.isin(whole_present).to_numpy()
@@ -271,7 +272,7 @@ def _read_source_frames(data_dir: Path, catalogue: Catalogue, mirror) -> tuple[d
     """Tidy frames of every connector source: from the bundle, else from the mirror/cache (no network)."""
     frames: dict[str, pd.DataFrame] = {}
     status: dict[str, SourceStatus] = {}
-    connector_sources = sorted({c.source for c in catalogue.components.values()} - {"population", "geometry"})
+    connector_sources = sorted({s for c in catalogue.components.values() for s in c.sources} - {"population", "geometry"})
     manifest = _manifest(data_dir)
     skipped = {s.get("source"): s for s in manifest.get("indicator_sources", [])
                if isinstance(s, dict) and not s.get("included")}
@@ -365,7 +366,9 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
 
     declared: dict[str, set[str]] = {}
     for k, c in cat.components.items():
-        declared.setdefault(c.source, set()).add(k)
+        for sid in c.sources:
+            declared.setdefault(sid, set()).add(k)
+    absent_zero = {k for k, c in cat.components.items() if c.absent_is_zero}
     extensive = {k for k, c in cat.components.items() if c.kind == "extensive"}
     code_map = None
     subdivisions: frozenset[str] = frozenset()
@@ -377,9 +380,12 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
             for var, g in sub.groupby("variable"):
                 official[str(var)] = g.pivot_table(index="epci_siren", columns="year", values="value", aggfunc="first")
             continue
-        sub = tidy[tidy["variable"].isin(declared.get(sid, set()))]
+        wanted = pd.Index(tidy["variable"].to_numpy(dtype=object)).isin(list(declared.get(sid, set())))
+        sub = tidy[wanted]
         if sub.empty:
             continue
+        # plain object codes: membership tests on Arrow-backed strings are two orders slower
+        sub = sub.assign(commune_code=sub["commune_code"].to_numpy(dtype=object))
         if code_map is None:
             cog_path = data_dir / "cog" / "communes.parquet"
             history = pd.read_parquet(data_dir / "code_history.parquet", columns=["code", "vintage", "type", "current_code"])
@@ -392,13 +398,21 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
         if unmatched:
             notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
-        scope[sid] = current.isin(wide.index)
+        in_file = current.isin(wide.index.to_numpy(dtype=object))
         wide = wide.reindex(current)
+        zero = [c for c in wide.columns if c[0] in absent_zero]
+        if zero:  # an inventory: a commune absent from the file has none (documented per component)
+            wide.loc[~in_file, zero] = 0.0
+            in_file = np.ones(n, dtype=bool)
+        scope[sid] = in_file if sid not in scope else scope[sid] | in_file
         held = _split_held(sub, split_groups, code_pos, n)
         for var, y in wide.columns:
-            per_var[(str(var), int(y))] = wide[(var, y)].astype("float64").to_numpy()
+            key = (str(var), int(y))
+            if key in per_var and cat.components[str(var)].source != sid:
+                continue  # the component's declared source wins for this year
+            per_var[key] = wide[(var, y)].astype("float64").to_numpy()
             if int(y) in held:
-                per_flag[(str(var), int(y))] = held[int(y)]
+                per_flag[key] = held[int(y)]
         if sid in status:
             status[sid].years = sorted({int(y) for _, y in wide.columns})
     years = sorted({y for _, y in per_var})
@@ -409,7 +423,7 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
     for (var, y), mask in per_flag.items():
         if mask.any():
             flags.setdefault(var, np.zeros((n, len(years)), dtype=bool))[:, years.index(y)] = mask
-    for sid in {c.source for c in cat.components.values()}:
+    for sid in {s for c in cat.components.values() for s in c.sources}:
         status.setdefault(sid, SourceStatus(False, f"source non lue. {HOW_TO_GET}"))
     return Components(codes, years, values, status, official, notes, scope, flags, split_groups)
 
@@ -445,7 +459,7 @@ def _split_held(rows: pd.DataFrame, groups: list[list[str]], code_pos: dict[str,
     if not groups:
         return out
     for year, codes in rows.groupby("year")["commune_code"]:
-        present = set(codes.astype(str))
+        present = set(codes.to_numpy(dtype=object))
         mask = np.zeros(n, dtype=bool)
         for holder, *others in groups:
             if holder in present and any(o not in present for o in others):

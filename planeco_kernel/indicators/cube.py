@@ -168,7 +168,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             groups[level] = GroupIndex.from_index(np.zeros(len(weight), dtype=np.int64), len(codes))
         else:
             groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
-    sources_of = {k: c.source for k, c in cat.components.items()}
+    sources_of = {k: c.sources for k, c in cat.components.items()}
     crossing = _crossing_split_groups(components, communes)
     marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
     rollup_comps = _covered_as_zero(components)
@@ -187,9 +187,10 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             status[ind.id] = IndicatorStatus(False, "aucune valeur communale dans les données disponibles.")
             continue
         in_scope = np.ones(len(weight), dtype=bool)
-        for sid in {sources_of[c] for c in ind.components}:
-            if sid in components.scope:
-                in_scope &= components.scope[sid]
+        for comp in ind.components:  # a component fed by several sources covers the union of their scopes
+            scopes = [components.scope[s] for s in sources_of[comp] if s in components.scope]
+            if scopes:
+                in_scope &= np.logical_or.reduce(scopes)
         out = ~in_scope
         note = ""
         if out.any():
