@@ -139,6 +139,55 @@ SOURCES: dict[str, SourceInfo] = {
              "https://www.data.gouv.fr/datasets/emissions-de-gaz-a-effet-de-serre-annuelles-par-secteur"),
             ("2016",), ("climat", "émissions", "PCAET"),
         ),
+        # Per-commune aggregates of national files (mirror README, « Per-commune aggregates »):
+        # read from the offline mirror only (sha256 pinned in each connector's RELEASE).
+        SourceInfo(
+            "sitadel_communes", "Logements autorisés et commencés par commune (Sit@del, séries annuelles)",
+            "SDES — ministère de la Transition écologique", LICENCE_OUVERTE,
+            ("https://www.statistiques.developpement-durable.gouv.fr/",
+             "https://www.data.gouv.fr/fr/datasets/base-des-permis-de-construire-et-autres-autorisations-durbanisme-sitadel/"),
+            tuple(str(y) for y in range(2013, 2026)), ("logement", "construction", "sobriété foncière"),
+        ),
+        SourceInfo(
+            "insee_rp_logement", "Recensement de la population 2021 : logements par commune", "Insee", LICENCE_OUVERTE,
+            ("https://www.insee.fr/fr/statistiques/8202349",), ("2021",), ("logement",),
+        ),
+        SourceInfo(
+            "filosofi_2021", "Revenus localisés 2021 (Filosofi) : niveau de vie médian, part des minima sociaux",
+            "Insee", LICENCE_OUVERTE,
+            ("https://www.data.gouv.fr/fr/datasets/revenu-des-francais-a-la-commune/",
+             "https://www.insee.fr/fr/statistiques/8984752"), ("2021",), ("revenus", "cohésion sociale"),
+        ),
+        SourceInfo(
+            "lovac", "Logements vacants du parc privé (LOVAC)", "DGFiP, Cerema — ministère du Logement (Zéro Logement Vacant)",
+            LICENCE_OUVERTE,
+            ("https://www.data.gouv.fr/fr/datasets/logements-vacants-du-parc-prive-par-anciennete-de-vacance-par-commune-et-par-epci/",
+             "https://zerologementvacant.beta.gouv.fr/"), ("2025",), ("logement", "vacance", "sobriété foncière"),
+        ),
+        SourceInfo(
+            "sru", "Taux de logements sociaux dans les communes (inventaire SRU)", "Ministère chargé du Logement",
+            LICENCE_OUVERTE,
+            ("https://www.data.gouv.fr/fr/datasets/taux-de-logements-sociaux-dans-les-communes/",), ("2024",),
+            ("logement", "cohésion sociale"),
+        ),
+        SourceInfo(
+            "catnat", "Arrêtés de catastrophe naturelle (base GASPAR, Géorisques)",
+            "Ministère de la Transition écologique — Géorisques", LICENCE_OUVERTE,
+            ("https://www.georisques.gouv.fr/donnees/bases-de-donnees/base-gaspar",
+             "https://www.data.gouv.fr/fr/datasets/base-nationale-de-gestion-assistee-des-procedures-administratives-relatives-aux-risques-gaspar/"),
+            ("1982-2025",), ("risques", "adaptation"),
+        ),
+        SourceInfo(
+            "cartofriches", "Friches référencées (Cartofriches)", "Cerema", LICENCE_OUVERTE,
+            ("https://www.data.gouv.fr/fr/datasets/sites-references-dans-cartofriches/", "https://cartofriches.cerema.fr/"),
+            ("2026",), ("foncier", "friches", "ZAN"),
+        ),
+        SourceInfo(
+            "anct_programmes", "Programmes Action Cœur de Ville, Petites Villes de Demain et ORT",
+            "Agence nationale de la cohésion des territoires (ANCT)", LICENCE_OUVERTE,
+            ("https://www.data.gouv.fr/fr/organizations/agence-nationale-de-la-cohesion-des-territoires/",
+             "https://agence-cohesion-territoires.gouv.fr/"), ("2026",), ("revitalisation", "centralités"),
+        ),
     )
 }
 
