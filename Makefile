@@ -14,12 +14,13 @@ STAMP := $(VENV)/.planeco-installed
 DATA_DIR ?= $(or $(PLANECO_DATA_DIR),data/build)
 MANIFEST := $(DATA_DIR)/manifest.json
 
-.PHONY: run test setup system-deps data bench lock clean help
+.PHONY: run test lint setup system-deps data bench lock clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    — installe, construit les données, sert la galerie d'applications sur http://127.0.0.1:$(PORT)"
 	@echo "make test   — installe, construit les données, lance toute la suite de tests"
+	@echo "make lint   — vérifie le code (ruff, mypy) ; fait partie de make test"
 	@echo "make bench  — lance les benchmarks (benchmarks/)"
 
 setup: system-deps $(STAMP)
@@ -54,8 +55,13 @@ data: setup
 run: data
 	$(PY) -m planeco_kernel serve --port $(PORT)
 
-test: data
+test: data lint
 	$(PY) -m pytest
+
+# Linters (configured in pyproject.toml): ruff on the whole package, mypy on sources/, bundle/, indicators/.
+lint: setup
+	$(PY) -m ruff check
+	$(PY) -m mypy
 
 bench: data
 	$(PY) -m benchmarks

@@ -31,6 +31,14 @@ class BundleError(PlanecoError):
     """The data bundle is missing, incomplete or corrupt."""
 
 
+class GeometryUnavailable(BundleError):
+    """The data bundle has no display geometries at all (carries the French reason)."""
+
+
+class KernelStartError(PlanecoError, RuntimeError):
+    """A report kernel failed to start or to warm up (transient: the runner retries with another)."""
+
+
 class TerritoryNotFoundError(PlanecoError, LookupError):
     """No territory matches a code or name; carries suggestions when there are close matches."""
 

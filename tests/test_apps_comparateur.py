@@ -224,7 +224,7 @@ def test_unavailable_list_grouped_by_source_and_escaped():
 
 def test_url_state_is_escaped():
     html = H.url_state_html("territoire=42218&theme=x'><script>")
-    assert "<script>" not in html and "data-planeco-url='territoire=42218&amp;theme=x&#x27;&gt;&lt;script&gt;'" in html
+    assert "<script>" not in html and "data-planeco-url='territoire=42218&amp;theme=x&#39;&gt;&lt;script&gt;'" in html
 
 
 def test_basemap_only_when_reachable(app, monkeypatch):

@@ -362,7 +362,7 @@ def test_index_summary_plural(tmp_path, entries, expected):
 
 
 def test_series_chart_says_truncated_axis(monkeypatch):
-    from planeco_kernel.reports import charts
+    from planeco_kernel import charts
 
     titles = []
     monkeypatch.setattr(charts, "_png", lambda fig: titles.append(fig.axes[0].get_title(loc="left")) or b"")
@@ -381,3 +381,16 @@ def test_peer_table_ranks(bundle_dir):
     df = peer_table(m, "commune", ["42218", "42207", "69123"], None, years[0], years[-1])
     assert set(df["code"]) == {"42218", "42207", "69123"}
     assert df.iloc[0]["code"] == "69123" and df.iloc[0]["rang_population"] == 1  # Lyon, most populated
+
+
+def test_cell_error_is_recognised_by_type():
+    """papermill's cell error names the cell; any other error (even one with an ``ename``) only its type."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from planeco_kernel.reports.executor import _cell_error
+
+    exc = PapermillExecutionError(3, 4, "report.title()\nx", "ValueError", "boom", ["tb"])
+    assert _cell_error(exc) == ("Échec dans la cellule 3 du notebook exécuté (« report.title() ») : ValueError : boom", 3)
+    lookalike = RuntimeError("kernel died")
+    lookalike.ename = "X"  # an attribute is not enough
+    assert _cell_error(lookalike) == ("RuntimeError : kernel died", None)

@@ -15,7 +15,6 @@ OpenStreetMap base map is added only when the tile server answers; without it th
 
 from __future__ import annotations
 
-import html
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -23,39 +22,30 @@ import ipywidgets as W
 
 from planeco_kernel import fmt
 from planeco_kernel.apps import comparateur_html as H
+from planeco_kernel.apps import templates
 from planeco_kernel.apps.comparateur_data import (
-    MAX_COMPARED, AppState, ComparateurData, MapScope, chart_png, column_name, csv_bytes, parse_state, xlsx_bytes,
+    MAX_COMPARED, AppState, ComparateurData, MapScope, chart_png, csv_bytes, parse_state, xlsx_bytes,
 )
-from planeco_kernel.apps.fiche import deep_link_value
-from planeco_kernel.apps.fiche_data import METROPOLE_BOUNDS, contour_geojson, level_label, view_for_bounds
+from planeco_kernel.apps.fiche_data import METROPOLE_BOUNDS, contour_geojson, level_label
+from planeco_kernel.apps.maps import TILE_URL, MapApp, empty_collection, map_errors, tiles_reachable  # noqa: F401
+from planeco_kernel.apps.request import deep_link_value
 from planeco_kernel.apps.search import TerritorySearch
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
-TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILE_HOST = ("tile.openstreetmap.org", 443)
 OUTLINE_STYLE = {"color": "#e1000f", "weight": 3, "opacity": 1, "fill": False}
-EMPTY = {"type": "FeatureCollection", "features": []}
+MAP_HEIGHT_PX = 480
+MAP_WIDTH_PX = 900
 
 
-def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+def _common(name: str, *args: Any, **kwargs: Any) -> str:
+    """A fragment of ``common.html`` (messages, notes, headings shared by the apps)."""
+    return templates.macro("common.html", name, *args, **kwargs)
 
 
-def tiles_reachable(timeout: float = 0.8) -> bool:
-    """True when the OpenStreetMap tile server accepts a TCP connection (quick check)."""
-    import socket
-
-    try:
-        with socket.create_connection(TILE_HOST, timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-class Comparateur:
-    """The app's widgets and behaviour.
+class Comparateur(MapApp):
+    """The app's widgets and behaviour (map behaviour from :class:`~planeco_kernel.apps.maps.MapApp`).
 
     Parameters
     ----------
@@ -90,11 +80,11 @@ class Comparateur:
     def _build(self) -> None:
         lay = W.Layout
         d = self.data
-        intro = W.HTML(
-            "<h1 class='planeco-h1'>Comparateur territorial</h1>"
-            "<p class='planeco-lead'>Choisissez un territoire (commune, intercommunalité, SCoT, département, région ; "
+        intro = W.HTML(_common(
+            "intro", "Comparateur territorial",
+            "Choisissez un territoire (commune, intercommunalité, SCoT, département, région ; "
             "accents facultatifs) : ses indicateurs par thème, sa place parmi ses voisins, une carte et une "
-            "comparaison avec les territoires de votre choix.</p>")
+            "comparaison avec les territoires de votre choix."))
         self._search = TerritorySearch(self.model, self.select, tooltip_prefix="Afficher les indicateurs de")
         self.search, self.results = self._search.text, self._search.results
         self.message = W.HTML()
@@ -128,16 +118,10 @@ class Comparateur:
                                       style={"button_width": "auto", "description_width": "initial"})
         self.method.add_class("planeco-method")
         self.method.observe(self._on_indicator, names="value")
-        self.map = self._make_map()
+        self._make_map()
         self.legend = W.HTML()
         self.legend.add_class("planeco-cmp-legend")
-        self.map_note = W.HTML()
-        self.map_note.add_class("planeco-map-note")
-        self.basemap_toggle = W.Checkbox(value=False, indent=False,
-                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
-                                         style={"description_width": "initial"}, layout=lay(width="auto"))
-        self.basemap_toggle.observe(self._on_basemap, names="value")
-        map_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Carte</h2>"), self.indicator, self.method, self.map,
+        map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.indicator, self.method, self.map,
                           self.legend, self.map_note, self.basemap_toggle], layout=lay(width="100%"))
 
         # comparison
@@ -157,9 +141,7 @@ class Comparateur:
         self.chart.add_class("planeco-cmp-chart")
         self.downloads = W.HTML()
         self.downloads.add_class("planeco-downloads")
-        compare_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Comparer côte à côte</h2>"
-                                     f"<p class='planeco-mention'>Jusqu'à {MAX_COMPARED} territoires de votre choix, "
-                                     "plus des territoires comparables (même taille et densité pour les communes).</p>"),
+        compare_box = W.VBox([W.HTML(H.compare_intro_html(MAX_COMPARED)),
                               self._compare_search.widget, self.compared_box, self.peers_toggle,
                               self.table_html, self.chart, self.downloads], layout=lay(width="100%"))
 
@@ -172,47 +154,22 @@ class Comparateur:
     def _make_map(self):
         import ipyleaflet as L
 
-        from planeco_kernel.apps.maps import base_map
-
-        m = base_map(480)
-        self._choro_layer = L.GeoJSON(data=EMPTY, name="Indicateur",
+        self._choro_layer = L.GeoJSON(data=empty_collection(), name="Indicateur",
                                       hover_style={"weight": 2.5, "color": "#161616", "fillOpacity": 0.9})
-        self._choro_layer.on_click(self._on_map_click)
         self._choro_layer.on_hover(self._on_map_hover)
-        self._outline_layer = L.GeoJSON(data=EMPTY, name="Territoire choisi", style=OUTLINE_STYLE)
-        self.hover = W.HTML("<span class='planeco-mention'>Survolez une commune</span>")
+        self._outline_layer = L.GeoJSON(data=empty_collection(), name="Territoire choisi", style=OUTLINE_STYLE)
+        m = self._init_map(MAP_HEIGHT_PX, (self._choro_layer, self._outline_layer), clickable=(self._choro_layer,))
+        self.hover = W.HTML(H.hover_placeholder_html())
         self.hover.add_class("planeco-map-hover")
         m.add(L.WidgetControl(widget=self.hover, position="topright"))
-        self._basemap = None
-        m.layers = (self._choro_layer, self._outline_layer)
         return m
 
     # ------------------------------------------------------------------ selection
-    def open(self, query: str) -> bool:
-        """Show the territory designated by ``query`` (code, key or name), or say why not."""
-        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
-
-        try:
-            res = self.model.resolve(query)
-        except AmbiguousTerritoryError:
-            self.message.value = (f"<div class='planeco-note' role='status'>« {_esc(query)} » désigne plusieurs "
-                                  "territoires : choisissez-en un ci-dessous.</div>")
-            self.search.value = query
-            return False
-        except TerritoryNotFoundError as exc:
-            hint = (" Vouliez-vous dire : " + ", ".join(exc.suggestions) + " ?") if exc.suggestions else ""
-            self.message.value = (f"<div class='planeco-alert' role='alert'>Territoire introuvable : « {_esc(query)} ».{_esc(hint)} "
-                                  "Cherchez-le par son nom ou son code dans le champ ci-dessus.</div>")
-            self.search.value = query
-            return False
-        self.select(res.territory, note=res.note)
-        return True
-
     def select(self, t: Territory, note: str | None = None) -> None:
         """Show territory ``t``: header, cards, map, then the comparison."""
         self.current = t
         self._search.clear()
-        self.message.value = f"<div class='planeco-note' role='status'>{_esc(note)}</div>" if note else ""
+        self.message.value = _common("message", note) if note else ""
         self._render_header(t)
         self._render_cards()
         self._render_map()
@@ -222,12 +179,8 @@ class Comparateur:
         self._sync_url()
 
     def _render_header(self, t: Territory) -> None:
-        parents = " · ".join(f"{_esc(level_label(p))} : {_esc(p.name)}"
-                             for p in (t.parent(lv) for lv in ("epci", "scot", "departement", "region")) if p)
-        self.header.value = (f"<div class='planeco-cmp-title' data-key='{_esc(t.key)}'>"
-                             f"<p class='planeco-badge'>{_esc(level_label(t))} · {_esc(t.code)}</p>"
-                             f"<h2 class='planeco-h1'>{_esc(t.name)}</h2>"
-                             f"<p class='planeco-mention'>{parents}</p></div>")
+        parents = [p for p in (t.parent(lv) for lv in ("epci", "scot", "departement", "region")) if p]
+        self.header.value = H.header_html(t, level_label, parents)
 
     def _render_cards(self) -> None:
         t = self.current
@@ -253,32 +206,24 @@ class Comparateur:
                 self.scope, self.choro = scope, ch
                 # The outline must be drawn after the new choropleth (one canvas, drawing order):
                 # re-create it, as an unchanged value would not be sent again.
-                self._outline_layer.data = EMPTY
+                self._outline_layer.data = empty_collection()
             contour = contour_geojson(t)
             self._outline_layer.data = self._outline(contour)
-        except Exception as exc:  # noqa: BLE001 - a bundle without contours: say so, keep the cards
-            from planeco_kernel.apps.fiche_data import GeometryUnavailable
-            from planeco_kernel.errors import BundleError
-
-            if not isinstance(exc, (GeometryUnavailable, BundleError)):
-                raise
-            self._choro_layer.data = EMPTY
-            self._outline_layer.data = EMPTY
-            self.map_note.value = (f"<p class='planeco-alert' role='note'>Carte indisponible : les contours ne sont "
-                                   f"pas dans le paquet de données. {_esc(exc)}</p>")
+        except map_errors() as exc:  # a bundle without contours: say so, keep the cards
+            self.show_map_unavailable(exc, self._choro_layer, self._outline_layer)
             return
         notes = ["Survolez une commune pour lire sa valeur ; cliquez pour la choisir."
                  if scope.level == "commune" else "Cliquez sur un département pour le choisir."]
         if self.choro.n_missing:
             notes.append(f"{fmt.plural(self.choro.n_missing, 'territoire en gris', 'territoires en gris')} : "
                          "donnée non disponible pour ce millésime.")
-        self.map_note.value = "".join(f"<p class='planeco-mention'>{_esc(n)}</p>" for n in notes)
+        self.show_map_notes(notes)
         self.legend.value = H.legend_html(self.choro, scope, t.key)
 
     @staticmethod
     def _outline(contour: dict | None) -> dict:
         if not contour:
-            return EMPTY
+            return empty_collection()
         for f in contour["features"]:
             f["properties"]["style"] = OUTLINE_STYLE
         return contour
@@ -291,19 +236,12 @@ class Comparateur:
         else:
             s, w, n, e = geo.bbox(scope.level, scope.codes)
             bounds = (w, s, e, n)
-        center, zoom = view_for_bounds(bounds, width_px=900, height_px=480)
-        self.map.center, self.map.zoom = center, zoom
-
-    def _on_map_click(self, feature=None, **_kw) -> None:
-        props = (feature or {}).get("properties", {})
-        if props.get("code"):
-            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
+        self.fit(bounds, width_px=MAP_WIDTH_PX, height_px=MAP_HEIGHT_PX)
 
     def _on_map_hover(self, feature=None, **_kw) -> None:
         props = (feature or {}).get("properties", {})
         if props.get("code"):
-            self.hover.value = (f"<div class='planeco-hover' data-code='{_esc(props['code'])}'><strong>"
-                                f"{_esc(props.get('name', props['code']))}</strong><br>{_esc(props.get('value_text', ''))}</div>")
+            self.hover.value = H.hover_html(props["code"], props.get("name", props["code"]), props.get("value_text", ""))
 
     def _on_indicator(self, _change=None) -> None:
         self._render_map()
@@ -318,29 +256,14 @@ class Comparateur:
         self._render_comparison()
         self._sync_url()
 
-    def _probe_tiles(self) -> None:
-        if tiles_reachable():
-            self.basemap_toggle.value = True
-
-    def _on_basemap(self, change) -> None:
-        import ipyleaflet as L
-
-        if change["new"]:
-            if self._basemap is None:
-                self._basemap = L.TileLayer(url=TILE_URL, max_zoom=19, name="OpenStreetMap",
-                                            attribution="© contributeurs OpenStreetMap")
-            self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
-        elif self._basemap is not None and self._basemap in self.map.layers:
-            self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
-
     # ------------------------------------------------------------------ comparison
     def add_compared(self, t: Territory) -> None:
         """Add ``t`` to the side-by-side comparison (at most :data:`MAX_COMPARED`)."""
         if any(c.key == t.key for c in self.compared) or (self.current is not None and t.key == self.current.key):
             return
         if len(self.compared) >= MAX_COMPARED:
-            self.message.value = (f"<div class='planeco-note' role='status'>Vous comparez déjà {MAX_COMPARED} "
-                                  "territoires : retirez-en un pour en ajouter un autre.</div>")
+            self.message.value = _common("message", f"Vous comparez déjà {MAX_COMPARED} territoires : retirez-en un "
+                                                    "pour en ajouter un autre.")
             return
         self.compared.append(t)
         self._render_comparison()
@@ -387,14 +310,14 @@ class Comparateur:
         alt = title + " : " + " ; ".join(f"{lab} : {H.cell_text(v, ind.unit)}" for lab, v in zip(labels, values))
         self.chart.value = H.chart_html(png, alt, t.key, ind.id)
         base = f"comparaison_{theme}_{t.code}"
-        links = [H.download_link(csv_bytes(self.table), f"{base}.csv", "text/csv;charset=utf-8",
-                                 "Télécharger le tableau (CSV)", "planeco-dl-csv"),
-                 H.download_link(xlsx_bytes(self.table), f"{base}.xlsx",
-                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                 "Télécharger le tableau (Excel)", "planeco-dl-xlsx"),
-                 H.download_link(png, f"graphique_{ind.id}_{t.code}.png", "image/png",
-                                 "Télécharger le graphique (PNG)", "planeco-dl-png")]
-        self.downloads.value = f"<p class='planeco-download-row' data-key='{_esc(t.key)}'>{' '.join(links)}</p>"
+        links = [dict(data=csv_bytes(self.table), filename=f"{base}.csv", mime="text/csv;charset=utf-8",
+                      label="Télécharger le tableau (CSV)", css="planeco-dl-csv"),
+                 dict(data=xlsx_bytes(self.table), filename=f"{base}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      label="Télécharger le tableau (Excel)", css="planeco-dl-xlsx"),
+                 dict(data=png, filename=f"graphique_{ind.id}_{t.code}.png", mime="image/png",
+                      label="Télécharger le graphique (PNG)", css="planeco-dl-png")]
+        self.downloads.value = H.downloads_html(t.key, links)
 
     # ------------------------------------------------------------------ URL
     def state(self) -> AppState:
@@ -423,7 +346,7 @@ class Comparateur:
                 problems.append(f"Territoire à comparer introuvable : « {code} ».")
         opened = self.open(st.territory) if st.territory else False
         if problems and (opened or not st.territory):
-            self.message.value += "".join(f"<div class='planeco-note' role='status'>{_esc(p)}</div>" for p in problems)
+            self.message.value += _common("messages", problems)
 
 
 def show(query: dict[str, str] | None = None) -> Comparateur:

@@ -480,36 +480,9 @@ def chart_png(labels: list[str], values: list[float | None], unit: str, title: s
               highlight: int | None = 0) -> bytes:
     """A horizontal bar chart of one indicator across territories (PNG).
 
-    Missing values get no bar and the words « donnée non disponible » (never a zero bar).
+    Missing values get no bar and the words « donnée non disponible » (never a zero bar; see
+    :func:`planeco_kernel.charts.comparison_chart`).
     """
-    from matplotlib.figure import Figure  # no pyplot: no global backend change
+    from planeco_kernel import charts
 
-    n = len(labels)
-    fig = Figure(figsize=(7.2, 0.55 * max(n, 2) + 1.2), dpi=100)
-    ax = fig.add_subplot()
-    y = np.arange(n)[::-1]
-    known = [v for v in values if v is not None]
-    top = max(known) if known else 1.0
-    for yi, (lab, v) in enumerate(zip(labels, values)):
-        pos = y[yi]
-        color = "#000091" if yi == highlight else "#6a6af4"
-        if v is None:
-            ax.text(0, pos, "  donnée non disponible", va="center", ha="left", fontsize=9, color="#3a3a3a",
-                    style="italic")
-        else:
-            ax.barh(pos, v, color=color, height=0.6)
-            ax.text(v, pos, " " + format_value(v, unit), va="center", ha="left", fontsize=9, color="#161616")
-    ax.set_yticks(y)
-    ax.set_yticklabels(labels, fontsize=9)
-    ax.set_ylim(-0.6, n - 0.4)
-    ax.set_xlim(min(0, min(known) if known else 0), top * 1.35 if top > 0 else 1)
-    import textwrap
-
-    fig.suptitle(textwrap.fill(title, 80), fontsize=11, x=0.02, ha="left", color="#161616")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.xaxis.set_visible(False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return charts.comparison_chart(labels, values, unit, title, highlight=highlight)

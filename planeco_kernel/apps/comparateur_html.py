@@ -7,7 +7,6 @@ browser tests can compare what is shown with the library's own numbers.
 from __future__ import annotations
 
 import base64
-import html
 import math
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -15,97 +14,67 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from planeco_kernel import fmt
+from planeco_kernel.apps import templates
 from planeco_kernel.apps.comparateur_data import MISSING_VINTAGE, Card, Choropleth, MapScope, Unavailable
 from planeco_kernel.indicators.sentences import format_value
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
-
-def esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+TEMPLATE = "comparateur.html"
 
 
-def _position_html(p) -> str:
+def _fragment(name: str, *args: Any, **kwargs: Any) -> str:
+    return templates.macro(TEMPLATE, name, *args, **kwargs)
+
+
+def _position_view(p) -> dict[str, Any]:
+    """What the ``position`` fragment shows of a :class:`Position` (percentile clipped to 0-100)."""
     if p.percentile is None:
-        bar = "<span class='planeco-pos-bar planeco-pos-bar--none' aria-hidden='true'></span>"
-        aria = "position non calculable"
+        pct, aria = None, "position non calculable"
     else:
         pct = max(0.0, min(100.0, float(p.percentile)))
-        bar = (f"<span class='planeco-pos-bar' aria-hidden='true'><span class='planeco-pos-mark' "
-               f"style='left:calc({pct:.1f}% - 5px)'></span></span>")
         aria = f"{p.rank_text}, {round(pct)}e centile"
-    return (f"<li class='planeco-pos' data-group='{esc(p.group)}' data-rank='{p.rank if p.rank is not None else ''}' "
-            f"data-count='{p.count or ''}' aria-label='{esc(p.label)} : {esc(aria)}'>"
-            f"<span class='planeco-pos-label'>{esc(p.label)}</span>{bar}"
-            f"<span class='planeco-pos-rank'>{esc(p.rank_text)}</span>"
-            f"<span class='planeco-pos-ref planeco-mention'>{esc(p.reference_text)}</span></li>")
+    return {"group": p.group, "label": p.label, "rank": p.rank, "count": p.count, "percentile": pct, "aria": aria,
+            "rank_text": p.rank_text, "reference_text": p.reference_text}
+
+
+def _card_view(card: Card) -> dict[str, Any]:
+    view = {k: getattr(card, k) for k in ("id", "label", "definition", "has_value", "value_text", "year", "source",
+                                          "vintage", "evolution_text", "sentence", "estimate", "note")}
+    view["value_attr"] = "" if card.value is None else repr(float(card.value))
+    view["positions"] = [_position_view(p) for p in card.positions]
+    return view
 
 
 def card_html(card: Card) -> str:
     """One indicator card: value, unit, year, source, evolution, positions, sentence."""
-    value_attr = "" if card.value is None else repr(float(card.value))
-    head = (f"<article class='planeco-ind-card{' planeco-ind-card--missing' if not card.has_value else ''}' "
-            f"data-indicator='{esc(card.id)}' data-value='{value_attr}' data-year='{card.year or ''}'>"
-            f"<h3 class='planeco-ind-title' title='{esc(card.definition)}'>{esc(card.label)}</h3>")
-    if not card.has_value:
-        body = (f"<p class='planeco-ind-value planeco-ind-value--missing'>{esc(MISSING_VINTAGE)}</p>"
-                f"<p class='planeco-mention'>{esc(card.note)}. Source : {esc(card.source)}"
-                f"{f' ({card.year})' if card.year else ''}.</p>")
-        return head + body + "</article>"
-    parts = [f"<p class='planeco-ind-value'>{esc(card.value_text)}</p>",
-             f"<p class='planeco-ind-meta planeco-mention'>{esc(card.year)} · {esc(card.source)}"
-             f"{' · estimation (communes non renseignées exclues)' if card.estimate else ''}</p>"]
-    if card.evolution_text:
-        parts.append(f"<p class='planeco-ind-evo'>Évolution : {esc(card.evolution_text)}</p>")
-    if card.positions:
-        parts.append("<ul class='planeco-positions'>" + "".join(_position_html(p) for p in card.positions) + "</ul>")
-    if card.sentence:
-        parts.append(f"<p class='planeco-ind-sentence'>{esc(card.sentence)}</p>")
-    parts.append(f"<p class='planeco-mention planeco-ind-vintage'>Millésime : {esc(card.vintage)}</p>")
-    return head + "".join(parts) + "</article>"
+    return _fragment("card", _card_view(card), MISSING_VINTAGE)
+
+
+def _by_source(items: list[Unavailable]) -> list[tuple[str, list[Unavailable]]]:
+    by_source: OrderedDict[str, list[Unavailable]] = OrderedDict()
+    for u in items:
+        by_source.setdefault(u.source, []).append(u)
+    return list(by_source.items())
 
 
 def unavailable_html(items: list[Unavailable]) -> str:
     """A collapsed list of the theme's indicators without data, grouped by source, with why and how."""
-    if not items:
-        return ""
-    by_source: OrderedDict[str, list[Unavailable]] = OrderedDict()
-    for u in items:
-        by_source.setdefault(u.source, []).append(u)
-    blocks = []
-    for source, us in by_source.items():
-        labels = "".join(f"<li data-indicator='{esc(u.id)}'>{esc(u.label)}</li>" for u in us)
-        blocks.append(f"<div class='planeco-unavail-source'><p><strong>{esc(source)}</strong></p><ul>{labels}</ul>"
-                      f"<p class='planeco-mention'>Pourquoi et comment l'obtenir : {esc(us[0].reason)}</p></div>")
-    n = len(items)
-    return (f"<details class='planeco-unavailable'><summary>{n} indicateur{'s' if n > 1 else ''} non "
-            f"disponible{'s' if n > 1 else ''} dans ce paquet de données</summary>{''.join(blocks)}</details>")
+    return _fragment("unavailable", _by_source(items), len(items))
 
 
 def cards_html(t: Territory, theme_label: str, cards: list[Card], unavailable: list[Unavailable]) -> str:
     """The cards of one theme for territory ``t`` (plus the collapsed unavailable list)."""
-    if cards:
-        grid = "<div class='planeco-ind-grid'>" + "".join(card_html(c) for c in cards) + "</div>"
-    else:
-        grid = (f"<p class='planeco-note' role='note'>Aucun indicateur du thème « {esc(theme_label)} » n'a de "
-                "données dans ce paquet de données (voir ci-dessous pourquoi et comment les obtenir).</p>")
-    return (f"<section class='planeco-cmp-cards-body' data-key='{esc(t.key)}' data-theme-label='{esc(theme_label)}'>"
-            f"{grid}{unavailable_html(unavailable)}</section>")
+    return _fragment("cards", t.key, theme_label, [_card_view(c) for c in cards], _by_source(unavailable),
+                     len(unavailable), MISSING_VINTAGE)
 
 
 def legend_html(ch: Choropleth, scope: MapScope, key: str) -> str:
     """The map legend: title, year, class method, one swatch per class (missing values included)."""
-    items = "".join(
-        f"<li class='planeco-legend-item'><span class='planeco-swatch' style='background:{esc(i['color'])}'></span>"
-        f"{esc(i['label'])}</li>" for i in ch.legend)
-    year = f" ({ch.year})" if ch.year else ""
-    how = (f"Classes : {esc(ch.method_text)}, {esc(fmt.plural(len(ch.legend) - (1 if ch.n_missing else 0), 'classe'))}."
+    how = (f"Classes : {ch.method_text}, {fmt.plural(len(ch.legend) - (1 if ch.n_missing else 0), 'classe')}."
            if ch.breaks else "Aucune valeur à cartographier pour ce millésime.")
-    return (f"<div class='planeco-legend-body' data-key='{esc(key)}' data-scope='{esc(scope.key)}' "
-            f"data-indicator='{esc(ch.indicator)}' data-method='{esc(ch.method)}' data-year='{ch.year or ''}'>"
-            f"<p class='planeco-legend-title'><strong>{esc(ch.label)}</strong>{esc(year)} — {esc(scope.title)}</p>"
-            f"<ul class='planeco-legend'>{items}</ul><p class='planeco-mention'>{how}</p></div>")
+    return _fragment("legend", ch, scope, key, how)
 
 
 MISSING_SHORT = "non disponible"
@@ -122,38 +91,49 @@ def cell_text(value: Any, unit: str) -> str:
 def table_html(table: pd.DataFrame, key: str, theme_label: str) -> str:
     """The side-by-side table (one row per indicator, one column per territory)."""
     terr_cols = list(table.columns[4:])
-    head = "".join(f"<th scope='col'>{esc(c)}</th>" for c in ["Indicateur", "Année", *terr_cols])
-    rows = []
-    for _i, r in table.iterrows():
-        cells = "".join(
-            f"<td data-col='{esc(c)}' class='planeco-missing' title='{esc(MISSING_VINTAGE)}'>{esc(MISSING_SHORT)}</td>"
-            if pd.isna(r[c]) else f"<td data-col='{esc(c)}'>{esc(cell_text(r[c], r['unité']))}</td>"
-            for c in terr_cols)
-        rows.append(f"<tr data-indicator='{esc(r['indicateur'])}'><th scope='row'>{esc(r['libellé'])}</th>"
-                    f"<td>{esc(r['année'])}</td>{cells}</tr>")
-    if not rows:
-        return (f"<p class='planeco-note' data-key='{esc(key)}'>Aucun indicateur du thème « {esc(theme_label)} » "
-                "à comparer dans ce paquet de données.</p>")
-    return (f"<div class='planeco-cmp-table-wrap' data-key='{esc(key)}'><table class='planeco-table planeco-cmp-table'>"
-            f"<caption>Comparaison — {esc(theme_label)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-            f"<p class='planeco-mention'>« {esc(MISSING_SHORT)} » : {esc(MISSING_VINTAGE)} (secret statistique ou "
-            "donnée absente de la source) ; jamais remplacée par zéro.</p></div>")
+    rows = [{"indicator": r["indicateur"], "label": r["libellé"], "year": r["année"],
+             "cells": [(c, None if pd.isna(r[c]) else cell_text(r[c], r["unité"])) for c in terr_cols]}
+            for _i, r in table.iterrows()]
+    return _fragment("table", key, theme_label, ["Indicateur", "Année", *terr_cols], rows, MISSING_SHORT,
+                     MISSING_VINTAGE)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def download_link(data: bytes, filename: str, mime: str, label: str, css: str) -> str:
     """An ``<a download>`` link carrying the file as a ``data:`` URI (works offline)."""
-    b64 = base64.b64encode(data).decode("ascii")
-    return (f"<a class='planeco-download {esc(css)}' download='{esc(filename)}' "
-            f"href='data:{esc(mime)};base64,{b64}'>{esc(label)}</a>")
+    return _fragment("download_link", _b64(data), filename, mime, label, css)
+
+
+def downloads_html(key: str, links: list[dict[str, Any]]) -> str:
+    """The row of download links; each link: ``data``, ``filename``, ``mime``, ``label``, ``css``."""
+    return _fragment("downloads", key, [dict(lk, b64=_b64(lk["data"])) for lk in links])
 
 
 def chart_html(png: bytes, alt: str, key: str, indicator: str) -> str:
-    b64 = base64.b64encode(png).decode("ascii")
-    return (f"<figure class='planeco-figure' data-key='{esc(key)}' data-indicator='{esc(indicator)}'>"
-            f"<img class='planeco-cmp-chart-img' alt='{esc(alt)}' src='data:image/png;base64,{b64}'/></figure>")
+    return _fragment("chart", _b64(png), alt, key, indicator)
 
 
 def url_state_html(query: str) -> str:
     """A hidden element whose ``data-planeco-url`` the template's script copies into the address bar."""
-    return f"<span class='planeco-url-state' hidden data-planeco-url='{esc(query)}'></span>"
+    return _fragment("url_state", query)
+
+
+def header_html(t: Territory, level_label, parents: list[Territory]) -> str:
+    """The selected territory's title: level, code, name and parents (``level_label(t)`` names levels)."""
+    return _fragment("header", t.key, level_label(t), t.code, t.name, [(level_label(p), p.name) for p in parents])
+
+
+def hover_html(code: str, name: str, value_text: str) -> str:
+    """The map's hover box: a commune's name and value."""
+    return _fragment("hover", code, name, value_text)
+
+
+def hover_placeholder_html() -> str:
+    return _fragment("hover_placeholder")
+
+
+def compare_intro_html(max_compared: int) -> str:
+    return _fragment("compare_intro", max_compared)

@@ -11,28 +11,37 @@ model's ``resolve`` accepts: INSEE code, SIREN, ``level:code`` key, or a name).
 from __future__ import annotations
 
 import base64
-import html
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from planeco_kernel.apps import fiche_data as D
 from planeco_kernel import fmt
+from planeco_kernel.apps import fiche_data as D
+from planeco_kernel.apps import templates
+from planeco_kernel.apps.maps import MapApp, empty_collection
+from planeco_kernel.apps.request import TERRITORY_PARAM, deep_link_value
 from planeco_kernel.apps.search import MAX_RESULTS, SEARCH_LEVELS, TerritorySearch  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
 MEMBERS_SHOWN = 20
-DEEP_LINK_PARAM = "territoire"
+DEEP_LINK_PARAM = TERRITORY_PARAM
+MAP_HEIGHT_PX = 440
 
 
-def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+def _common(name: str, *args: Any, **kwargs: Any) -> str:
+    """A fragment of ``common.html`` (messages, notes, headings shared by the apps)."""
+    return templates.macro("common.html", name, *args, **kwargs)
 
 
-class FicheTerritoire:
-    """The app's widgets and behaviour.
+def _fragment(name: str, *args: Any, **kwargs: Any) -> str:
+    """A fragment of ``fiche.html``."""
+    return templates.macro("fiche.html", name, *args, **kwargs)
+
+
+class FicheTerritoire(MapApp):
+    """The app's widgets and behaviour (map behaviour from :class:`~planeco_kernel.apps.maps.MapApp`).
 
     Parameters
     ----------
@@ -63,11 +72,10 @@ class FicheTerritoire:
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
         lay = W.Layout
-        intro = W.HTML(
-            "<h1 class='planeco-h1'>Fiche territoire</h1>"
-            "<p class='planeco-lead'>Tapez le nom ou le code d'une commune, d'une intercommunalité, d'un SCoT, "
-            "d'un département ou d'une région (accents facultatifs).</p>"
-        )
+        intro = W.HTML(_common(
+            "intro", "Fiche territoire",
+            "Tapez le nom ou le code d'une commune, d'une intercommunalité, d'un SCoT, "
+            "d'un département ou d'une région (accents facultatifs)."))
         self._search = TerritorySearch(self.model, self.select)
         # Parts of the search box, named as before (tests and callers drive them).
         self.search, self.search_level = self._search.text, self._search.level
@@ -90,14 +98,8 @@ class FicheTerritoire:
         self.members_list.add_class("planeco-members")
         self.members_box = W.VBox([self.members_title, self.members_filter, self.members_list])
 
-        self.map_note = W.HTML()
-        self.map_note.add_class("planeco-map-note")
-        self.basemap_toggle = W.Checkbox(value=False, indent=False,
-                                         description="Fond de carte OpenStreetMap (connexion Internet nécessaire)",
-                                         style={"description_width": "initial"}, layout=W.Layout(width="auto"))
-        self.basemap_toggle.observe(self._on_basemap, names="value")
-        self.map = self._make_map()
-        map_box = W.VBox([W.HTML("<h2 class='planeco-h2'>Carte</h2>"), self.map, self.map_note, self.basemap_toggle],
+        self._make_map()
+        map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.map, self.map_note, self.basemap_toggle],
                          layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
         left = W.VBox([self.chart, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
         self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", width="100%"))
@@ -111,52 +113,24 @@ class FicheTerritoire:
     def _make_map(self):
         import ipyleaflet as L
 
-        from planeco_kernel.apps.maps import base_map
-
-        m = base_map(440)
-        self._members_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
-                                        name="Communes membres")
-        self._contour_layer = L.GeoJSON(data={"type": "FeatureCollection", "features": []}, name="Contour")
-        self._members_layer.on_click(self._on_map_click)
-        self._basemap = None
-        m.layers = (self._members_layer, self._contour_layer)
-        return m
+        self._members_layer = L.GeoJSON(data=empty_collection(), name="Communes membres")
+        self._contour_layer = L.GeoJSON(data=empty_collection(), name="Contour")
+        return self._init_map(MAP_HEIGHT_PX, (self._members_layer, self._contour_layer),
+                              clickable=(self._members_layer,))
 
     # ------------------------------------------------------------------ search
-    def open(self, query: str) -> None:
-        """Show the territory designated by ``query`` (code, key or name), or say why it cannot.
-
-        An unknown or ambiguous query is put in the search box, so that the candidates are listed.
-        """
-        from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
-
-        try:
-            res = self.model.resolve(query)
-        except AmbiguousTerritoryError:
-            self.message.value = (f"<div class='planeco-note' role='status'>« {_esc(query)} » désigne plusieurs "
-                                  "territoires : choisissez-en un ci-dessous.</div>")
-            self.search.value = query
-            return
-        except TerritoryNotFoundError as exc:
-            hint = (" Vouliez-vous dire : " + ", ".join(exc.suggestions) + " ?") if exc.suggestions else ""
-            self.message.value = (f"<div class='planeco-alert' role='alert'>Territoire introuvable : « {_esc(query)} ».{_esc(hint)} "
-                                  "Cherchez-le par son nom ou son code dans le champ ci-dessus.</div>")
-            self.search.value = query
-            if not self._search.results.children:  # the alert already says it: one message, not two
-                self._search.status.value = ""
-            return
+    def _show_resolved(self, res) -> None:
+        """Show a resolved query; a code that also designates territories of other levels says so."""
         note = res.note
         others = self._same_code_elsewhere(res.territory) if res.matched_by in ("code", "siren") else []
         if others:
             t = res.territory
             padded = [n for n in (note or "").split(". ") if n.startswith("Code complété")]
-            links = " · ".join(f"<a class='planeco-link-other' href='?{DEEP_LINK_PARAM}={_esc(deep_link_value(o))}'>"
-                               f"Afficher {_esc(ARTICLE.get(o.level, ''))}{_esc(o.name)}</a>" for o in others)
-            head = (_esc(padded[0].rstrip(".")) + ". ") if padded else ""
+            links = [(deep_link_value(o), ARTICLE.get(o.level, "") + o.name) for o in others]
+            head = padded[0].rstrip(".") if padded else ""
             self.select(t)
-            self.message.value = (f"<div class='planeco-note' role='status'>{head}« {_esc(t.code)} » est le code "
-                                  f"{_esc(ARTICLE_DE.get(t.level, ''))}{_esc(t.name)}, affiché ci-dessous. "
-                                  f"Vous cherchiez autre chose ? {links}</div>")
+            self.message.value = _fragment("same_code_elsewhere", head, t.code, ARTICLE_DE.get(t.level, "") + t.name,
+                                           DEEP_LINK_PARAM, links)
             return
         self.select(res.territory, note=note)
 
@@ -181,7 +155,7 @@ class FicheTerritoire:
         """Show the fiche of territory ``t``."""
         self.current = t
         self._search.clear()
-        self.message.value = f"<div class='planeco-note' role='status'>{_esc(note)}</div>" if note else ""
+        self.message.value = _common("message", note) if note else ""
         rows = D.population_rows(t)
         self._render_header(t, rows)
         self._render_chart(t, rows)
@@ -193,42 +167,17 @@ class FicheTerritoire:
         self.fiche.layout.display = "flex"
 
     def _render_header(self, t: Territory, rows: list[D.PopulationRow]) -> None:
-        facts = "".join(f"<div class='planeco-fact'><dt>{_esc(k)}</dt><dd>{_esc(v)}</dd></div>"
-                        for k, v in D.summary_facts(t))
-        self.header.value = (
-            f"<div class='planeco-fiche-title' data-key='{_esc(t.key)}'>"
-            f"<p class='planeco-badge'>{_esc(D.level_label(t))}</p>"
-            f"<h2 class='planeco-h1'>{_esc(t.name)}</h2>"
-            f"<dl class='planeco-facts'>{facts}</dl>"
-            f"<p class='planeco-mention'><a class='planeco-permalink' href='?{DEEP_LINK_PARAM}={_esc(deep_link_value(t))}'>"
-            f"Lien direct vers cette fiche</a> (à copier ou à partager)</p></div>"
-        )
+        self.header.value = _fragment("header", t.key, D.level_label(t), t.name, list(D.summary_facts(t)),
+                                      DEEP_LINK_PARAM, deep_link_value(t))
 
     def _render_chart(self, t: Territory, rows: list[D.PopulationRow]) -> None:
         summary = D.population_summary(rows)
         caption = D.population_caption(rows)
         png = D.population_chart_png(rows)
-        parts = [f"<div class='planeco-chart-body' data-key='{_esc(t.key)}'><h2 class='planeco-h2'>Population</h2>"]
-        if png is None:
-            parts.append("<p class='planeco-alert' role='note'>Aucune donnée de population pour ce territoire "
-                         "dans le paquet de données.</p>")
-        else:
-            alt = "Population municipale : " + " ; ".join(f"{r.year} : {r.label}" for r in rows)
-            parts.append(f"<p class='planeco-summary'>{_esc(summary)}</p>")
-            parts.append(f"<figure class='planeco-figure'><img class='planeco-chart-img' alt='{_esc(alt)}' "
-                         f"src='data:image/png;base64,{base64.b64encode(png).decode()}'/>")
-            prov = D.population_provenance(rows)
-            more = (f"<details class='planeco-provenance'><summary>Détail technique des sources</summary>{_esc(prov)}"
-                    "</details>") if prov else ""
-            parts.append(f"<figcaption class='planeco-mention'>{_esc(caption)}{more}</figcaption></figure>")
-            table_rows = "".join(
-                f"<tr data-year='{r.year}'><th scope='row'>{r.year}</th><td>{_esc(r.label)}</td>"
-                f"<td class='planeco-mention'>{_esc(r.note or '')}</td></tr>" for r in rows)
-            parts.append("<details class='planeco-table-details'><summary>Voir les chiffres</summary>"
-                         "<table class='planeco-table planeco-pop-table'><caption>Population municipale par année "
-                         "de recensement</caption><thead><tr><th scope='col'>Année</th><th scope='col'>Habitants</th>"
-                         f"<th scope='col'>Remarque</th></tr></thead><tbody>{table_rows}</tbody></table></details>")
-        self.chart.value = "".join(parts) + "</div>"
+        alt = "Population municipale : " + " ; ".join(f"{r.year} : {r.label}" for r in rows)
+        self.chart.value = _fragment("chart", t.key, None if png is None else base64.b64encode(png).decode(),
+                                     summary, alt, caption, D.population_provenance(rows) if png is not None else "",
+                                     rows)
 
     def _territory_button(self, t: Territory, prefix: str = "") -> W.Button:
         b = W.Button(description=f"{prefix}{t.name}", tooltip=f"Afficher la fiche de {t.name}",
@@ -239,9 +188,9 @@ class FicheTerritoire:
 
     def _render_parents(self, t: Territory) -> None:
         parents = D.parents_of(t)
-        title = W.HTML("<h2 class='planeco-h2'>Fait partie de</h2>")
+        title = W.HTML(_common("h2", "Fait partie de"))
         if not parents:
-            body: list[W.Widget] = [W.HTML("<p class='planeco-mention'>Aucun territoire englobant dans les données.</p>")]
+            body: list[W.Widget] = [W.HTML(_common("mentions", ["Aucun territoire englobant dans les données."]))]
         else:
             body = [self._territory_button(p, prefix="" if p.level == "france" else f"{D.level_label(p)} : ")
                     for p in parents]
@@ -252,7 +201,7 @@ class FicheTerritoire:
         if t.level in ("commune", "epci") and "scot" not in (t.parents or {}):
             missing.append("Aucune structure porteuse de SCoT connue (BANATIC) pour ce territoire.")
         if missing:
-            body.append(W.HTML("".join(f"<p class='planeco-mention'>{_esc(m)}</p>" for m in missing)))
+            body.append(W.HTML(_common("mentions", missing)))
         self.parents.children = (title, *body)
 
     def _render_members(self) -> None:
@@ -270,42 +219,38 @@ class FicheTerritoire:
             shown = [m for m in self._members if n in normalize(m.name) or m.code.startswith(needle)]
         else:
             shown = self._members
-        head = f"<h2 class='planeco-h2'>Communes membres ({fmt.integer(total)})</h2>"
         if total == 0:
-            self.members_title.value = head + "<p class='planeco-mention'>Aucune commune membre dans les données.</p>"
+            self.members_title.value = _fragment("members_title", fmt.integer(total),
+                                                 "Aucune commune membre dans les données.")
             self.members_list.children = ()
             return
         more = len(shown) - MEMBERS_SHOWN
         sub = ("Les plus peuplées d'abord." if not needle else f"{fmt.integer(len(shown))} commune(s) correspondent au filtre.")
-        self.members_title.value = head + f"<p class='planeco-mention'>{sub}</p>"
+        self.members_title.value = _fragment("members_title", fmt.integer(total), sub)
         rows = []
         for m in shown[:MEMBERS_SHOWN]:
             pop = D.latest_population(m)
-            label = W.HTML(f"<span class='planeco-pop' data-code='{_esc(m.code)}'>"
-                           f"{_esc(fmt.integer(pop) + ' hab.' if pop is not None else 'population non disponible')}</span>")
+            label = W.HTML(_fragment("member_population", m.code,
+                                     fmt.integer(pop) + " hab." if pop is not None else "population non disponible"))
             row = W.HBox([self._territory_button(m), label], layout=W.Layout(align_items="center"))
             row.add_class("planeco-member-row")
             rows.append(row)
         if more > 0:
-            rows.append(W.HTML(f"<p class='planeco-mention'>… et {fmt.integer(more)} autres : utilisez le filtre.</p>"))
+            rows.append(W.HTML(_common("mentions", [f"… et {fmt.integer(more)} autres : utilisez le filtre."])))
         self.members_list.children = tuple(rows)
 
     # ------------------------------------------------------------------ map
     def _render_map(self, t: Territory) -> None:
-        empty = {"type": "FeatureCollection", "features": []}
         try:
             self._draw_map(t)
         except D.GeometryUnavailable as exc:
-            self._contour_layer.data = empty
-            self._members_layer.data = empty
-            self.map_note.value = (f"<p class='planeco-alert' role='note'>Carte indisponible : les contours ne sont "
-                                   f"pas dans le paquet de données. {_esc(exc)}</p>")
+            self.show_map_unavailable(exc, self._contour_layer, self._members_layer)
 
     def _draw_map(self, t: Territory) -> None:
         notes = []
         contour = D.contour_geojson(t)
-        self._contour_layer.data = contour or {"type": "FeatureCollection", "features": []}
-        members_data = {"type": "FeatureCollection", "features": []}
+        self._contour_layer.data = contour or empty_collection()
+        members_data = empty_collection()
         level, drawn = D.map_members(t, self._members)
         if drawn:
             members_data, lacking = D.members_geojson(drawn)
@@ -320,11 +265,10 @@ class FicheTerritoire:
             notes.append("Contour non disponible pour ce territoire dans les données géographiques.")
         bounds = D.METROPOLE_BOUNDS if t.level == "france" else self._bounds(contour, members_data)
         if bounds is not None:
-            center, zoom = D.view_for_bounds(bounds)
-            self.map.center, self.map.zoom = center, zoom
+            self.fit(bounds)
         if members_data["features"]:
             notes.append("Cliquez sur un territoire de la carte pour afficher sa fiche.")
-        self.map_note.value = "".join(f"<p class='planeco-mention'>{_esc(n)}</p>" for n in notes)
+        self.show_map_notes(notes)
 
     @staticmethod
     def _bounds(*collections: dict | None) -> tuple[float, float, float, float] | None:
@@ -335,36 +279,11 @@ class FicheTerritoire:
             return None
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
-    def _on_map_click(self, feature=None, **_kw) -> None:
-        props = (feature or {}).get("properties", {})
-        if props.get("code"):
-            self.select(self.model.get(props["code"], level=props.get("level", "commune")))
-
-    def _on_basemap(self, change) -> None:
-        import ipyleaflet as L
-
-        if change["new"]:
-            if self._basemap is None:
-                self._basemap = L.TileLayer(url="https://tile.openstreetmap.org/{z}/{x}/{y}.png", max_zoom=19,
-                                            attribution="© contributeurs OpenStreetMap", name="OpenStreetMap")
-            self.map.layers = (self._basemap, *[lyr for lyr in self.map.layers if lyr is not self._basemap])
-        elif self._basemap is not None and self._basemap in self.map.layers:
-            self.map.layers = tuple(lyr for lyr in self.map.layers if lyr is not self._basemap)
-
 
 ARTICLE: dict[str, str] = {"commune": "la commune ", "epci": "l'intercommunalité ", "scot": "le SCoT ",
                            "departement": "le département ", "region": "la région ", "france": ""}
 ARTICLE_DE: dict[str, str] = {"commune": "de la commune ", "epci": "de l'intercommunalité ", "scot": "du SCoT ",
                               "departement": "du département ", "region": "de la région ", "france": "de "}
-
-
-def deep_link_value(t: Territory) -> str:
-    """The ``?territoire=`` value that designates ``t`` unambiguously.
-
-    The code alone for communes, EPCI and départements (what users type); the ``level:code`` key
-    for régions (``84`` is also a département) and SCoT (an EPCI may carry its own SCoT, same SIREN).
-    """
-    return t.code if t.level in ("commune", "epci", "departement") else t.key
 
 
 def show(query: dict[str, str] | None = None) -> FicheTerritoire:

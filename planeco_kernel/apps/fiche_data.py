@@ -7,13 +7,13 @@ chart itself (PNG bytes), parents, members, and GeoJSON for the map.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planeco_kernel import fmt
+from planeco_kernel.errors import GeometryUnavailable  # noqa: F401 (re-exported: the apps catch it here)
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
@@ -157,47 +157,13 @@ def chart_title(rows: list[PopulationRow]) -> str | None:
 def population_chart_png(rows: list[PopulationRow], title: str | None = None) -> bytes | None:
     """The population series as a PNG line chart with French-formatted labels; ``None`` without data.
 
-    Missing years are left out of the line (never drawn as zero); the x axis shows census years.
+    Missing years are left out of the line (never drawn as zero; :func:`planeco_kernel.charts.is_missing`);
+    the x axis shows census years.
     """
-    known = [r for r in rows if r.value is not None]
-    if not known:
-        return None
-    from matplotlib.figure import Figure  # no pyplot: no global backend change, no window
-    from matplotlib.ticker import FuncFormatter
+    from planeco_kernel import charts
 
-    years = [r.year for r in known]
-    values = [r.value for r in known]
-    fig = Figure(figsize=(6.4, 3.2), dpi=110)
-    ax = fig.add_subplot()
-    ax.plot(years, values, color="#000091", marker="o", linewidth=2, markersize=6)
-    lo, hi = min(values), max(values)
-    pad = max((hi - lo) * 0.25, hi * 0.02, 1)
-    ax.set_ylim(max(0, lo - pad), hi + pad * 1.6)
-    for x, y in zip(years, values):
-        ax.annotate(fmt.integer(y), (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
-                    fontsize=9, color="#161616")
-    ax.set_xticks(years)
-    ax.set_xticklabels([str(y) for y in years])
-    if len(years) == 1:
-        ax.set_xlim(years[0] - 1, years[0] + 1)
-    else:
-        ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.integer(v)))
-    ax.set_ylabel("habitants", color="#3a3a3a")
-    ax.set_xlabel("année du recensement", color="#3a3a3a")
-    title = title if title is not None else chart_title(rows)
-    if ax.get_ylim()[0] > 0:
-        title = (title + "\n" if title else "") + "Axe vertical tronqué : il ne part pas de zéro"
-    if title:
-        ax.set_title(title, fontsize=10, loc="left", color="#161616")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(axis="y", color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return charts.population_chart([r.year for r in rows], [r.value for r in rows],
+                                   title if title is not None else chart_title(rows))
 
 
 def parents_of(t: Territory) -> list[Territory]:
@@ -258,10 +224,6 @@ def _feature(code: str, name: str, geom: Any, style: dict[str, Any], level: str 
 
 CONTOUR_STYLE = {"color": "#000091", "weight": 3, "fillColor": "#000091", "fillOpacity": 0.06, "opacity": 1}
 MEMBER_STYLE = {"color": "#3a3a3a", "weight": 0.8, "fillColor": "#6a6af4", "fillOpacity": 0.25, "opacity": 0.8}
-
-
-class GeometryUnavailable(Exception):
-    """The data bundle has no display geometries at all (carries the French reason)."""
 
 
 def _display_geometry(t: Territory):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from planeco_kernel.errors import ConfigError
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 GALLERY_FILE = "gallery.yaml"
 
 
@@ -90,15 +89,10 @@ def load_gallery(apps_dir: Path) -> list[AppEntry]:
 
 def render_gallery(entries: list[AppEntry], base_url: str = "/") -> str:
     """The gallery page's HTML for ``entries`` (links relative to ``base_url``)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=jinja2.select_autoescape(["html"]),
-    )
     from planeco_kernel import __version__
+    from planeco_kernel.apps import templates
 
-    return env.get_template("gallery.html").render(apps=entries, base_url=base_url, version=__version__)
+    return templates.render("gallery.html", apps=entries, base_url=base_url, version=__version__)
 
 
 def _make_voila_class():

@@ -10,7 +10,23 @@ visitor does not wait for that.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from planeco_kernel.territory import Territory
+
+TERRITORY_PARAM = "territoire"
+"""The query parameter that designates the territory an app opens (``?territoire=42218``)."""
+
+
+def deep_link_value(t: Territory) -> str:
+    """The ``?territoire=`` value that designates ``t`` unambiguously.
+
+    The code alone for communes, EPCI and départements (what users type); the ``level:code`` key
+    for régions (``84`` is also a département) and SCoT (an EPCI may carry its own SCoT, same SIREN).
+    """
+    return t.code if t.level in ("commune", "epci", "departement") else t.key
 
 
 def query_string() -> str:

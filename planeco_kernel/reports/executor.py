@@ -117,23 +117,21 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _cell_error(exc: BaseException) -> tuple[str, int | None]:
-    """French message naming the failing cell, from a papermill execution error."""
-    ename = getattr(exc, "ename", None)
-    if ename is None:
+    """French message naming the failing cell, from a papermill execution error (any other error: its type)."""
+    if not _is_cell_error(exc):
         return f"{type(exc).__name__} : {exc}", None
-    idx = getattr(exc, "cell_index", None)
-    src = (getattr(exc, "source", "") or "").strip().splitlines()
+    idx = exc.cell_index
+    src = (exc.source or "").strip().splitlines()
     first = src[0] if src else ""
-    evalue = getattr(exc, "evalue", "")
     where = f"cellule {idx} du notebook exécuté (« {first[:80]} »)" if idx is not None else "une cellule"
-    return f"Échec dans la {where} : {ename} : {evalue}", idx
+    return f"Échec dans la {where} : {exc.ename} : {exc.evalue}", idx
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _is_cell_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is papermill's error for a cell that raised (not a kernel or runner failure)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(exc, PapermillExecutionError)
 
 
 def publish(staging: Path, final: Path) -> None:
@@ -217,7 +215,7 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
                                          report_mode=False, request_save_on_cell_execute=False)
                 break
             except Exception as exc:
-                if getattr(exc, "ename", None) is not None or not _is_transient(exc) or attempt == TRANSIENT_RETRIES:
+                if _is_cell_error(exc) or not _is_transient(exc) or attempt == TRANSIENT_RETRIES:
                     raise
             finally:
                 if kernel is not None:

@@ -14,7 +14,6 @@ Playwright but needs a browser download; LaTeX (``pdf`` exporter) is not require
 
 from __future__ import annotations
 
-import html
 import shutil
 import subprocess
 from functools import lru_cache
@@ -32,24 +31,6 @@ def page_title(territory_name: str, template_name: str) -> str:
 
 
 PDF_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-REPORT_CSS = """
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0; }
-main.planeco-report { max-width: 62em; margin: 2em auto; padding: 0 1.5em; line-height: 1.45; }
-h1 { font-size: 1.9em; margin-bottom: 0.3em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #e3e8ef; }
-.anchor-link { display: none; }
-img { max-width: 100%; height: auto; }
-table.planeco-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
-table.planeco-table th, table.planeco-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; }
-table.planeco-table th { background: #f3f6fa; }
-details.planeco-annex { margin: 1em 0; color: #444; font-size: 0.9em; }
-details.planeco-annex summary { cursor: pointer; color: #225ea8; }
-blockquote { border-left: 3px solid #9ecae1; margin: 0.5em 0; padding-left: 1em; color: #444; }
-@media print { main.planeco-report { margin: 0; max-width: none; } .cell { break-inside: avoid; } }
-</style>
-"""
-
 
 @lru_cache(maxsize=1)
 def _exporter():
@@ -81,9 +62,10 @@ def to_html(nb, title: str) -> str:
     strip_for_report(nb)
     nb.metadata["title"] = title
     body, _resources = _exporter().from_notebook_node(nb)
-    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-            f"{REPORT_CSS}</head>\n<body><main class=\"planeco-report\">\n{body}\n</main></body></html>\n")
+    from planeco_kernel.apps import templates
+
+    # nbconvert renders the executed notebook (Markdown already escaped by our templates): inserted as is.
+    return templates.render("report_page.html", title=title, body=templates.safe(body)) + "\n"
 
 
 def pdf_converter() -> str | None:

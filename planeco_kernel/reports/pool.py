@@ -27,14 +27,12 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from planeco_kernel.errors import KernelStartError
+
 WARMUP_CODE = "import planeco_kernel.reports.prewarm as _planeco_prewarm; _planeco_prewarm.run(); del _planeco_prewarm"
 """Run silently in each kernel before use: imports and the read-only territory model."""
 
 START_TIMEOUT = 60.0
-
-
-class KernelStartError(RuntimeError):
-    """A kernel failed to start or to warm up (transient: the runner retries with another)."""
 
 
 class _ForkedProcess:
