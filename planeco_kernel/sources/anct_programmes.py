@@ -109,12 +109,12 @@ def tidy(df: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
     wide = df[["commune_code"]].copy()
     variables: dict[str, tuple[str, str]] = {}
     for p in PROGRAMMES:
-        wide[f"programme_{p}"] = df[p].astype("float64").where(df[p])
+        wide[f"programme_{p}"] = df[p].astype("float64")  # 1 member, 0 listed for another programme
         date = df[f"{p}_signed_at"]
         wide[f"programme_{p}_signature"] = (date.dt.year * 10000 + date.dt.month * 100 + date.dt.day).astype("float64")
         variables[f"programme_{p}"] = (f"programme_{p}", "commune")
         variables[f"programme_{p}_signature"] = (f"programme_{p}_signature", "date")
-    long = base.melt(wide, key="commune_code", year=year, variables=variables).dropna(subset=["value"])
+    long = base.melt(wide, key="commune_code", year=year, variables=variables).dropna(subset=["value"])  # no date: no row
     return base.validate_tidy(long, name=RELEASE.filename)
 
 
