@@ -96,3 +96,17 @@ def test_programme_badges_with_dates(cube):
     assert F.programme_badges(cube, "01001") == []
     epci = {s.key: s for s in F.sections(cube, "epci", "200046977")}
     assert "programmes" in epci and not math.isnan(float(epci["programmes"].figures[0].value_text.split()[0]))
+
+
+def test_the_fiche_shows_the_key_figures_with_sources(bundle_dir):
+    from planeco_kernel.apps.fiche import FicheTerritoire
+    from planeco_kernel.territory import load_model
+
+    app = FicheTerritoire(load_model(bundle_dir))
+    app.select(app.model.get("56101", "commune"))  # Languidic, Petite Ville de Demain
+    html = app.figures.value
+    assert "Petites Villes de Demain" in html and "8 septembre 2021" in html and "ANCT" in html
+    for title in ("Construction", "Logement", "Logements vacants", "Friches", "Risques et adaptation"):
+        assert title in html
+    assert "LOVAC" in html and "recensement 2021" in html and "unités foncières" in html
+    assert "georisques.gouv.fr" in html and "pas une mesure de l&#39;exposition" in html

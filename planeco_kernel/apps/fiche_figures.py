@@ -188,6 +188,14 @@ def fmt_date(d: dt.date) -> str:
     return f"{day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def programmes_source(cube: Cube) -> str:
+    """« ANCT, programmes (listes au 23 juillet 2026) », or "" when the source is not in the bundle."""
+    if not cube.status.get("communes_petites_villes_de_demain") or not cube.status["communes_petites_villes_de_demain"].available:
+        return ""
+    src = cube.catalogue.sources["anct_programmes"]
+    return f"{src.short} ({src.vintage})"
+
+
 def programme_badges(cube: Cube, code: str) -> list[ProgrammeBadge]:
     """The ANCT programmes commune ``code`` takes part in, with the signature date of each convention."""
     from planeco_kernel.sources.anct_programmes import PROGRAMMES
