@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from planeco_kernel import fmt
+from planeco_kernel.bundle import schema
 from planeco_kernel.errors import BundleError
+from planeco_kernel.levels import PARENT_COLUMNS as _PARENT_COLUMN
 
-DISPLAY_FILE = "geometry/display.parquet"
-TERRITORIES_FILE = "territories.parquet"
+DISPLAY_FILE = schema.DISPLAY_GEOMETRY.path
+TERRITORIES_FILE = schema.TERRITORIES.path
 
 MISSING_COLOR = "#d9d9d9"
 """Fill colour of territories without a value (light neutral grey, not in any ramp)."""
@@ -51,19 +53,21 @@ PALETTES: dict[str, dict[int, tuple[str, ...]]] = {
 }
 DEFAULT_PALETTE = "YlGnBu"
 
-_PARENT_COLUMN = {"epci": "epci_code", "scot": "scot_code", "departement": "departement_code",
-                  "region": "region_code"}
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading display geometries
 # ---------------------------------------------------------------------------------------------
 
-def _display_path(data_dir: str | Path | None) -> Path:
+def _bundle_file(data_dir: str | Path | None, rel: str) -> Path:
+    """A file of the bundle, by its schema path (the bundle's directory: argument or PLANECO_DATA_DIR)."""
     from planeco_kernel import config
 
-    base = Path(data_dir) if data_dir is not None else config.data_dir()
-    path = base / DISPLAY_FILE
+    return (Path(data_dir) if data_dir is not None else config.data_dir()) / rel
+
+
+def _display_path(data_dir: str | Path | None) -> Path:
+    path = _bundle_file(data_dir, DISPLAY_FILE)
     if not path.is_file():
         raise BundleError(
             f"Contours d'affichage introuvables : {path}. Construisez le paquet de données "
@@ -144,21 +148,22 @@ def _parents(path: str, mtime_ns: int, column: str) -> pd.DataFrame:
 def codes_within(level: str, parent_level: str, parent_code: str, data_dir: str | Path | None = None) -> list[str]:
     """Codes of the territories of ``level`` inside a parent territory (e.g. a département's communes).
 
-    Reads three columns of ``territories.parquet`` once (cached per file version).
+    Reads three columns of ``territories.parquet`` once (cached per file version); the selection
+    is :func:`planeco_kernel.territory.within.codes_within`, the one implementation.
     """
-    from planeco_kernel import config
+    from planeco_kernel.territory.within import codes_within as _inside
 
     _check_level(level)
     if parent_level not in _PARENT_COLUMN:
         raise ValueError(f"Niveau parent impossible : « {parent_level} ». Choisissez parmi : "
                          f"{', '.join(_PARENT_COLUMN)}.")
-    path = (Path(data_dir) if data_dir is not None else config.data_dir()) / TERRITORIES_FILE
+    path = _bundle_file(data_dir, TERRITORIES_FILE)
     if not path.is_file():
         raise BundleError(f"Table des territoires introuvable : {path}. Construisez le paquet de données "
                           "(`planeco data build`).")
     col = _PARENT_COLUMN[parent_level]
     t = _parents(str(path), path.stat().st_mtime_ns, col)
-    return t.loc[(t["level"] == level) & (t[col] == str(parent_code)), "code"].astype(str).tolist()
+    return _inside(t, level, parent_level, str(parent_code))
 
 
 def load_display(

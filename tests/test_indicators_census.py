@@ -181,8 +181,8 @@ def test_fixtures_through_the_bundle_build(bundle_dir, tmp_path, monkeypatch):
     import zipfile
     from pathlib import Path
 
+    from planeco_kernel.bundle.sources_step import build_sources
     from planeco_kernel.indicators.cube import load_cube
-    from planeco_kernel.indicators.sources_step import build_sources
 
     fix = Path(__file__).parent / "fixtures" / "sources"
     mirror = tmp_path / "mirror"

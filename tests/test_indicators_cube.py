@@ -14,7 +14,6 @@ import pytest
 
 from planeco_kernel.indicators.rollup import GroupIndex
 
-
 # --------------------------------------------------------------------------- group index (tiny arrays)
 
 
@@ -312,20 +311,29 @@ def test_filosofi_households_match_the_file(cube, bundle_dir):
     assert float(ds["nombre_menages_fiscaux"].sel(territory="74010", year=2016)) == 57_838.0
 
 
-@pytest.mark.parametrize(("note", "expected"), [
-    ("En 2021, 15141 « Neussargues en Pinatelle » couvrait aussi 15031 (Celles), 15035 (Chalinargues), "
-     "redevenues communes depuis : le territoire est aujourd'hui partagé entre 3 communes.", ["15141", "15031", "15035"]),
-    ("En 2021, 60054 « Les Hauts-Talican » couvrait aussi 60694 (Les Hauts-Talican), redevenues communes depuis : "
-     "le territoire est aujourd'hui partagé entre 2 communes.", ["60054", "60694"]),
-    ("Renommée.", []),
+@pytest.mark.parametrize(("group", "expected"), [
+    (["15141", "15031", "15035"], ["15141", "15031", "15035"]),
+    (["60054", "60694"], ["60054", "60694"]),
+    (["15141", "99999"], []),  # a member that is no current commune: no group left
+    (None, []),
 ])
-def test_split_groups_from_code_history(note, expected):
+def test_split_groups_from_code_history(group, expected):
+    """Split groups are the structured ``split_group`` column of code_history (issue 14)."""
     from planeco_kernel.indicators.components import split_groups_of
 
-    code = expected[0] if expected else "01001"
-    hist = pd.DataFrame({"code": [code], "event": ["split"], "note": [note]})
+    code = group[0] if group else "01001"
+    hist = pd.DataFrame({"code": [code], "event": ["split"], "split_group": [group],
+                         "note": ["couvrait aussi 15031 (Celles), redevenues communes"]})
     current = pd.Index(["15141", "15031", "15035", "60054", "60694", "01001"])
     assert split_groups_of(hist, current) == ([expected] if expected else [])
+
+
+def test_split_groups_never_read_from_the_note():
+    from planeco_kernel.indicators.components import split_groups_of
+
+    hist = pd.DataFrame({"code": ["15141"], "event": ["split"], "note": [
+        "En 2021, 15141 « Neussargues en Pinatelle » couvrait aussi 15031 (Celles), redevenues communes depuis."]})
+    assert split_groups_of(hist, pd.Index(["15141", "15031"])) == []
 
 
 @pytest.mark.bundle

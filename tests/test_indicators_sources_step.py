@@ -24,8 +24,8 @@ def _bundle_copy(bundle_dir: Path, tmp: Path) -> Path:
 
 @pytest.mark.bundle
 def test_nothing_reachable_offline(bundle_dir, tmp_path, monkeypatch):
+    from planeco_kernel.bundle.sources_step import build_sources
     from planeco_kernel.indicators.components import Components
-    from planeco_kernel.indicators.sources_step import build_sources
     from planeco_kernel.sources.catalog import SOURCES
 
     monkeypatch.setenv("PLANECO_OFFLINE", "1")
@@ -45,8 +45,8 @@ def test_nothing_reachable_offline(bundle_dir, tmp_path, monkeypatch):
 @pytest.mark.bundle
 def test_mirrored_filosofi_is_included(bundle_dir, tmp_path, monkeypatch):
     from planeco_kernel import config
+    from planeco_kernel.bundle.sources_step import build_sources
     from planeco_kernel.indicators.components import load_components
-    from planeco_kernel.indicators.sources_step import build_sources
 
     mirror = config.mirror_dir()
     if mirror is None or not (mirror / "insee" / "filosofi_com_2016.csv").is_file():

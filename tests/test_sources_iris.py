@@ -212,8 +212,8 @@ def test_fixture_through_the_bundle_build_makes_the_ageing_indicators(bundle_dir
     available and equal a naive computation; Paris is the sum of its arrondissements."""
     import shutil
 
+    from planeco_kernel.bundle.sources_step import build_sources
     from planeco_kernel.indicators.cube import load_cube
-    from planeco_kernel.indicators.sources_step import build_sources
 
     mirror = tmp_path / "mirror"
     (mirror / "insee").mkdir(parents=True)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from planeco_kernel.indicators.sentences import format_value
+from planeco_kernel.levels import LEVEL
 
 if TYPE_CHECKING:
     from planeco_kernel.indicators.comparison import Comparison, IndicatorComparison
@@ -37,10 +38,8 @@ POSITION_GROUPS: tuple[str, ...] = ("epci", "scot", "departement", "peers")
 FALLBACK_GROUPS: tuple[str, ...] = ("region", "france")
 """Groups shown for levels that belong to none of :data:`POSITION_GROUPS` (départements, régions)."""
 
-GROUP_LABELS: dict[str, str] = {
-    "epci": "Intercommunalité", "scot": "SCoT", "departement": "Département", "region": "Région",
-    "france": "France", "peers": "Communes comparables",
-}
+GROUP_LABELS: dict[str, str] = {k: lv.title for k, lv in LEVEL.items() if k != "commune"} | {
+    "peers": "Communes comparables"}
 
 MAX_COMPARED = 4
 """Territories the user may add to the side-by-side comparison."""

@@ -20,6 +20,7 @@ from planeco_kernel.apps import fiche_data as D
 from planeco_kernel.apps import templates
 from planeco_kernel.apps.maps import MapApp, empty_collection
 from planeco_kernel.apps.request import TERRITORY_PARAM, deep_link_value
+from planeco_kernel.levels import LEVEL
 from planeco_kernel.apps.search import MAX_RESULTS, SEARCH_LEVELS, TerritorySearch  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -299,10 +300,8 @@ class FicheTerritoire(MapApp):
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-ARTICLE: dict[str, str] = {"commune": "la commune ", "epci": "l'intercommunalité ", "scot": "le SCoT ",
-                           "departement": "le département ", "region": "la région ", "france": ""}
-ARTICLE_DE: dict[str, str] = {"commune": "de la commune ", "epci": "de l'intercommunalité ", "scot": "du SCoT ",
-                              "departement": "du département ", "region": "de la région ", "france": "de "}
+ARTICLE: dict[str, str] = {k: f"{lv.the} " for k, lv in LEVEL.items()} | {"france": ""}
+ARTICLE_DE: dict[str, str] = {k: f"{lv.of} " for k, lv in LEVEL.items()} | {"france": "de "}
 
 
 def show(query: dict[str, str] | None = None) -> FicheTerritoire:

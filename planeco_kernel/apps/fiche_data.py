@@ -15,17 +15,12 @@ from typing import TYPE_CHECKING, Any
 from planeco_kernel import fmt
 from planeco_kernel.errors import GeometryUnavailable  # noqa: F401 (re-exported: the apps catch it here)
 
+from planeco_kernel.levels import LEVEL
+
 if TYPE_CHECKING:
     from planeco_kernel.territory import Territory
 
-LEVEL_LABELS: dict[str, str] = {
-    "commune": "Commune",
-    "epci": "Intercommunalité (EPCI)",
-    "scot": "SCoT (structure porteuse)",
-    "departement": "Département",
-    "region": "Région",
-    "france": "France",
-}
+LEVEL_LABELS: dict[str, str] = {k: lv.label for k, lv in LEVEL.items()} | {"scot": "SCoT (structure porteuse)"}
 """French label of each level, as shown in the app."""
 
 PARENT_ORDER: tuple[str, ...] = ("epci", "scot", "departement", "region", "france")

@@ -102,18 +102,15 @@ def _latest(cube: Cube, level: str, code: str, indicator: str) -> tuple[float | 
 
 def _source_text(cube: Cube, indicator: str, year: int | None = None) -> str:
     """The source of the value shown: for a component fed by several sources (census 2021 beside the
-    older censuses), the one whose years hold ``year``; else the indicator's declared source."""
+    older censuses), the one that gave ``year`` (:attr:`Components.provenance`); else the indicator's."""
     cat = cube.catalogue
     ind = cat.indicators[indicator]
     sid = ind.source
     if year is not None:
-        for comp in sorted(ind.components):
-            for s in cat.components[comp].sources:
-                st = cube.components.sources.get(s)
-                if s != sid and st is not None and st.available and year in st.years and not (
-                        cube.components.sources.get(sid) and cube.components.sources[sid].available
-                        and year in cube.components.sources[sid].years):
-                    sid = s
+        given = {cube.components.provenance.get(c, {}).get(int(year)) for c in ind.components}
+        given = {g for g in given if g in cat.sources}
+        if sid not in given and len(given) == 1:
+            sid = given.pop()
     src = cat.sources[sid]
     return f"{src.short or src.title} ({src.vintage})"
 

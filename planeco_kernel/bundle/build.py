@@ -155,7 +155,7 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         man = _manifest(st, opts, tables, time.perf_counter() - t_start)
         mf.write(tmp, man)
         with _offline(opts.offline):  # indicator sources: written to sources/, or recorded as skipped with why
-            from planeco_kernel.indicators.sources_step import build_sources
+            from planeco_kernel.bundle.sources_step import build_sources
             indicator_sources = build_sources(tmp, opts.mirror, rep)
         man["indicator_sources"] = indicator_sources
         man["build_seconds"] = round(time.perf_counter() - t_start, 1)
@@ -170,6 +170,7 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
 
 def _cog(st: _State, rep: Reporter, cache) -> None:
     import pandas as pd
+
     from planeco_kernel.sources import etalab, registry
 
     reg = registry()["cog"]
@@ -292,8 +293,8 @@ def _optional_missing(st: _State, rep: Reporter, previous: dict | None, opts: Bu
 def _population_and_territories(st: _State, rep: Reporter) -> None:
     import pandas as pd
 
-    from planeco_kernel.bundle import schema
     from planeco_kernel.bundle import population as popm
+    from planeco_kernel.bundle import schema
     from planeco_kernel.bundle import territories as terr
     from planeco_kernel.bundle.schema import FRANCE_CODE
 
@@ -364,7 +365,7 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
     if layer is not None:
         st.tables["scot_members"] = layer.members
         st.extra["scot_manifest"] = {
-            "label": layer.label, "structures": int(len(layer.structures)),
+            "label": layer.label, "structures": len(layer.structures),
             "natures": {k: int(v) for k, v in layer.structures["nature"].value_counts().items()},
             "epci_members": int((layer.members["member_level"] == "epci").sum()),
             "commune_members": int((layer.members["member_level"] == "commune").sum()),
@@ -443,7 +444,6 @@ def _geometry_build(st: _State, rep: Reporter, out_dir: Path) -> None:
 
 
 def _write_tables(st: _State, out_dir: Path) -> dict[str, dict[str, Any]]:
-    import pandas as pd
 
     from planeco_kernel.bundle import schema
     from planeco_kernel.sources.fetch import sha256_file
@@ -469,7 +469,7 @@ def _rows(path: Path) -> int:
 
 
 def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> dict[str, Any]:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for s in st.sources:
         s["built_at"] = now.isoformat(timespec="seconds")
     return {

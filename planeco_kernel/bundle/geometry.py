@@ -37,8 +37,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planeco_kernel.bundle.schema import COG_COMMUNES, COMMUNE_GEOMETRY, DISPLAY_GEOMETRY, FRANCE_CODE, LEVELS, validate
+from planeco_kernel.bundle.schema import (
+    COG_COMMUNES,
+    COMMUNE_GEOMETRY,
+    DISPLAY_GEOMETRY,
+    FRANCE_CODE,
+    LEVELS,
+    validate,
+)
 from planeco_kernel.errors import SchemaError
+from planeco_kernel.levels import PARENT_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -333,8 +341,7 @@ def dissolve_levels(
     simplified = shapely.coverage_simplify(base["geometry"].to_numpy(), tol["commune"])
     frames = [pd.DataFrame({"level": "commune", "code": base["code"].to_numpy(), "geometry": simplified,
                             "area_km2": base["area_km2"].to_numpy()})]
-    parent_col = {"epci": "epci_code", "scot": "scot_code", "departement": "departement_code",
-                  "region": "region_code"}
+    parent_col = PARENT_COLUMNS
     for level in LEVELS[1:]:
         if level == "france":
             keys = np.full(len(base), FRANCE_CODE, dtype=object)

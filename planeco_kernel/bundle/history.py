@@ -12,7 +12,9 @@ the commune of an arrondissement municipal; the holder of a split (see
 :mod:`planeco_kernel.bundle.crosswalk`). ``event`` summarises what happened between that
 vintage and the current one: ``none``, ``renamed``, ``merged`` (absorbed into, or absorbing,
 other communes), ``split`` (communes were re-created out of it), ``recreated`` (a commune
-déléguée that became a commune again); ``note`` explains it in French.
+déléguée that became a commune again); ``note`` explains it in French. For ``split`` rows,
+``split_group`` lists the current communes that share the territory the code covered that
+vintage, holder first (structured: readers never parse the note).
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ def code_history(cog_communes: pd.DataFrame, xwalks: dict[int, pd.DataFrame], cu
     out["vintage"] = out["vintage"].astype("int16")
     for c in ("code", "name", "type", "current_code", "event", "note"):
         out[c] = out[c].astype("string")
+    if "split_group" not in out.columns:
+        out["split_group"] = None
+    out["split_group"] = out["split_group"].astype(object).where(out["split_group"].notna(), None)
     return out.sort_values(["code", "vintage"]).reset_index(drop=True)
 
 
@@ -99,7 +104,7 @@ def _row(code, v, name, typ, chef, info, cur_names, cur_atoms, names, is_current
         if code in cur_names:
             if rel == "split":
                 others = [c for c in curs if c != code]
-                return r | {"current_code": code, "event": "split", "note":
+                return r | {"current_code": code, "event": "split", "split_group": [code, *others], "note":
                             f"En {v}, {code} « {name} » couvrait aussi " + ", ".join(f"{c} ({cur_names.get(c, c)})" for c in others)
                             + ", redevenues communes depuis : le territoire est aujourd'hui partagé entre "
                             + f"{len(curs)} communes."}
@@ -113,7 +118,8 @@ def _row(code, v, name, typ, chef, info, cur_names, cur_atoms, names, is_current
             return r | {"current_code": code, "event": "none", "note": None}
         target = holder or cur_atoms.get(code)
         if rel == "split":
-            return r | {"current_code": target, "event": "split", "note":
+            group = [target, *[c for c in curs if c != target]] if target else list(curs)
+            return r | {"current_code": target, "event": "split", "split_group": group, "note":
                         f"{code} « {name} » ({v}) est aujourd'hui partagée entre " + ", ".join(
                             f"{c} ({cur_names.get(c, c)})" for c in curs) + "."}
         return r | {"current_code": target, "event": "merged",

@@ -15,7 +15,7 @@ from typing import Any
 
 from planeco_kernel.errors import BundleError
 
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.json"  # = planeco_kernel.bundle.schema.MANIFEST_PATH (no pandas import here)
 FORMAT = 1
 _PKG = Path(__file__).resolve().parent.parent
 

@@ -12,24 +12,27 @@ Conventions: codes are strings (INSEE codes keep their leading zeros and the Cor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from planeco_kernel.errors import SchemaError
+from planeco_kernel.levels import LEVEL, LEVELS  # the one level vocabulary (LEVELS re-exported)
 
-LEVELS: tuple[str, ...] = ("commune", "epci", "scot", "departement", "region", "france")
-"""Territory levels, from the smallest to the largest."""
+__all__ = ["FRANCE_CODE", "LEVELS", "LEVEL_LABELS_FR", "TABLES", "Column", "Table", "validate"]
 
-LEVEL_LABELS_FR: dict[str, str] = {
-    "commune": "Commune",
-    "epci": "Intercommunalité (EPCI)",
-    "scot": "SCoT",
-    "departement": "Département",
-    "region": "Région",
-    "france": "France",
-}
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+LEVEL_LABELS_FR: dict[str, str] = {k: lv.label for k, lv in LEVEL.items()}
+"""French label of each level (from :mod:`planeco_kernel.levels`)."""
 
 FRANCE_CODE = "FR"
+
+MANIFEST_PATH = "manifest.json"
+"""The bundle's manifest (:class:`planeco_kernel.bundle.reader.Manifest`)."""
+SOURCE_FRAME_PATH = "sources/{key}.parquet"
+"""Tidy frame of one indicator source (columns of :data:`planeco_kernel.sources.base.TIDY_COLUMNS`)."""
+COMPONENTS_PATH = "indicators/components.parquet"
+"""Commune × year components of the indicators (:class:`planeco_kernel.indicators.components.Components`)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ CODE_HISTORY = _register(Table(
         _c("current_code", "string", "Commune actuelle (COG courant) qui couvre ce code", nullable=True),
         _c("event", "string", "none, merged, split, renamed, recreated", nullable=True),
         _c("note", "string", "Explication en français", nullable=True),
+        _c("split_group", "object", "Communes actuelles qui se partagent le territoire couvert ce millésime "
+           "(détenteur en premier), liste ; vide sauf event = split", nullable=True),
     ),
     "Histoire de chaque code communal à travers les millésimes, et son successeur courant.",
 ))

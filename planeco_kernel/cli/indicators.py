@@ -10,6 +10,8 @@ from typing import Optional
 
 import typer
 
+from planeco_kernel.levels import LEVEL
+
 app = typer.Typer(no_args_is_help=True)
 
 _LEVEL_HELP = "Niveau : commune, epci, scot, departement, region, france."
@@ -101,7 +103,7 @@ def show(indicator_id: str = typer.Argument(..., metavar="ID", help="Identifiant
 def export(
     level: str = typer.Option(..., "--level", "-l", help=_LEVEL_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Fichier de sortie : .csv, .xlsx ou .parquet."),
-    within: Optional[str] = typer.Option(None, "--within", "-w", help="Code du territoire englobant (ex. 01 ou un SIREN)."),
+    within: Optional[str] = typer.Option(None, "--within", "-w", help="Territoire englobant : 84 (le département), region:84 (la région), un SIREN."),
     year: Optional[int] = typer.Option(None, "--year", "-y", help="Année (par défaut : toutes)."),
 ) -> None:
     """Exporter les indicateurs d'un niveau (une colonne par indicateur) avec sources et définitions."""
@@ -142,7 +144,7 @@ def label_with_unit(label: str, unit: str) -> str:
     return f"{label} ({unit})"
 
 
-GROUP_LABELS = {"epci": "EPCI", "scot": "SCoT", "departement": "Département", "region": "Région", "france": "France",
+GROUP_LABELS = {**{k: lv.short[0].upper() + lv.short[1:] for k, lv in LEVEL.items() if k != "commune"},
                 "peers": "Comparables"}
 """Row labels of the ``compare`` table (the peer group's full title is in the header)."""
 

@@ -33,6 +33,7 @@ from typing import Literal
 import yaml
 
 from planeco_kernel.errors import PlanecoError
+from planeco_kernel.levels import LEVEL, LEVELS
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
@@ -153,22 +154,27 @@ def parse_expression(text: str) -> Expression:
 
 @dataclass(frozen=True)
 class Component:
+    """A commune-level variable the formulas read, and the source(s) that publish it.
+
+    ``sources`` are in order of preference: for a year that several sources give (the census
+    dossier complet and the comparateur de territoires both give 2018 households), the first
+    source's value is kept; the others fill the years it lacks.
+    """
+
     name: str
-    source: str
+    sources: tuple[str, ...]
     unit: str
     kind: Literal["extensive", "intensive"]
     when_absent: str = ""
     """For a variable the source publishes only in some files: why it may be missing (French)."""
-    also_from: tuple[str, ...] = ()
-    """Other sources of the same variable for other years (census 2021 housing beside the older
-    censuses, for instance); for one year, the declared ``source`` wins."""
     absent_is_zero: bool = False
     """``absent: zero`` in the YAML: a commune absent from the source's file has the value 0 (an
     inventory: CatNat decrees, referenced brownfields, programme members), not a missing value."""
 
     @property
-    def sources(self) -> tuple[str, ...]:
-        return (self.source, *self.also_from)
+    def source(self) -> str:
+        """The preferred source."""
+        return self.sources[0]
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,13 @@ class Source:
     vintage: str
     url: str
     short: str = ""
+
+
+def registry_sources() -> dict[str, Source]:
+    """The sources of the source registry (``sources/registry.yaml``), as the catalogue shows them."""
+    from planeco_kernel.sources.catalog import ALL
+
+    return {k: Source(k, v.label, v.vintage_text, v.homepage, v.short) for k, v in ALL.items()}
 
 
 @dataclass(frozen=True)
@@ -201,6 +214,21 @@ class Indicator:
     polarity: Polarity
     reference: str
     denominator_rule: Literal["any", "positive"] = "any"
+    levels: tuple[str, ...] = LEVELS
+    """Levels at which the indicator exists (``levels:`` in the catalogue; default: all). A
+    regional series has no commune value: :meth:`level_note` says where to read it."""
+
+    def available_at(self, level: str) -> bool:
+        """Whether the indicator exists at ``level`` (see :attr:`levels`)."""
+        return level in self.levels
+
+    def level_note(self, level: str) -> str:
+        """« disponible à l'échelle régionale » where the indicator does not exist at ``level``; else ``""``."""
+        if self.available_at(level):
+            return ""
+        scales = [LEVEL[lv].scale for lv in self.levels]
+        rest = [sc.removeprefix("à l'échelle ") for sc in scales[1:]]
+        return "disponible " + " / ".join([scales[0], *rest])
 
     @property
     def components(self) -> set[str]:
@@ -225,7 +253,7 @@ class Indicator:
             "id": self.id, "label": self.label, "definition": self.definition, "unit": self.unit,
             "theme": self.theme, "source": self.source, "formula": self.formula_text(), "kind": self.kind,
             "aggregation": self.aggregation, "coverage": self.coverage, "polarity": self.polarity,
-            "reference": self.reference, "components": sorted(self.components),
+            "reference": self.reference, "components": sorted(self.components), "levels": list(self.levels),
         }
 
 
@@ -306,23 +334,26 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
     """
     problems: list[str] = []
     themes = dict(data["themes"])
-    sources = {k: Source(k, v["title"], str(v["vintage"]), v["url"], v.get("short", v["title"]))
-               for k, v in data["sources"].items()}
+    if "sources" in data:
+        problems.append("le bloc « sources: » n'a plus cours : les sources sont déclarées une fois, dans "
+                        "planeco_kernel/sources/registry.yaml")
+    sources = registry_sources()
     components = {}
     for name, spec in data["components"].items():
-        if spec["source"] not in sources:
-            problems.append(f"composante {name} : source inconnue {spec['source']!r}")
+        srcs = spec.get("sources") or [spec.get("source")]
+        srcs = tuple(str(x) for x in (srcs if isinstance(srcs, list) else [srcs]))
+        unknown = [x for x in srcs if x not in sources]
+        if unknown:
+            problems.append(f"composante {name} : source inconnue {unknown} (sources du registre : "
+                            "planeco_kernel/sources/registry.yaml)")
         if spec["kind"] not in ("extensive", "intensive"):
             problems.append(f"composante {name} : kind {spec['kind']!r}")
-        also = tuple(spec.get("also_from") or ())
-        problems += [f"composante {name} : source inconnue {s!r} (also_from)" for s in also if s not in sources]
         if spec.get("absent", "missing") not in ("missing", "zero"):
             problems.append(f"composante {name} : absent {spec['absent']!r} (attendu missing ou zero)")
         if spec.get("absent") == "zero" and spec["kind"] != "extensive":
             problems.append(f"composante {name} : absent: zero ne vaut que pour un effectif (extensive)")
-        components[name] = Component(name, spec["source"], str(spec["unit"]), spec["kind"],
-                                     " ".join(str(spec.get("when_absent", "")).split()), also,
-                                     spec.get("absent") == "zero")
+        components[name] = Component(name, srcs, str(spec["unit"]), spec["kind"],
+                                     " ".join(str(spec.get("when_absent", "")).split()), spec.get("absent") == "zero")
     indicators: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         iid = raw.get("id", "?")
@@ -346,6 +377,7 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             scale=float(f.get("scale", 1)), growth_years=int(f.get("growth_years", 0)),
             aggregation=raw["aggregation"], coverage=raw.get("coverage", "strict"), polarity=raw["polarity"],
             reference=raw["reference"], denominator_rule=f.get("denominator_rule", "any"),
+            levels=tuple(raw.get("levels") or LEVELS),
         )
         problems += _check_indicator(ind, themes, sources, components)
         if iid in indicators:
@@ -387,6 +419,9 @@ def _check_indicator(ind: Indicator, themes, sources, components) -> list[str]:
         out.append(f"{where} : denominator_rule {ind.denominator_rule!r} (attendu {DENOMINATOR_RULES})")
     elif ind.denominator_rule == "positive" and ind.kind != "ratio":
         out.append(f"{where} : denominator_rule positive ne vaut que pour un ratio")
+    bad_levels = [lv for lv in ind.levels if lv not in LEVELS]
+    if bad_levels:
+        out.append(f"{where} : niveaux inconnus {bad_levels} (attendu parmi {LEVELS})")
     if ind.kind in ("ratio", "growth") and ind.denominator is None:
         out.append(f"{where} : un {ind.kind} demande un dénominateur")
     if ind.kind == "growth" and ind.growth_years <= 0:

@@ -6,9 +6,14 @@ COG) and every year, the value of each component the catalogue names (``pop_muni
 
 - the bundle's ``population`` table (``pop_municipale``) and, when present, the
   ``commune_geometry`` table (``surface_km2``);
-- each source's tidy frame: ``sources/<source_id>.parquet`` in the bundle (written by
-  ``planeco data build``), or else, read directly from the offline mirror or the download cache
-  through the connectors (:mod:`planeco_kernel.sources.catalog`).
+- each source's tidy frame: ``sources/<source_id>.parquet`` in the bundle, written by the
+  source step of ``planeco data build`` (:mod:`planeco_kernel.bundle.sources_step`). The
+  indicator layer never reads the mirror or the cache at run time: a source the build did not
+  write is unavailable, with the reason the build recorded. A component may come from several
+  sources (``sources:`` in the catalogue, preferred first); :attr:`Components.provenance` says
+  which source gave each year.
+
+Everything is read through :class:`planeco_kernel.bundle.reader.Bundle`.
 
 Source codes of older geographies are moved to the current communes through the bundle's
 ``code_history``: extensive values (counts, surfaces) of merged communes are summed — the sum is
@@ -22,7 +27,8 @@ contains the whole group is right) but marked in :attr:`Components.flags`: a com
 indicator reading a flagged value is missing. The marks come from the ``population`` table's
 ``flag`` column (``split_unallocated``, ``split_recreated``), from each source year where the
 holder has a row and a recreated commune has none, and from the manifest's
-``geometry.split_overlaps`` (a contour still covering the split-off communes).
+``geometry.split_overlaps`` (a contour still covering the split-off communes). The split groups
+themselves are the ``split_group`` column of ``code_history``.
 
 The result is cached as a Parquet file (``indicators/components.parquet`` in the bundle, or a
 copy in the user cache keyed by the bundle and catalogue), so that building the cube is a load.
@@ -41,13 +47,16 @@ import numpy as np
 import pandas as pd
 
 from planeco_kernel import config
+from planeco_kernel.bundle import schema
+from planeco_kernel.bundle.reader import Bundle, open_bundle
+from planeco_kernel.errors import BundleError
 from planeco_kernel.indicators.catalogue import Catalogue, load_catalogue
 
 log = logging.getLogger(__name__)
 
-BUNDLE_COMPONENTS = "indicators/components.parquet"
-SOURCES_DIR = "sources"
-FORMAT = 2
+BUNDLE_COMPONENTS = schema.COMPONENTS_PATH
+SOURCES_DIR = schema.SOURCE_FRAME_PATH.split("/", 1)[0]
+FORMAT = 3
 SPLIT_FLAGS = ("split_unallocated", "split_recreated")
 HOW_TO_GET = (
     "Lancez `planeco data build` sur une machine ayant accès à internet (ou avec un miroir contenant "
@@ -104,6 +113,9 @@ class Components:
     territory rather than the commune (see the module docstring); missing at commune level."""
     split_groups: list[list[str]] = field(default_factory=list)
     """Current codes of each split group, holder first."""
+    provenance: dict[str, dict[int, str]] = field(default_factory=dict)
+    """``{component: {year: source id}}``: which source gave each year of a component (a component
+    may come from several sources, in the catalogue's order of preference)."""
 
     def year_index(self, year: int) -> int | None:
         try:
@@ -138,6 +150,7 @@ class Components:
             "format": FORMAT, "years": self.years, "components": sorted(self.values),
             "sources": {k: v.to_dict() for k, v in self.sources.items()}, "official": official, "notes": self.notes,
             "split_groups": self.split_groups,
+            "provenance": {k: {str(y): s for y, s in v.items()} for k, v in self.provenance.items()},
         }
         table = pa.table(cols).replace_schema_metadata({b"planeco_components": json.dumps(meta).encode()})
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,8 +189,9 @@ class Components:
             for name, spec in meta["official"].items()
         }
         sources = {k: SourceStatus(v["available"], v["reason"], v["years"], v.get("origin", "")) for k, v in meta["sources"].items()}
+        provenance = {k: {int(y): s for y, s in v.items()} for k, v in meta.get("provenance", {}).items()}
         return cls(codes, years, values, sources, official, meta.get("notes", []), scope, flags,
-                   [list(g) for g in meta.get("split_groups", [])])
+                   [list(g) for g in meta.get("split_groups", [])], provenance)
 
 
 # --------------------------------------------------------------------------- crosswalk
@@ -268,69 +282,54 @@ def _year_to_current(
 # --------------------------------------------------------------------------- assembly
 
 
-def _read_source_frames(data_dir: Path, catalogue: Catalogue, mirror) -> tuple[dict[str, pd.DataFrame], dict[str, SourceStatus]]:
-    """Tidy frames of every connector source: from the bundle, else from the mirror/cache (no network)."""
+def _read_source_frames(bundle: Bundle, catalogue: Catalogue) -> tuple[dict[str, pd.DataFrame], dict[str, SourceStatus]]:
+    """Tidy frames of every connector source, from the bundle only (``sources/<id>.parquet``).
+
+    The indicator layer never reads the mirror or the cache at run time: a source that the build
+    did not write is unavailable, with the build's reason (manifest) and how to add it.
+    """
     frames: dict[str, pd.DataFrame] = {}
     status: dict[str, SourceStatus] = {}
     connector_sources = sorted({s for c in catalogue.components.values() for s in c.sources} - {"population", "geometry"})
-    manifest = _manifest(data_dir)
-    skipped = {s.get("source"): s for s in manifest.get("indicator_sources", [])
-               if isinstance(s, dict) and not s.get("included")}
+    skipped = bundle.manifest.skipped_indicator_sources()
     for sid in connector_sources:
-        path = data_dir / SOURCES_DIR / f"{sid}.parquet"
-        if path.is_file():
-            frames[sid] = pd.read_parquet(path)
-            status[sid] = SourceStatus(True, "", origin=f"paquet de données ({SOURCES_DIR}/{sid}.parquet)")
-            epci = data_dir / SOURCES_DIR / f"{sid}_epci.parquet"
-            if epci.is_file():
-                frames[f"{sid}_epci"] = pd.read_parquet(epci)
+        df = bundle.read_source(sid)
+        if df is not None:
+            frames[sid] = df
+            status[sid] = SourceStatus(True, "", origin=f"paquet de données ({bundle.source_path(sid).relative_to(bundle.data_dir)})")
+            epci = bundle.read_source(f"{sid}_epci")
+            if epci is not None:
+                frames[f"{sid}_epci"] = epci
         elif sid in skipped:
             status[sid] = SourceStatus(False, f"source ignorée à la construction du paquet : {skipped[sid].get('reason', '')}. {HOW_TO_GET}")
-    missing = [s for s in connector_sources if s not in status]
-    if missing:
-        from planeco_kernel.indicators.sources_step import load_source
-        from planeco_kernel.sources import catalog
-
-        availability = catalog.available(mirror, network=False)
-        for sid in missing:
-            try:
-                got = load_source(sid, mirror=mirror, network=False, availability=availability)
-            except Exception as exc:  # noqa: BLE001 - any failure makes the source unavailable, with its reason
-                status[sid] = SourceStatus(False, f"{exc} {HOW_TO_GET}".strip())
-                continue
-            if got is None:
-                status[sid] = SourceStatus(False, f"fichier absent du paquet de données, du miroir et du cache. {HOW_TO_GET}")
-                continue
-            frames.update(got.frames)
-            status[sid] = SourceStatus(True, "", origin=got.origin)
+        else:
+            status[sid] = SourceStatus(False, f"source absente du paquet de données (construit sans elle). {HOW_TO_GET}")
     return frames, status
 
 
-def _manifest(data_dir: Path) -> dict:
-    try:
-        return json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
+def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, *,
              frames: dict[str, pd.DataFrame] | None = None,
              status: dict[str, SourceStatus] | None = None) -> Components:
-    """Assemble the components from the bundle and the sources (no caching; see :func:`load_components`)."""
+    """Assemble the components from the bundle and its source frames (no caching; see :func:`load_components`).
+
+    ``frames`` and ``status`` are given by the build's source step (the frames it has just read);
+    otherwise the frames are read from the bundle's ``sources/``.
+    """
+    bundle = open_bundle(data_dir)
     cat = catalogue or load_catalogue()
-    terr = pd.read_parquet(data_dir / "territories.parquet", columns=["level", "code"])
+    terr = bundle.read("territories", ["level", "code"])
     codes = terr.loc[terr["level"] == "commune", "code"].astype(str).to_numpy(dtype=object)
     current = pd.Index(codes)
     n = len(codes)
     if frames is None:
-        frames, status = _read_source_frames(data_dir, cat, mirror)
+        frames, status = _read_source_frames(bundle, cat)
     status = dict(status or {})
     notes: list[str] = []
     scope: dict[str, np.ndarray] = {}
     per_var: dict[tuple[str, int], np.ndarray] = {}
 
     per_flag: dict[tuple[str, int], np.ndarray] = {}
-    pop = pd.read_parquet(data_dir / "population.parquet")
+    pop = bundle.read("population")
     pop = pop[pop["level"] == "commune"]
     pw = pop.pivot(index="code", columns="census_year", values="population").reindex(current)
     split = pop["flag"].isin(SPLIT_FLAGS).fillna(False).astype(bool) if "flag" in pop.columns else False
@@ -339,23 +338,23 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
     for y in pw.columns:
         per_var[("pop_municipale", int(y))] = pw[y].astype("float64").to_numpy()
         per_flag[("pop_municipale", int(y))] = fw[y].to_numpy(dtype=bool)
-    split_groups = split_groups_of(pd.read_parquet(data_dir / "code_history.parquet"), current)
+    split_groups = split_groups_of(bundle.read("code_history"), current)
     code_pos = {c: i for i, c in enumerate(codes)}
     scope["population"] = pw.notna().any(axis=1).to_numpy()
     status["population"] = SourceStatus(True, "", sorted(int(y) for y in pw.columns), "paquet de données (population.parquet)")
 
-    geom = data_dir / "geometry" / "communes.parquet"
-    if geom.is_file():
-        g = pd.read_parquet(geom, columns=["code", "area_km2"]).set_index("code")["area_km2"]
-        gyear = int(_manifest(data_dir).get("current_cog", 2025))
-        for src in _manifest(data_dir).get("sources", []):
-            if src.get("name") == "geometry" and src.get("vintage"):
-                gyear = int(src["vintage"])
+    if bundle.has("commune_geometry"):
+        g = bundle.read("commune_geometry", ["code", "area_km2"]).set_index("code")["area_km2"]
+        man = bundle.manifest
+        gyear = man.source_vintage("geometry")
+        if gyear is None:
+            raise BundleError(f"{bundle.manifest_path} : le millésime des contours (sources, name = geometry) "
+                              "n'est pas enregistré ; relancez `planeco data build --force`.")
         per_var[("surface_km2", gyear)] = g.reindex(current).astype("float64").to_numpy()
         overlap = np.zeros(n, dtype=bool)
-        for item in (_manifest(data_dir).get("geometry") or {}).get("split_overlaps", []) or []:
-            if isinstance(item, dict) and item.get("code") in code_pos:
-                overlap[code_pos[item["code"]]] = True
+        for code in man.split_overlaps:
+            if code in code_pos:
+                overlap[code_pos[code]] = True
         per_flag[("surface_km2", gyear)] = overlap
         scope["geometry"] = ~np.isnan(per_var[("surface_km2", gyear)])
         status["geometry"] = SourceStatus(True, "", [gyear], "paquet de données (geometry/communes.parquet)")
@@ -369,6 +368,10 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
         for sid in c.sources:
             declared.setdefault(sid, set()).add(k)
     absent_zero = {k for k, c in cat.components.items() if c.absent_is_zero}
+    provenance: dict[str, dict[int, str]] = {"pop_municipale": {int(y): "population" for y in pw.columns}}
+    geometry_years = {y: "geometry" for v, y in per_var if v == "surface_km2"}
+    if geometry_years:
+        provenance["surface_km2"] = geometry_years
     extensive = {k for k, c in cat.components.items() if c.kind == "extensive"}
     code_map = None
     subdivisions: frozenset[str] = frozenset()
@@ -387,11 +390,10 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
         # plain object codes: membership tests on Arrow-backed strings are two orders slower
         sub = sub.assign(commune_code=sub["commune_code"].to_numpy(dtype=object))
         if code_map is None:
-            cog_path = data_dir / "cog" / "communes.parquet"
-            history = pd.read_parquet(data_dir / "code_history.parquet", columns=["code", "vintage", "type", "current_code"])
+            history = bundle.read("code_history", ["code", "vintage", "type", "current_code"])
             code_map = current_code_map(
                 history,
-                pd.read_parquet(cog_path, columns=["vintage", "code", "type", "anciens_codes"]) if cog_path.is_file() else None,
+                bundle.read("cog_communes", ["vintage", "code", "type", "anciens_codes"]) if bundle.has("cog_communes") else None,
             )
             subdivisions = frozenset(history.loc[history["type"] == "arrondissement-municipal", "code"].astype(str))
         wide, unmatched = to_current_geography(sub, code_map, current, extensive, subdivisions)
@@ -407,12 +409,17 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
         scope[sid] = in_file if sid not in scope else scope[sid] | in_file
         held = _split_held(sub, split_groups, code_pos, n)
         for var, y in wide.columns:
-            key = (str(var), int(y))
-            if key in per_var and cat.components[str(var)].source != sid:
-                continue  # the component's declared source wins for this year
-            per_var[key] = wide[(var, y)].astype("float64").to_numpy()
-            if int(y) in held:
-                per_flag[key] = held[int(y)]
+            var, y = str(var), int(y)
+            prefs = cat.components[var].sources
+            given = provenance.setdefault(var, {}).get(y)
+            if given is not None and prefs.index(given) < prefs.index(sid):
+                continue  # a preferred source gives this year
+            provenance[var][y] = sid
+            per_var[(var, y)] = wide[(var, y)].astype("float64").to_numpy()
+            if y in held:
+                per_flag[(var, y)] = held[y]
+            else:
+                per_flag.pop((var, y), None)
         if sid in status:
             status[sid].years = sorted({int(y) for _, y in wide.columns})
     years = sorted({y for _, y in per_var})
@@ -425,30 +432,29 @@ def assemble(data_dir: Path, catalogue: Catalogue | None = None, *, mirror=None,
             flags.setdefault(var, np.zeros((n, len(years)), dtype=bool))[:, years.index(y)] = mask
     for sid in {s for c in cat.components.values() for s in c.sources}:
         status.setdefault(sid, SourceStatus(False, f"source non lue. {HOW_TO_GET}"))
-    return Components(codes, years, values, status, official, notes, scope, flags, split_groups)
+    return Components(codes, years, values, status, official, notes, scope, flags, split_groups, provenance)
 
 
 def split_groups_of(code_history: pd.DataFrame, current: pd.Index) -> list[list[str]]:
     """Current codes of each commune split since an older vintage, holder first.
 
-    ``code_history`` rows with event ``split`` name, in their note, the communes the holder
-    covered (« couvrait aussi 15031 (Celles), 15035 (…), redevenues communes … »); only current
-    codes are kept.
+    Read from the ``split_group`` column of ``code_history`` (the current communes sharing the
+    territory the code covered that vintage, holder first); only current codes are kept.
     """
-    import re
-
-    if "event" not in code_history.columns:
+    if "split_group" not in code_history.columns:
         return []
-    rows = code_history[code_history["event"] == "split"]
-    groups: dict[str, set[str]] = {}
-    for code, note in zip(rows["code"].astype(str), rows["note"].fillna("").astype(str)):
-        tail = note.split("couvrait aussi", 1)[1].split("redevenues", 1)[0] if "couvrait aussi" in note else ""
-        groups.setdefault(code, set()).update(re.findall(r"\b(\d[\dAB]\d{3})\b", tail))
+    rows = code_history[code_history["event"] == "split"].dropna(subset=["split_group"])
+    groups: dict[str, list[str]] = {}
+    for group in rows["split_group"]:
+        members = [str(m) for m in group]
+        if members:
+            held = groups.setdefault(members[0], [members[0]])
+            held += [m for m in members[1:] if m not in held]
     out = []
-    for holder, others in sorted(groups.items()):
-        members = [m for m in (holder, *sorted(others - {holder})) if m in current]
-        if len(members) > 1:
-            out.append(members)
+    for holder, members in sorted(groups.items()):
+        kept = [m for m in (holder, *sorted(set(members) - {holder})) if m in current]
+        if len(kept) > 1:
+            out.append(kept)
     return out
 
 
@@ -469,15 +475,15 @@ def _split_held(rows: pd.DataFrame, groups: list[list[str]], code_pos: dict[str,
     return out
 
 
-def cache_key(data_dir: Path, catalogue: Catalogue) -> str:
-    """Key of a cached components file: the bundle's build stamp and the catalogue's checksum."""
-    man = _manifest(data_dir)
+def cache_key(data_dir: str | Path | Bundle, catalogue: Catalogue) -> str:
+    """Key of a cached components file: the bundle's build stamp, the catalogue's and the code's checksums."""
+    bundle = open_bundle(data_dir)
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    stamp = f"{man.get('built_at', '')}|{catalogue.sha256}|{code}|{config.mirror_dir() or ''}"
+    stamp = f"{bundle.data_dir.resolve()}|{bundle.manifest.built_at}|{catalogue.sha256}|{code}"
     return hashlib.sha256(stamp.encode()).hexdigest()[:16]
 
 
-def load_components(data_dir: str | Path | None = None, *, catalogue: Catalogue | None = None,
+def load_components(data_dir: str | Path | Bundle | None = None, *, catalogue: Catalogue | None = None,
                     refresh: bool = False) -> Components:
     """The components of a bundle: from ``indicators/components.parquet`` in the bundle, else from a
     cached copy in the user cache, else assembled (and cached).
@@ -487,15 +493,15 @@ def load_components(data_dir: str | Path | None = None, *, catalogue: Catalogue 
     refresh
         Re-assemble even when a cached copy exists.
     """
-    d = Path(data_dir) if data_dir is not None else config.data_dir()
+    bundle = open_bundle(data_dir)
     cat = catalogue or load_catalogue()
-    bundled = d / BUNDLE_COMPONENTS
+    bundled = bundle.components_path
     if bundled.is_file() and not refresh:
         try:
             return Components.from_parquet(bundled)
         except ValueError as exc:  # written by an older planeco: assembled again below
             log.warning("%s", exc)
-    cached = config.cache_dir() / "indicators" / f"components-{cache_key(d, cat)}.parquet"
+    cached = config.cache_dir() / "indicators" / f"components-{cache_key(bundle, cat)}.parquet"
     if cached.is_file() and not refresh:
         try:
             return Components.from_parquet(cached)
@@ -503,7 +509,7 @@ def load_components(data_dir: str | Path | None = None, *, catalogue: Catalogue 
             log.warning("damaged components cache %s: rebuilding", cached)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # old-vintage warnings: the vintage is in every value's provenance
-        comp = assemble(d, cat)
+        comp = assemble(bundle, cat)
     try:
         comp.to_parquet(cached)
     except OSError as exc:

@@ -36,12 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planeco_kernel import config
+from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
 from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from planeco_kernel.indicators.components import Components, load_components
 from planeco_kernel.indicators.formula import Unavailable, evaluate
 from planeco_kernel.indicators.rollup import GroupIndex
+from planeco_kernel.levels import PARENT_COLUMNS
 
 MIN_ESTIMATE_COVERAGE = 0.5
 """Below this share of the population covered, an estimated aggregate is not shown."""
@@ -63,7 +64,6 @@ take the official value."""
 PERIMETER_TOLERANCE = 0.005
 """Relative gap allowed between an EPCI's official household count and its current members' sum."""
 
-PARENT_COLUMNS = {"epci": "epci_code", "scot": "scot_code", "departement": "departement_code", "region": "region_code"}
 
 
 @dataclass
@@ -82,6 +82,10 @@ class Cube:
     territories: pd.DataFrame
     status: dict[str, IndicatorStatus]
     components: Components
+
+    def level_note(self, indicator_id: str, level: str) -> str:
+        """« disponible à l'échelle régionale » when the indicator does not exist at ``level``; else ``""``."""
+        return self.catalogue.get(indicator_id).level_note(level)
 
     def __getitem__(self, level: str):
         return self.dataset(level)
@@ -118,28 +122,16 @@ class Cube:
         return df.reset_index(drop=True)
 
     def members(self, level: str, within: str) -> set[str]:
-        """Codes of the ``level`` territories inside the territory ``within`` (any level)."""
-        t = self.territories
-        row = t[t["code"] == within]
-        if row.empty:
-            from planeco_kernel.errors import TerritoryNotFoundError
+        """Codes of the ``level`` territories inside ``within`` (``region:84``, ``84`` = the
+        département, a SIREN …; see :mod:`planeco_kernel.territory.within`)."""
+        from planeco_kernel.territory.within import within as codes_inside
 
-            raise TerritoryNotFoundError(within)
-        wl = row["level"].iloc[0]
-        here = t[t["level"] == level]
-        if wl == "france":
-            return set(here["code"])
-        if wl == level:
-            return {within}
-        col = PARENT_COLUMNS.get(wl)
-        if col is None or col not in here.columns:
-            return set()
-        return set(here.loc[here[col] == within, "code"])
+        return set(codes_inside(self.territories, level, within))
 
 
-def _territories(data_dir: Path) -> pd.DataFrame:
+def _territories(bundle: str | Path | Bundle) -> pd.DataFrame:
     cols = ["level", "code", "name", "epci_code", "scot_code", "departement_code", "region_code", "population"]
-    t = pd.read_parquet(data_dir / "territories.parquet", columns=cols)
+    t = open_bundle(bundle).read("territories", cols).copy()
     for c in cols:
         if c != "population":
             t[c] = t[c].astype(object).where(t[c].notna(), None)
@@ -187,7 +179,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             status[ind.id] = IndicatorStatus(False, "aucune valeur communale dans les données disponibles.")
             continue
         in_scope = np.ones(len(weight), dtype=bool)
-        for comp in ind.components:  # a component fed by several sources covers the union of their scopes
+        for comp in ind.components:  # a commune is in a component's scope if one of its sources covers it
             scopes = [components.scope[s] for s in sources_of[comp] if s in components.scope]
             if scopes:
                 in_scope &= np.logical_or.reduce(scopes)
@@ -250,11 +242,11 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         n = len(codes)
         dvars = {}
         for ind in cat:
-            if ind.id in data[level]:
+            if ind.id in data[level] and ind.available_at(level):
                 value, cover = data[level][ind.id]
-            else:
+            else:  # an indicator that exists only at other levels never pretends a value here
                 value, cover = np.full((n, len(years)), np.nan), None
-            dvars[ind.id] = (("territory", "year"), value, _attrs(ind, cat, status[ind.id], components))
+            dvars[ind.id] = (("territory", "year"), value, _attrs(ind, cat, status[ind.id], components, level))
             if cover is not None:
                 dvars[f"{ind.id}__coverage"] = (("territory", "year"), cover, {
                     "long_name": f"Couverture de « {ind.label} » (part de la population des communes renseignées)",
@@ -395,9 +387,12 @@ def _official(ind: Indicator, comps: Components, codes: np.ndarray, group: Group
     return out
 
 
-def _attrs(ind: Indicator, cat: Catalogue, st: IndicatorStatus, comps: Components) -> dict:
+def _attrs(ind: Indicator, cat: Catalogue, st: IndicatorStatus, comps: Components, level: str) -> dict:
     src = cat.sources[ind.source]
+    used = sorted({s for c in ind.components for s in comps.provenance.get(c, {}).values()})
     return {
+        "levels": ",".join(ind.levels), "level_note": ind.level_note(level),
+        "sources_used": ",".join(used),
         "long_name": ind.label, "units": ind.unit, "theme": cat.themes[ind.theme], "definition": ind.definition,
         "source": src.title, "source_id": ind.source, "source_vintage": src.vintage, "source_url": src.url,
         "years": ",".join(str(y) for y in st.years), "formula": ind.formula_text(), "aggregation": ind.aggregation,
@@ -410,24 +405,20 @@ def _attrs(ind: Indicator, cat: Catalogue, st: IndicatorStatus, comps: Component
 _CUBES: dict = {}
 
 
-def load_cube(data_dir: str | Path | None = None, *, catalogue: Catalogue | None = None, refresh: bool = False) -> Cube:
-    """The cube of a bundle (cached in memory per bundle directory and build stamp)."""
-    d = Path(data_dir) if data_dir is not None else config.data_dir()
-    if not (d / "territories.parquet").is_file():
-        from planeco_kernel.errors import BundleError
-
-        raise BundleError(f"Pas de paquet de données dans {d} : lancez `planeco data build` (ou indiquez PLANECO_DATA_DIR).")
-    stamp = (str(d.resolve()), (d / "manifest.json").stat().st_mtime if (d / "manifest.json").exists() else 0,
-             (catalogue or load_catalogue()).sha256)
+def load_cube(data_dir: str | Path | Bundle | None = None, *, catalogue: Catalogue | None = None,
+              refresh: bool = False) -> Cube:
+    """The cube of a bundle (cached in memory per bundle and build stamp)."""
+    bundle = open_bundle(data_dir)
+    stamp = (bundle.stamp, (catalogue or load_catalogue()).sha256)
     if not refresh and stamp in _CUBES:
         return _CUBES[stamp]
-    comps = load_components(d, catalogue=catalogue, refresh=refresh)
-    pop = pd.read_parquet(d / "population.parquet")
+    comps = load_components(bundle, catalogue=catalogue, refresh=refresh)
+    pop = bundle.read("population")
     partial = pop.loc[pop["flag"] == "partial", ["level", "code", "census_year"]] if "flag" in pop.columns else None
-    cube = build_cube(comps, _territories(d), catalogue, partial)
+    cube = build_cube(comps, _territories(bundle), catalogue, partial)
     _CUBES.clear()
     _CUBES[stamp] = cube
     return cube
 
 
-__all__ = ["Cube", "build_cube", "load_cube", "FRANCE_CODE"]
+__all__ = ["FRANCE_CODE", "Cube", "build_cube", "load_cube"]

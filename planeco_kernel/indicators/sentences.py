@@ -10,30 +10,20 @@ import math
 import re
 
 from planeco_kernel import fmt
+from planeco_kernel.levels import LEVEL
 
-
-LEVEL_WORDS: dict[str, tuple[str, str]] = {
-    # level -> (« Votre … », « des … » plural)
-    "commune": ("Votre commune", "communes"),
-    "epci": ("Votre intercommunalité", "intercommunalités"),
-    "scot": ("Votre SCoT", "SCoT"),
-    "departement": ("Votre département", "départements"),
-    "region": ("Votre région", "régions"),
-    "france": ("La France", "territoires"),
-}
+LEVEL_WORDS: dict[str, tuple[str, str]] = {k: (lv.yours, lv.plural) for k, lv in LEVEL.items()}
+"""level -> (« Votre … », « des … » plural), from :mod:`planeco_kernel.levels`."""
 
 GROUP_WORDS: dict[str, str] = {
-    "epci": "de l'EPCI",
-    "scot": "du SCoT",
-    "departement": "du département",
-    "region": "de la région",
+    **{k: lv.of_short for k, lv in LEVEL.items() if k not in ("commune", "france")},
     "france": "de France",
     "peers": "comparables (même taille et densité)",
 }
 
 PARENT_WORDS: dict[str, str] = {
-    "epci": "pour l'EPCI", "scot": "pour le SCoT", "departement": "pour le département",
-    "region": "pour la région", "france": "pour la France", "peers": "pour la médiane des communes comparables",
+    **{k: lv.for_ for k, lv in LEVEL.items() if k != "commune"},
+    "peers": "pour la médiane des communes comparables",
 }
 
 
@@ -110,10 +100,7 @@ def rank_text(rank_from_top: int | None, n: int | None, rank_from_bottom: int | 
     return f"{ordinal(bottom)} valeur la plus basse sur {n}"
 
 
-MEDIAN_WORDS: dict[str, str] = {
-    "commune": "la commune médiane", "epci": "l'intercommunalité médiane", "scot": "le SCoT médian",
-    "departement": "le département médian", "region": "la région médiane",
-}
+MEDIAN_WORDS: dict[str, str] = {k: lv.median for k, lv in LEVEL.items() if k != "france"}
 
 
 def median_reference(level: str, group: str) -> str:
@@ -123,10 +110,7 @@ def median_reference(level: str, group: str) -> str:
     return f"pour {MEDIAN_WORDS.get(level, 'la médiane')} {GROUP_WORDS.get(group, '')}".rstrip()
 
 
-AGGREGATE_WORDS: dict[str, str] = {
-    "epci": "ensemble de l'EPCI", "scot": "ensemble du SCoT", "departement": "ensemble du département",
-    "region": "ensemble de la région", "france": "ensemble de la France",
-}
+AGGREGATE_WORDS: dict[str, str] = {k: lv.whole for k, lv in LEVEL.items() if k != "commune"}
 
 
 def of_subject(subject: str) -> str:

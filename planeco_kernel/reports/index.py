@@ -7,12 +7,12 @@ from typing import Any
 
 from planeco_kernel import fmt
 from planeco_kernel.atomic import atomic_write
+from planeco_kernel.levels import LEVEL
 
 INDEX_FILE = "index.html"
 STATUS_FR = {"ok": "à jour", "skipped": "inchangé (non réexécuté)", "failed": "échec"}
 
-LEVEL_FR: dict[str, str] = {"commune": "Commune", "epci": "Intercommunalité", "scot": "SCoT",
-                            "departement": "Département", "region": "Région", "france": "France"}
+LEVEL_FR: dict[str, str] = {k: lv.title for k, lv in LEVEL.items()}
 """Level labels shown in the index."""
 
 

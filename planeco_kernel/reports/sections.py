@@ -12,20 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-LEVEL_PLURAL = {"commune": "communes", "epci": "intercommunalités", "scot": "SCoT", "departement": "départements",
-                "region": "régions", "france": "territoires"}
+from planeco_kernel.levels import LEVEL
 
-SHORT_LEVEL = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
-               "region": "région", "france": "France"}
+LEVEL_PLURAL = {k: lv.plural for k, lv in LEVEL.items()}
+
+SHORT_LEVEL = {k: lv.short for k, lv in LEVEL.items()}
 
 PARAMETER_LABELS: dict[str, str] = {"territory": "Territoire", "level": "Niveau", "vintage": "Millésime",
                                     "peer_group": "Groupe de comparaison", "show_map": "Carte",
                                     "themes": "Thèmes"}
 """French labels of the template parameters shown in the stamp."""
-
-_KNOWN_SOURCES = {"groupements.csv": "DGCL — Banatic, groupements de collectivités",
-                  "communes.json": "Insee — communes et populations municipales (via Etalab)",
-                  "epci.json": "Insee — intercommunalités (via Etalab)"}
 
 CHANGES_SHOWN = 12
 
@@ -67,8 +63,7 @@ def param_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     if key == "level":
-        return {"commune": "commune", "epci": "intercommunalité", "scot": "SCoT", "departement": "département",
-                "region": "région", "france": "France"}.get(str(value), str(value))
+        return LEVEL[str(value)].noun if str(value) in LEVEL else str(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -95,12 +90,18 @@ def date_fr(iso: str | None) -> str:
 
 def source_label(src: dict[str, Any]) -> str:
     """Publisher and dataset of a bundle source (« Insee — Code officiel géographique »), not a file path."""
+    from planeco_kernel.sources.catalog import ALL, declared_identity
+
     title = str(src.get("title") or "").strip()
     name = str(src.get("name") or "")
-    origin = str(src.get("origin") or "")
+    if name in ALL:  # the source registry's title and publisher, the same everywhere
+        return ALL[name].label
     if title and "://" not in title and not title.startswith("pypi:"):
         return title
-    return _KNOWN_SOURCES.get(name) or _KNOWN_SOURCES.get(origin.split("/")[-1]) or name.replace("_", " ")
+    declared = declared_identity(str(src.get("file") or ""))
+    if declared is not None:
+        return ALL[declared[0]].label
+    return name.replace("_", " ")
 
 
 # -- section objects ------------------------------------------------------------------------------

@@ -44,8 +44,7 @@ RELEASE = Release(
     SOURCE_ID, YEAR, "https://www.data.gouv.fr/fr/organizations/agence-nationale-de-la-cohesion-des-territoires/",
     "programmes_acv_pvd_ort.json", mirror_path="anct/programmes_acv_pvd_ort.json",
     note="Listes ANCT, instantané du 23 juillet 2026.",
-    extra={"mirror_only": True, "sha256": "f0d9f1900cc9efdf3ac0698e10739f1e6b7e783ecfdc058a334ccee922e5db60",
-           "totals": {"acv": 245, "pvd": 1646, "ort": 2265}},
+    extra={"mirror_only": True, "totals": {"acv": 245, "pvd": 1646, "ort": 2265}},
 )
 
 ANCT_URL = "https://agence-cohesion-territoires.gouv.fr/"

@@ -46,8 +46,7 @@ RELEASE = Release(
     SOURCE_ID, YEAR, "https://www.data.gouv.fr/fr/datasets/sites-references-dans-cartofriches/",
     "cartofriches_communes.json.gz", mirror_path="cerema/cartofriches_communes.json.gz",
     note="Inventaire Cartofriches, instantané du 23 juillet 2026.",
-    extra={"mirror_only": True, "sha256": "2301b060688b6d059189495a58de2783c9b351fa4ec1f8c2f7e459ed56fc88e4",
-           "totals": {"communes": 9138, "sites": 27983}},
+    extra={"mirror_only": True, "totals": {"communes": 9138, "sites": 27983}},
 )
 
 STATUSES = {"friche sans projet": "friches_sans_projet", "friche avec projet": "friches_avec_projet",

@@ -10,6 +10,7 @@ network — without downloading anything (a ``HEAD`` request at most) — so tha
 from __future__ import annotations
 
 import logging
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,25 +32,48 @@ LICENCE_OUVERTE = "Licence Ouverte 2.0 (Etalab)"
 
 
 @dataclass(frozen=True)
+class FileIdentity:
+    """The declared identity of one file the build reads: where it is, its bytes' sha256, its release."""
+
+    key: str
+    """Mirror-relative path (``banatic/groupements.csv``) or URL."""
+    sha256: str
+    release: str = ""
+
+
+@dataclass(frozen=True)
 class SourceInfo:
-    """One official source.
+    """One official source, as declared in the source registry (``sources/registry.yaml``).
 
     Attributes
     ----------
     id
-        Connector id, also the module name under :mod:`planeco_kernel.sources`.
-    title
-        French title, as shown to users.
-    publisher, licence
+        Registry id; for ``kind == "indicator"``, also the connector module under
+        :mod:`planeco_kernel.sources`.
+    title, short
+        French title of the dataset, and a short form (« Insee, Filosofi ») for compact labels.
+    publisher, publisher_short, licence
         Who publishes it and under which licence.
     urls
         Official URLs: the file (or API) first, then documentation pages.
-    vintages
-        Reference years available to planeco (``"courant"`` for files replaced in place).
+    homepage
+        The page users are sent to.
+    vintages, vintage_text
+        Reference years available to planeco (``"courant"`` for files replaced in place), and
+        what a user reads next to a value.
+    geography
+        COG vintage of the codes as published (an int, or a French description).
+    levels
+        Levels the publisher gives values for.
+    coverage
+        What part of France it covers (French).
     themes
         What it informs (French words used in the apps' filters).
-    release_attr
-        Name of the connector's default :class:`~planeco_kernel.sources.base.Release`.
+    files
+        Declared identity of every file the build reads (:class:`FileIdentity`).
+    kind
+        ``bundle`` (read by the territory steps of the build) or ``indicator`` (read through its
+        connector by the indicator step).
     """
 
     id: str
@@ -60,6 +84,20 @@ class SourceInfo:
     vintages: tuple[str, ...]
     themes: tuple[str, ...]
     release_attr: str = "RELEASE"
+    short: str = ""
+    publisher_short: str = ""
+    homepage: str = ""
+    vintage_text: str = ""
+    geography: str = ""
+    levels: tuple[str, ...] = ()
+    coverage: str = ""
+    files: tuple[FileIdentity, ...] = ()
+    kind: str = "indicator"
+
+    @property
+    def label(self) -> str:
+        """« Revenus, pauvreté et niveau de vie (Filosofi), Insee »: title and publisher."""
+        return f"{self.title}, {self.publisher_short}" if self.publisher_short else self.title
 
     def release(self):
         """The connector's default release (the newest)."""
@@ -76,120 +114,82 @@ class SourceInfo:
         return [getattr(module, self.release_attr)]
 
 
-SOURCES: dict[str, SourceInfo] = {
-    s.id: s
-    for s in (
-        SourceInfo(
-            "filosofi", "Revenus, pauvreté et niveau de vie (Filosofi)", "Insee", LICENCE_OUVERTE,
-            ("https://www.insee.fr/fr/statistiques/fichier/8984752/FILOSOFI_CC_csv.zip",
-             "https://www.insee.fr/fr/statistiques/8984752",
-             "https://www.insee.fr/fr/statistiques/fichier/3560121/filo-revenu-pauvrete-menage-2015.zip"),
-            ("2015", "2016", "2023"), ("revenus", "pauvreté", "cohésion sociale"),
-        ),
-        SourceInfo(
-            "insee_rp", "Recensement de la population : dossier complet par commune", "Insee", LICENCE_OUVERTE,
-            ("https://www.insee.fr/fr/statistiques/fichier/5359146/dossier_complet.zip",
-             "https://www.insee.fr/fr/statistiques/5359146"),
-            ("courant",), ("démographie", "logement", "emploi", "mobilité"),
-        ),
-        SourceInfo(
-            "insee_iris_pop", "Recensement de la population : évolution et structure de la population par IRIS",
-            "Insee", LICENCE_OUVERTE,
-            ("https://www.insee.fr/fr/statistiques/fichier/8647014/base-ic-evol-struct-pop-2022_csv.zip",
-             "https://www.insee.fr/fr/statistiques/8647014",
-             "https://www.insee.fr/fr/statistiques/fichier/8268806/base-ic-evol-struct-pop-2021_csv.zip",
-             "https://www.insee.fr/fr/statistiques/8268806"),
-            ("2021", "2022"), ("démographie", "vieillissement"),
-        ),
-        SourceInfo(
-            "cerema_conso", "Consommation d'espaces naturels, agricoles et forestiers (fichiers fonciers)",
-            "Cerema — Observatoire de l'artificialisation des sols", LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/api/1/datasets/r/8c67a68a-bb1a-4b7e-b221-62ccfb8bc4f9",
-             "https://artificialisation.developpement-durable.gouv.fr/"),
-            tuple(str(y) for y in range(2009, 2024)), ("sobriété foncière", "ZAN", "artificialisation"),
-        ),
-        SourceInfo(
-            "ademe_dpe", "Diagnostics de performance énergétique des logements existants (depuis juillet 2021)",
-            "ADEME", LICENCE_OUVERTE,
-            ("https://data.ademe.fr/data-fair/api/v1/datasets/dpe03existant/lines",
-             "https://data.ademe.fr/datasets/dpe03existant"),
-            ("courant",), ("logement", "rénovation énergétique", "bâtiment"),
-        ),
-        SourceInfo(
-            "sitadel", "Logements autorisés et commencés (Sit@del)",
-            "SDES — ministère de la Transition écologique", LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/fr/datasets/r/1fa467ef-5e3a-456f-b961-be9032cfa3df",
-             "https://www.data.gouv.fr/fr/datasets/base-des-permis-de-construire-et-autres-autorisations-durbanisme-sitadel/"),
-            tuple(str(y) for y in range(2017, 2024)), ("logement", "construction", "sobriété foncière"),
-        ),
-        SourceInfo(
-            "energy", "Consommation annuelle d'électricité et de gaz par commune et par secteur",
-            "Agence ORE (gestionnaires de réseaux de distribution)", LICENCE_OUVERTE,
-            ("https://opendata.agenceore.fr/api/explore/v2.1/catalog/datasets/"
-             "conso-elec-gaz-annuelle-par-secteur-dactivite-agregee-commune/exports/csv?delimiter=%3B&use_labels=false",
-             "https://opendata.agenceore.fr/explore/dataset/conso-elec-gaz-annuelle-par-secteur-dactivite-agregee-commune/"),
-            ("courant",), ("énergie", "climat", "PCAET"),
-        ),
-        SourceInfo(
-            "ghg", "Inventaire territorialisé des émissions de gaz à effet de serre (IGT)",
-            "Citepa pour le ministère de la Transition écologique, diffusé par l'ADEME", LICENCE_OUVERTE,
-            ("https://data.ademe.fr/data-fair/api/v1/datasets/igt-pouvoir-de-rechauffement-global/data-files/"
-             "IGT%20-%20Pouvoir%20de%20r%C3%A9chauffement%20global.csv",
-             "https://www.data.gouv.fr/fr/datasets/inventaire-de-gaz-a-effet-de-serre-territorialise/",
-             "https://www.data.gouv.fr/datasets/emissions-de-gaz-a-effet-de-serre-annuelles-par-secteur"),
-            ("2016",), ("climat", "émissions", "PCAET"),
-        ),
-        # Per-commune aggregates of national files (mirror README, « Per-commune aggregates »):
-        # read from the offline mirror only (sha256 pinned in each connector's RELEASE).
-        SourceInfo(
-            "sitadel_communes", "Logements autorisés et commencés par commune (Sit@del, séries annuelles)",
-            "SDES — ministère de la Transition écologique", LICENCE_OUVERTE,
-            ("https://www.statistiques.developpement-durable.gouv.fr/",
-             "https://www.data.gouv.fr/fr/datasets/base-des-permis-de-construire-et-autres-autorisations-durbanisme-sitadel/"),
-            tuple(str(y) for y in range(2013, 2026)), ("logement", "construction", "sobriété foncière"),
-        ),
-        SourceInfo(
-            "insee_rp_logement", "Recensement de la population 2021 : logements par commune", "Insee", LICENCE_OUVERTE,
-            ("https://www.insee.fr/fr/statistiques/8202349",), ("2021",), ("logement",),
-        ),
-        SourceInfo(
-            "filosofi_2021", "Revenus localisés 2021 (Filosofi) : niveau de vie médian, part des minima sociaux",
-            "Insee", LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/fr/datasets/revenu-des-francais-a-la-commune/",
-             "https://www.insee.fr/fr/statistiques/8984752"), ("2021",), ("revenus", "cohésion sociale"),
-        ),
-        SourceInfo(
-            "lovac", "Logements vacants du parc privé (LOVAC)", "DGFiP, Cerema — ministère du Logement (Zéro Logement Vacant)",
-            LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/fr/datasets/logements-vacants-du-parc-prive-par-anciennete-de-vacance-par-commune-et-par-epci/",
-             "https://zerologementvacant.beta.gouv.fr/"), ("2025",), ("logement", "vacance", "sobriété foncière"),
-        ),
-        SourceInfo(
-            "sru", "Taux de logements sociaux dans les communes (inventaire SRU)", "Ministère chargé du Logement",
-            LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/fr/datasets/taux-de-logements-sociaux-dans-les-communes/",), ("2024",),
-            ("logement", "cohésion sociale"),
-        ),
-        SourceInfo(
-            "catnat", "Arrêtés de catastrophe naturelle (base GASPAR, Géorisques)",
-            "Ministère de la Transition écologique — Géorisques", LICENCE_OUVERTE,
-            ("https://www.georisques.gouv.fr/donnees/bases-de-donnees/base-gaspar",
-             "https://www.data.gouv.fr/fr/datasets/base-nationale-de-gestion-assistee-des-procedures-administratives-relatives-aux-risques-gaspar/"),
-            ("1982-2025",), ("risques", "adaptation"),
-        ),
-        SourceInfo(
-            "cartofriches", "Friches référencées (Cartofriches)", "Cerema", LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/fr/datasets/sites-references-dans-cartofriches/", "https://cartofriches.cerema.fr/"),
-            ("2026",), ("foncier", "friches", "ZAN"),
-        ),
-        SourceInfo(
-            "anct_programmes", "Programmes Action Cœur de Ville, Petites Villes de Demain et ORT",
-            "Agence nationale de la cohésion des territoires (ANCT)", LICENCE_OUVERTE,
-            ("https://www.data.gouv.fr/fr/organizations/agence-nationale-de-la-cohesion-des-territoires/",
-             "https://agence-cohesion-territoires.gouv.fr/"), ("2026",), ("revitalisation", "centralités"),
-        ),
-    )
-}
+REQUIRED_FIELDS = ("kind", "title", "short", "publisher", "publisher_short", "licence", "homepage", "urls",
+                   "vintages", "vintage_text", "geography", "levels", "coverage", "themes")
+
+
+def _parse_registry(raw: dict) -> dict[str, SourceInfo]:
+    """Typed, validated entries of the registry (``build_checks`` is not a source)."""
+    from planeco_kernel.errors import SchemaError
+    from planeco_kernel.levels import LEVELS
+
+    out: dict[str, SourceInfo] = {}
+    problems: list[str] = []
+    for sid, e in raw.items():
+        if sid == "build_checks":
+            continue
+        missing = [k for k in REQUIRED_FIELDS if e.get(k) in (None, "", [])]
+        if missing:
+            problems.append(f"{sid}: missing fields {missing}")
+            continue
+        bad = [lv for lv in e["levels"] if lv not in LEVELS]
+        if bad:
+            problems.append(f"{sid}: unknown levels {bad}")
+        if e["kind"] not in ("bundle", "indicator"):
+            problems.append(f"{sid}: kind {e['kind']!r} (expected bundle or indicator)")
+        files = []
+        for f in e.get("files") or []:
+            key = f.get("path") or f.get("url")
+            if not key or not re.fullmatch(r"[0-9a-f]{64}", str(f.get("sha256", ""))):
+                problems.append(f"{sid}: file entry {f} needs a path (or url) and a sha256")
+                continue
+            files.append(FileIdentity(str(key), str(f["sha256"]), str(f.get("release", ""))))
+        out[sid] = SourceInfo(
+            sid, e["title"], e["publisher"], e["licence"], tuple(e["urls"]), tuple(str(v) for v in e["vintages"]),
+            tuple(e["themes"]), short=e["short"], publisher_short=e["publisher_short"], homepage=e["homepage"],
+            vintage_text=e["vintage_text"], geography=str(e["geography"]), levels=tuple(e["levels"]),
+            coverage=e["coverage"], files=tuple(files), kind=e["kind"],
+        )
+    if problems:
+        raise SchemaError("sources/registry.yaml: " + "; ".join(problems))
+    return out
+
+
+def _registry_sources() -> dict[str, SourceInfo]:
+    from planeco_kernel.sources import registry
+
+    return _parse_registry(registry())
+
+
+ALL: dict[str, SourceInfo] = _registry_sources()
+"""Every source of the registry (bundle and indicator sources), by id."""
+
+SOURCES: dict[str, SourceInfo] = {k: v for k, v in ALL.items() if v.kind == "indicator"}
+"""The indicator sources (one connector module each), read by the indicator step of the build."""
+
+
+def info(source_id: str) -> SourceInfo:
+    """The registry entry of a source; raises a French :class:`KeyError` listing the known ones."""
+    try:
+        return ALL[source_id]
+    except KeyError:
+        raise KeyError(f"Source inconnue : {source_id!r}. Sources du registre : {', '.join(ALL)}.") from None
+
+
+def declared_identity(key: str) -> tuple[str, FileIdentity] | None:
+    """``(source_id, FileIdentity)`` declared for a mirror-relative path or URL, or ``None``."""
+    for sid, s in ALL.items():
+        for f in s.files:
+            if f.key == key:
+                return sid, f
+    return None
+
+
+def build_checks() -> dict[str, float]:
+    """Declared tolerances of the headline counts between two builds (``build_checks``)."""
+    from planeco_kernel.sources import registry
+
+    return {k: float(v) for k, v in (registry().get("build_checks") or {}).items()}
 
 
 def probe_url(url: str, *, timeout: float = 3.0) -> tuple[bool, str]:

@@ -44,8 +44,7 @@ FIRST_YEAR = 1982
 RELEASE = Release(
     SOURCE_ID, 2025, "https://www.georisques.gouv.fr/donnees/bases-de-donnees/base-gaspar",
     "catnat_communes_1982_2025.json.gz", mirror_path="georisques/catnat_communes_1982_2025.json.gz",
-    extra={"mirror_only": True, "sha256": "80ced37c7aa5098460a3476da81dbfdd00e1e046dacd29103eb09db0fb3bc0d5",
-           "totals": {"communes": 34704, "arretes": 260799}},
+    extra={"mirror_only": True, "totals": {"communes": 34704, "arretes": 260799}},
 )
 
 CATEGORIES = {"inond": "catnat_inondations", "sech": "catnat_secheresse", "mvt": "catnat_mouvements_terrain",

@@ -39,8 +39,7 @@ YEAR = 2021
 RELEASE = Release(
     SOURCE_ID, YEAR, "https://www.data.gouv.fr/fr/datasets/revenu-des-francais-a-la-commune/",
     "filosofi_com_2021.json", mirror_path="insee/filosofi_com_2021.json",
-    extra={"mirror_only": True, "sha256": "f6ecc0fc841abcff43f3bfeaee7663165a325feed6c2337e8e96ff5d47784da0",
-           "totals": {"communes": 31322, "national_median_eur": 22810}},
+    extra={"mirror_only": True, "totals": {"communes": 31322, "national_median_eur": 22810}},
 )
 
 VARIABLES = {"median_eur": ("niveau_vie_median_eur", "EUR"), "minima_pct": ("part_minima_sociaux_pct", "%")}

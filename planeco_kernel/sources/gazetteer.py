@@ -12,7 +12,7 @@ files »). Each has its own connector module; this one holds what they share:
   README — a mismatch raises :class:`PublishedTotalError`, which stops ``planeco data build``
   (the previous bundle stays in place) instead of skipping the source;
 - :func:`commune_map`: the ``{"<code>": {...}}`` mapping of a document, codes checked;
-- :func:`obtain`: the file from the mirror (sha256 pinned in the release), or a clear French
+- :func:`obtain`: the file from the mirror (sha256 declared in the source registry), or a clear French
   error: the publishers' own files have other layouts that these connectors do not read.
 """
 
@@ -79,8 +79,12 @@ def check_published_total(actual: float, expected: float | None, *, name: str, w
 
 
 def obtain(release: Release, *, mirror: str | Path | None = None, url: str | None = None, cache=None) -> Path:
-    """The release's file (mirror, or ``url`` for tests), checked against its pinned sha256."""
-    sha = None if url is not None else release.extra.get("sha256")
+    """The release's file (mirror, or ``url`` for tests), checked against the sha256 that the source
+    registry declares for its mirror path (``files:`` in ``sources/registry.yaml``)."""
+    from planeco_kernel.sources.catalog import declared_identity
+
+    declared = declared_identity(release.mirror_path or "") if url is None else None
+    sha = declared[1].sha256 if declared is not None else None
     return base.obtain(release, mirror=mirror, url=url, cache=cache, sha256=sha).path
 
 

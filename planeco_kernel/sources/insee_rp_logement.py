@@ -43,8 +43,7 @@ YEAR = 2021
 RELEASE = Release(
     SOURCE_ID, YEAR, "https://www.insee.fr/fr/statistiques/8202349",
     "rp2021_logements_communes.json.gz", mirror_path="insee/rp2021_logements_communes.json.gz",
-    extra={"mirror_only": True, "sha256": "f78aaebba88b87f15abc79d8b91d8492a8c8d018c2147633c93ca0a8d913e345",
-           "totals": {"logements_sans_arrondissements": 37153192, "communes": 34955}},
+    extra={"mirror_only": True, "totals": {"logements_sans_arrondissements": 37153192, "communes": 34955}},
 )
 
 VARIABLES = {"log": "logements", "rp": "residences_principales", "rsec": "residences_secondaires", "vac": "logements_vacants"}

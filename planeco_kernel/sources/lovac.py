@@ -43,8 +43,7 @@ YEAR = 2025
 RELEASE = Release(
     SOURCE_ID, YEAR, "https://www.data.gouv.fr/fr/datasets/logements-vacants-du-parc-prive-par-anciennete-de-vacance-par-commune-et-par-epci/",
     "lovac_2025_communes.csv", mirror_path="logement/lovac_2025_communes.csv", sep=";", encodings=("utf-8-sig",),
-    extra={"mirror_only": True, "sha256": "60b690a61fcec8478e4336bbb3c393189604263316a33fd759e37d7fc861036a",
-           "totals": {"communes": 16501}},
+    extra={"mirror_only": True, "totals": {"communes": 16501}},
 )
 
 COLUMNS = {"taux_vacance_25_pct": ("taux_vacance_lovac_pct", "%"),

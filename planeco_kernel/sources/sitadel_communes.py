@@ -44,7 +44,6 @@ RELEASE = Release(
     "sitadel_logements_communes_2013_2025.json.gz", mirror_path="sdes/sitadel_logements_communes_2013_2025.json.gz",
     note="Agrégats communaux du fichier SDES (DIDO 9c90a880), millésime 2026-06.",
     extra={"mirror_only": True, "millesime": "2026-06",
-           "sha256": "2ed61a18af95ef5f052423840f84446f0468d0483e0d107517d02be20c25ed48",
            "totals": {"communes": 34746, "authorised": {2022: 451889, 2023: 354879}}},
 )
 

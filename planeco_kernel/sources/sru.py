@@ -38,8 +38,7 @@ YEAR = 2024
 RELEASE = Release(
     SOURCE_ID, YEAR, "https://www.data.gouv.fr/fr/datasets/taux-de-logements-sociaux-dans-les-communes/",
     "taux_logements_sociaux_sru_2024.json.gz", mirror_path="logement/taux_logements_sociaux_sru_2024.json.gz",
-    extra={"mirror_only": True, "sha256": "7d631a99c78015deaea35d13a5d300ccf4b37a108f47420472a451f70d861f39",
-           "totals": {"communes": 35228}},
+    extra={"mirror_only": True, "totals": {"communes": 35228}},
 )
 
 

@@ -18,7 +18,6 @@ Look-ups:
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from functools import cached_property
@@ -30,8 +29,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from planeco_kernel.bundle import schema
+from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.bundle.schema import LEVELS
-from planeco_kernel.errors import AmbiguousTerritoryError, BundleError, SchemaError, TerritoryNotFoundError
+from planeco_kernel.errors import (
+    AmbiguousTerritoryError,
+    BundleError,
+    SchemaError,
+    TerritoryNotFoundError,
+)
+from planeco_kernel.levels import LEVEL
 from planeco_kernel.territory import codes
 from planeco_kernel.territory.names import BARE, COMPACT, EXACT, PREFIX, WORD, NameIndex
 from planeco_kernel.territory.objects import PARENT_COLUMNS as _PARENT_COLUMNS
@@ -62,15 +68,10 @@ class TerritoryModel:
         The bundle directory.
     """
 
-    def __init__(self, data_dir: Path):
-        self.data_dir = Path(data_dir)
-        path = self.data_dir / schema.TERRITORIES.path
-        if not path.is_file():
-            raise BundleError(
-                f"Le paquet de données est introuvable : {path} n'existe pas. "
-                "Construisez-le avec `planeco data build` (ou `make data`), "
-                "ou indiquez son dossier avec PLANECO_DATA_DIR."
-            )
+    def __init__(self, data_dir: Path | Bundle):
+        self.bundle = data_dir if isinstance(data_dir, Bundle) else Bundle(data_dir)
+        self.data_dir = self.bundle.data_dir
+        path = self.bundle.path("territories")
         table = pq.read_table(path)
         _check_columns(table.schema.names, schema.TERRITORIES, path)
         self._table = table
@@ -110,9 +111,8 @@ class TerritoryModel:
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
-        """The bundle's ``manifest.json`` (empty when absent)."""
-        p = self.data_dir / "manifest.json"
-        return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+        """The bundle's ``manifest.json`` (empty when absent or invalid); typed: ``self.bundle.manifest``."""
+        return self.bundle.manifest_dict()
 
     def name_of(self, level: str, code: str) -> str | None:
         """Name of the territory ``level:code``, or ``None`` if unknown."""
@@ -121,8 +121,7 @@ class TerritoryModel:
 
     def _label(self, row: int) -> str:
         lvl, code = self._level[row], self._code[row]
-        what = {"commune": "commune", "epci": "EPCI", "scot": "SCoT", "departement": "département",
-                "region": "région", "france": ""}[lvl]
+        what = "" if lvl == "france" else LEVEL[lvl].short_noun
         where = ""
         if lvl in ("commune", "epci", "scot"):
             dep = self._column("departement_code")[row]
@@ -131,6 +130,24 @@ class TerritoryModel:
                 where = f", {dep_name}"
         inside = f"{what} {code}".strip()
         return f"{self._name[row]} ({inside}{where})"
+
+    def within(self, level: str, parent: str | Territory) -> list[Territory]:
+        """The territories of ``level`` inside ``parent`` (``"region:84"``, ``"84"`` = the département,
+        a SIREN, a :class:`Territory`), sorted by code; see :mod:`planeco_kernel.territory.within`."""
+        from planeco_kernel.territory.within import codes_within
+
+        t = parent if isinstance(parent, Territory) else self.get(parent)
+        lvl = codes.parse_level(level) or "commune"
+        frame = self._within_frame()
+        return [Territory(self, self._by_key[(lvl, c)]) for c in codes_within(frame, lvl, t.level, t.code)]
+
+    def _within_frame(self):
+        cached = self.__dict__.get("_within_df")
+        if cached is None:
+            cols = ["level", "code", *_PARENT_COLUMNS.values()]
+            cached = self._table.select([c for c in cols if c in self._table.schema.names]).to_pandas()
+            self.__dict__["_within_df"] = cached
+        return cached
 
     def levels(self) -> list[str]:
         """The levels present in the bundle, smallest first."""
@@ -421,7 +438,7 @@ class TerritoryModel:
 
     def _read(self, table_name: str, columns: list[str] | None = None) -> pa.Table:
         decl = schema.TABLES[table_name]
-        path = self.data_dir / decl.path
+        path = self.bundle.path(table_name)
         if not path.is_file():
             raise BundleError(
                 f"Table « {table_name} » absente du paquet de données ({path}). "
@@ -631,13 +648,13 @@ def _departement(value: str | None) -> str | None:
 
 
 def _de_article(level: str) -> str:
-    return {"commune": "de la commune ", "epci": "de l'EPCI ", "scot": "du SCoT ", "departement": "du département ",
-            "region": "de la région ", "france": "de la "}[level]
+    """« de l'EPCI » before a territory's name (« de la » before « France »)."""
+    return "de la " if level == "france" else f"{LEVEL[level].of_short} "
 
 
 def _article(level: str) -> str:
-    return {"commune": "la commune ", "epci": "l'EPCI ", "scot": "le SCoT ", "departement": "le département ",
-            "region": "la région ", "france": ""}[level]
+    """« l'EPCI » before a territory's name (nothing before « France »)."""
+    return "" if level == "france" else f"{LEVEL[level].the_short} "
 
 
 def _pandas_types(t: pa.DataType):
@@ -666,18 +683,7 @@ _CACHE: dict[Path, tuple[tuple, TerritoryModel]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _stamp(d: Path) -> tuple:
-    out = []
-    for name in ("manifest.json", schema.TERRITORIES.path):
-        try:
-            st = (d / name).stat()
-            out.append((st.st_mtime_ns, st.st_size))
-        except FileNotFoundError:
-            out.append(None)
-    return tuple(out)
-
-
-def load_model(data_dir: str | Path | None = None) -> TerritoryModel:
+def load_model(data_dir: str | Path | Bundle | None = None) -> TerritoryModel:
     """The territory model of a data bundle, cached per directory.
 
     Parameters
@@ -696,19 +702,17 @@ def load_model(data_dir: str | Path | None = None) -> TerritoryModel:
     BundleError
         The bundle (``territories.parquet``) is missing.
     """
-    if data_dir is None:
-        from planeco_kernel import config
-
-        data_dir = config.data_dir()
-    d = Path(data_dir).expanduser().resolve()
-    stamp = _stamp(d)
+    if isinstance(data_dir, (str, Path)):
+        data_dir = Path(data_dir).expanduser()
+    bundle = open_bundle(data_dir)  # one stamp per build: a rebuilt bundle is a new Bundle
+    d = bundle.data_dir.resolve()
     with _CACHE_LOCK:
         hit = _CACHE.get(d)
-        if hit is not None and hit[0] == stamp:
+        if hit is not None and hit[0] == bundle.stamp:
             return hit[1]
-    model = TerritoryModel(d)
+    model = TerritoryModel(bundle)
     with _CACHE_LOCK:
-        _CACHE[d] = (stamp, model)
+        _CACHE[d] = (bundle.stamp, model)
     return model
 
 

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVEL_LABELS_FR, LEVELS
+from planeco_kernel.levels import LEVEL
+from planeco_kernel.levels import RANK as _RANK
 from planeco_kernel.territory import codes
 
 if TYPE_CHECKING:
     from planeco_kernel.territory.model import TerritoryModel
 
-RANK: dict[str, int] = {lvl: i for i, lvl in enumerate(LEVELS)}
+RANK: dict[str, int] = _RANK
 """Position of each level, smallest first."""
-PARENT_COLUMNS: dict[str, str] = {lvl: f"{lvl}_code" for lvl in LEVELS if lvl != "france"}
+PARENT_COLUMNS: dict[str, str] = {k: lv.parent_column for k, lv in LEVEL.items() if lv.parent_column}
 """Column of ``territories`` holding the parent code at each level."""
 
 
@@ -54,7 +56,7 @@ class Territory:
     Instances are light views on a row of the model; compare equal by :attr:`key`.
     """
 
-    __slots__ = ("_m", "_i")
+    __slots__ = ("_i", "_m")
 
     def __init__(self, model: TerritoryModel, row: int):
         self._m = model

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from planeco_kernel.bundle.reader import Bundle
 from planeco_kernel.errors import ChecksumError, SourceUnavailableError
 from planeco_kernel.sources.gazetteer import PublishedTotalError
 
@@ -113,7 +114,6 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
     """
     from planeco_kernel import config
     from planeco_kernel.indicators import components as comp_mod
-    from planeco_kernel.indicators.catalogue import load_catalogue
     from planeco_kernel.sources import catalog
 
     out_dir = Path(out_dir)
@@ -122,9 +122,10 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
     frames: dict[str, pd.DataFrame] = {}
     status: dict[str, comp_mod.SourceStatus] = {}
     availability = catalog.available(mirror, network=not config.offline())
-    communes = pd.read_parquet(out_dir / "territories.parquet", columns=["level", "code"])
+    bundle = Bundle(out_dir)
+    communes = bundle.read("territories", ["level", "code"])
     communes = communes.loc[communes["level"] == "commune", "code"].astype(str).tolist()
-    (out_dir / comp_mod.SOURCES_DIR).mkdir(parents=True, exist_ok=True)
+    bundle.source_path("x").parent.mkdir(parents=True, exist_ok=True)
     for sid, info in catalog.SOURCES.items():
         with step(f"Source {info.title}"):
             try:
@@ -139,17 +140,17 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
                 status[sid] = comp_mod.SourceStatus(False, f"source ignorée à la construction du paquet : {reason} {comp_mod.HOW_TO_GET}")
                 continue
         for key, df in got.frames.items():
-            path = out_dir / comp_mod.SOURCES_DIR / f"{key}.parquet"
+            path = bundle.source_path(key)
             df.to_parquet(path, index=False)
             frames[key] = df
             entries.append({"name": key, "source": sid, "title": info.title, "included": True,
-                            "file": f"{comp_mod.SOURCES_DIR}/{key}.parquet", "rows": int(len(df)),
+                            "file": str(path.relative_to(out_dir)), "rows": len(df),
                             "years": sorted(int(y) for y in df["year"].unique()), "origin": got.origin,
                             "licence": info.licence})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
     with step("Composantes des indicateurs"):
-        comps = comp_mod.assemble(out_dir, frames=frames, status=status)
-        comps.to_parquet(out_dir / comp_mod.BUNDLE_COMPONENTS)
+        comps = comp_mod.assemble(bundle, frames=frames, status=status)
+        comps.to_parquet(bundle.components_path)
     for entry in entries:  # unmatched commune codes, with their count, beside their source
         notes = [n for n in comps.notes if n.startswith(f"{entry['source']} : ")]
         if notes and entry.get("included"):
