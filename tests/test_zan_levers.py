@@ -110,3 +110,23 @@ def test_the_fiche_shows_the_key_figures_with_sources(bundle_dir):
         assert title in html
     assert "LOVAC" in html and "recensement 2021" in html and "unités foncières" in html
     assert "georisques.gouv.fr" in html and "pas une mesure de l&#39;exposition" in html
+
+
+def test_comparateur_peer_group_same_programme(bundle_dir, cube):
+    """« Communes du même programme »: a Petite Ville de Demain is compared with the other PVD of its
+    département (or région), from the ANCT file itself."""
+    from planeco_kernel.apps.comparateur_data import PROGRAMME_PEERS, ComparateurData
+    from planeco_kernel.territory import load_model
+
+    model = load_model(bundle_dir)
+    data = ComparateurData(model, cube)
+    doc = _mirror_json("anct/programmes_acv_pvd_ort.json")["communes"]
+    t = model.get("56101", "commune")  # Languidic (Morbihan), PVD
+    assert data.programme_of(t) == "pvd"
+    peers = data.programme_peers(t, "departement")
+    expected = {c for c, r in doc.items() if r.get("pvd") and c.startswith("56") and c != "56101"}
+    assert {p.code for p in peers} <= expected and len(peers) == min(PROGRAMME_PEERS, len(expected))
+    region = data.programme_peers(t, "region", n=10_000)
+    assert {p.code for p in region} >= expected and all(doc[p.code].get("pvd") for p in region)
+    assert data.programme_of(model.get("01001", "commune")) is None
+    assert data.programme_peers(model.get("01001", "commune")) == []
