@@ -15,12 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "planeco_kernel"
 
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # indicators.components reads a source through sources_step.load_source, and sources_step (the
-    # build step, data14's branch moves it to bundle/) writes the components. Left for the lead to
-    # break after merging the parallel branches; then delete this entry (the test says when).
-    frozenset({"planeco_kernel.indicators.components", "planeco_kernel.indicators.sources_step"}),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
+# (the components <-> sources_step cycle is gone since the source step moved to bundle/, data14)
 
 
 def _modules(root: Path) -> dict[str, tuple[Path, bool]]:
