@@ -265,3 +265,34 @@ def test_inventory_absent_commune_is_zero_but_a_rate_stays_missing(tmp_path):
     assert last[0] == 2019.0 and math.isnan(last[1])
     sru = comps.values["taux_logements_sociaux_sru_pct"][:, comps.year_index(2024)]
     assert sru[0] == 12.0 and math.isnan(sru[1])
+
+
+# --------------------------------------------------------------------------- a wrong total stops the build
+
+
+def test_a_published_total_mismatch_stops_the_source_step(bundle_dir, tmp_path, monkeypatch):
+    """INVENTED file in an otherwise empty mirror: Sit@del with 10 dwellings authorised in 2022. The
+    source step raises instead of skipping the source, so `planeco data build` fails and keeps the
+    previous bundle (the build writes into a temporary directory and swaps only at the end)."""
+    import shutil
+
+    from planeco_kernel.bundle.sources_step import build_sources
+    from planeco_kernel.sources import catalog
+    from planeco_kernel.sources.gazetteer import PublishedTotalError
+
+    out = tmp_path / "bundle"
+    out.mkdir()
+    for name in ("territories.parquet", "population.parquet", "code_history.parquet", "manifest.json"):
+        shutil.copy(bundle_dir / name, out / name)
+    (out / "cog").mkdir()
+    shutil.copy(bundle_dir / "cog" / "communes.parquet", out / "cog" / "communes.parquet")
+    mirror = tmp_path / "mirror" / "sdes"
+    mirror.mkdir(parents=True)
+    doc = {"meta": {}, "communes": {"01001": {"y0": 2022, "a": [10], "s": [-1], "c": [2]}}}
+    (mirror / "sitadel_logements_communes_2013_2025.json.gz").write_bytes(gzip.compress(json.dumps(doc).encode()))
+    monkeypatch.setenv("PLANECO_OFFLINE", "1")
+    monkeypatch.setenv("PLANECO_CACHE", str(tmp_path / "cache"))
+    # the declared sha256 would refuse this file first (also a stop); let the totals speak here
+    monkeypatch.setattr(catalog, "declared_identity", lambda key: None)
+    with pytest.raises(PublishedTotalError, match="published total is 34,746"):
+        build_sources(out, tmp_path / "mirror")
