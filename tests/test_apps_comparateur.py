@@ -183,7 +183,7 @@ def test_widgets_select_map_click_theme_and_url(app, data):
     assert "theme=revenus_pauvrete" in app.url_state.value
     # a theme without data: a plain note and the collapsed list, the map keeps its indicator
     before = app.indicator.value
-    app.theme.value = "foncier"
+    app.theme.value = "mobilites"  # (foncier has brownfields offline since the national aggregates)
     assert "Aucun indicateur du thème" in app.cards.value and "<details" in app.cards.value
     assert app.indicator.value == before
 

@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "planeco_kernel"
 
 KNOWN_CYCLES: set[frozenset[str]] = set()
+# (the components <-> sources_step cycle is gone since the source step moved to bundle/, data14)
 
 
 def _modules(root: Path) -> dict[str, tuple[Path, bool]]:

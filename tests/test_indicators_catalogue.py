@@ -18,7 +18,7 @@ from planeco_kernel.indicators.catalogue import (
 )
 
 THEMES = {"demographie", "vieillissement", "menages", "logement", "energie_logements", "construction", "foncier",
-          "emploi_economie", "mobilites", "revenus_pauvrete", "energie_climat", "cadre_de_vie"}
+          "emploi_economie", "mobilites", "revenus_pauvrete", "energie_climat", "cadre_de_vie", "risques", "programmes"}
 
 # the examples the issue names, by the id that implements each
 EXPECTED = [
@@ -34,7 +34,10 @@ EXPECTED = [
 
 def _connector_variables() -> dict[str, set[str]]:
     """The variable names each connector's tidy output can hold, read from the connector modules."""
-    from planeco_kernel.sources import ademe_dpe, cerema_conso, energy, filosofi, ghg, insee_iris_pop, insee_rp, sitadel
+    from planeco_kernel.sources import (
+        ademe_dpe, anct_programmes, cartofriches, catnat, cerema_conso, energy, filosofi, filosofi_2021, ghg,
+        insee_iris_pop, insee_rp, insee_rp_logement, lovac, sitadel, sitadel_communes,
+    )
 
     out = {
         "insee_rp": {v for table in (insee_rp.VARIABLES, insee_rp.EARLIER_VARIABLES, insee_rp.OPTIONAL_VARIABLES)
@@ -47,6 +50,15 @@ def _connector_variables() -> dict[str, set[str]]:
         "energy": {f"conso_{f}_{s}_mwh" for f in set(energy.FILIERES.values()) for s in [*energy.SECTORS.values(), "total"]},
         "ghg": set(ghg.SECTORS.values()) | {"ges_total_tco2e"},
         "sitadel": {v for v in ("logements_autorises", "logements_commences") if f'"{v}"' in inspect.getsource(sitadel)},
+        "sitadel_communes": set(sitadel_communes.SERIES.values()),
+        "insee_rp_logement": set(insee_rp_logement.VARIABLES.values()),
+        "filosofi_2021": {v for v, _ in filosofi_2021.VARIABLES.values()},
+        "lovac": {v for v, _ in lovac.COLUMNS.values()},
+        "sru": {"taux_logements_sociaux_sru_pct"},
+        "catnat": set(catnat.COUNTS.values()) | {"catnat_derniere_annee"},
+        "cartofriches": {"friches_sites", "friches_surface_unites_foncieres_ha", *cartofriches.STATUSES.values()}
+        | {f"friches_type_{v}" for v in cartofriches.TYPES.values()},
+        "anct_programmes": {f"programme_{p}{s}" for p in anct_programmes.PROGRAMMES for s in ("", "_signature")},
     }
     return out
 
@@ -72,10 +84,10 @@ def test_every_indicator_is_fully_declared():
 def test_components_are_connector_variables():
     cat = load_catalogue()
     known = _connector_variables()
-    wrong = [(n, c.source) for n, c in cat.components.items()
-             if c.source in known and n not in known[c.source]]
+    wrong = [(n, s) for n, c in cat.components.items() for s in c.sources
+             if s in known and n not in known[s]]
     assert wrong == []
-    assert {c.source for c in cat.components.values()} <= set(known) | {"population", "geometry"}
+    assert {s for c in cat.components.values() for s in c.sources} <= set(known) | {"population", "geometry"}
 
 
 def test_never_an_average_of_ratios():

@@ -24,7 +24,7 @@ from planeco_kernel import fmt
 from planeco_kernel.apps import comparateur_html as H
 from planeco_kernel.apps import templates
 from planeco_kernel.apps.comparateur_data import (
-    MAX_COMPARED, AppState, ComparateurData, MapScope, chart_png, csv_bytes, parse_state, xlsx_bytes,
+    MAX_COMPARED, PEER_GROUPS, AppState, ComparateurData, MapScope, chart_png, csv_bytes, parse_state, xlsx_bytes,
 )
 from planeco_kernel.apps.fiche_data import METROPOLE_BOUNDS, contour_geojson, level_label
 from planeco_kernel.apps.maps import TILE_URL, MapApp, empty_collection, map_errors, tiles_reachable  # noqa: F401
@@ -135,6 +135,12 @@ class Comparateur(MapApp):
                                        description="Ajouter automatiquement 3 territoires comparables proches",
                                        layout=lay(width="auto"))
         self.peers_toggle.observe(lambda _c: self._render_comparison(), names="value")
+        # « communes du même programme » (ANCT): offered when the commune takes part in one
+        self.peer_group = W.Dropdown(options=[(label, key) for key, label in PEER_GROUPS.items()], value="peers",
+                                     description="Territoires ajoutés", style={"description_width": "initial"},
+                                     layout=lay(width="auto", display="none"))
+        self.peer_group.add_class("planeco-peer-group")
+        self.peer_group.observe(lambda _c: self._update_peers(), names="value")
         self.table_html = W.HTML()
         self.table_html.add_class("planeco-cmp-table-box")
         self.chart = W.HTML()
@@ -142,7 +148,7 @@ class Comparateur(MapApp):
         self.downloads = W.HTML()
         self.downloads.add_class("planeco-downloads")
         compare_box = W.VBox([W.HTML(H.compare_intro_html(MAX_COMPARED)),
-                              self._compare_search.widget, self.compared_box, self.peers_toggle,
+                              self._compare_search.widget, self.compared_box, self.peers_toggle, self.peer_group,
                               self.table_html, self.chart, self.downloads], layout=lay(width="100%"))
 
         self.body = W.VBox([self.header, self.theme, self.cards, map_box, compare_box], layout=lay(display="none"))
@@ -174,9 +180,26 @@ class Comparateur(MapApp):
         self._render_cards()
         self._render_map()
         self.body.layout.display = "flex"
-        self.peers = self.data.auto_peers(t)
+        has_programme = self.data.programme_of(t) is not None
+        self.peer_group.layout.display = "flex" if has_programme else "none"
+        if not has_programme and self.peer_group.value != "peers":
+            self.peer_group.value = "peers"  # observer refreshes the peers
+        self._update_peers(render=False)
         self._render_comparison()
         self._sync_url()
+
+    def _update_peers(self, render: bool = True) -> None:
+        """The automatic peers of the chosen group: nearest comparables, or the same ANCT programme."""
+        t = self.current
+        if t is None:
+            return
+        group = self.peer_group.value
+        if group == "peers":
+            self.peers = self.data.auto_peers(t)
+        else:
+            self.peers = self.data.programme_peers(t, scope=group.removeprefix("programme_"))
+        if render:
+            self._render_comparison()
 
     def _render_header(self, t: Territory) -> None:
         parents = [p for p in (t.parent(lv) for lv in ("epci", "scot", "departement", "region")) if p]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from planeco_kernel.indicators.sentences import format_value
-from planeco_kernel.levels import LEVEL
+from planeco_kernel.levels import LEVEL, PARENT_COLUMNS
 
 if TYPE_CHECKING:
     from planeco_kernel.indicators.comparison import Comparison, IndicatorComparison
@@ -43,6 +43,19 @@ GROUP_LABELS: dict[str, str] = {k: lv.title for k, lv in LEVEL.items() if k != "
 
 MAX_COMPARED = 4
 """Territories the user may add to the side-by-side comparison."""
+
+PROGRAMME_ORDER: tuple[str, ...] = ("acv", "pvd", "ort")
+"""A commune's programme for the peer group « communes du même programme »: ACV, then PVD, then ORT."""
+
+PROGRAMME_PEERS = 12
+"""At most this many communes of the same programme are added (nearest in population)."""
+
+PEER_GROUPS: dict[str, str] = {
+    "peers": "territoires comparables proches (taille et densité)",
+    "programme_departement": "communes du même programme ANCT dans le département",
+    "programme_region": "communes du même programme ANCT dans la région",
+}
+"""Peer groups of the side-by-side comparison: value → French label."""
 
 AUTO_PEERS = 3
 """Automatic peers added to the comparison (nearest territories of the same level and peer group)."""
@@ -428,6 +441,38 @@ class ComparateurData:
             if len(found) >= n:
                 break
         return found
+
+    def programme_of(self, t: Territory) -> str | None:
+        """The ANCT programme a commune takes part in (« acv », « pvd », then « ort »), or ``None``."""
+        comps = self.cube.components
+        if t.level != "commune" or "programme_acv" not in comps.values:
+            return None
+        i = int(np.flatnonzero(comps.codes == t.code)[0]) if (comps.codes == t.code).any() else None
+        if i is None:
+            return None
+        for p in PROGRAMME_ORDER:
+            arr = comps.values.get(f"programme_{p}")
+            if arr is not None and (arr[i] == 1.0).any():
+                return p
+        return None
+
+    def programme_peers(self, t: Territory, scope: str = "departement", n: int = PROGRAMME_PEERS) -> list[Territory]:
+        """The other communes of ``t``'s ANCT programme in its département (or région), nearest in
+        population first, at most ``n``; ``[]`` when ``t`` takes part in none."""
+        p = self.programme_of(t)
+        if p is None:
+            return []
+        comps = self.cube.components
+        member = (comps.values[f"programme_{p}"] == 1.0).any(axis=1)
+        terr = self.cube.territories
+        communes = terr[terr["level"] == "commune"].set_index("code").reindex(comps.codes)
+        col = PARENT_COLUMNS[scope]
+        here = communes[col].to_numpy(dtype=object) == communes.loc[t.code, col]
+        codes = [c for c in comps.codes[member & here] if c != t.code]
+        pop = communes["population"].astype("float64")
+        mine = float(pop.get(t.code, np.nan))
+        codes.sort(key=lambda c: abs(float(pop.get(c, np.nan)) - mine) if not np.isnan(mine) else 0.0)
+        return [self.model.get(c, "commune") for c in codes[:n]]
 
     def comparison_table(self, territories: list[Territory], theme: str) -> pd.DataFrame:
         """Side by side: one row per indicator of the theme with data, one column per territory.

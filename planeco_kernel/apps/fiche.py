@@ -87,6 +87,8 @@ class FicheTerritoire(MapApp):
         self.header.add_class("planeco-fiche-header")
         self.chart = W.HTML()
         self.chart.add_class("planeco-chart")
+        self.figures = W.HTML()
+        self.figures.add_class("planeco-fiche-figures")
         self.parents = W.VBox()
         self.parents.add_class("planeco-parents")
         self.members_filter = W.Text(placeholder="nom ou code INSEE", continuous_update=True,
@@ -102,7 +104,7 @@ class FicheTerritoire(MapApp):
         self._make_map()
         map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.map, self.map_note, self.basemap_toggle],
                          layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
-        left = W.VBox([self.chart, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
+        left = W.VBox([self.chart, self.figures, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
         self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", width="100%"))
         self.body.add_class("planeco-fiche-body")
         self.fiche = W.VBox([self.header, self.body], layout=lay(display="none"))
@@ -160,6 +162,7 @@ class FicheTerritoire(MapApp):
         rows = D.population_rows(t)
         self._render_header(t, rows)
         self._render_chart(t, rows)
+        self._render_figures(t)
         self._render_parents(t)
         self._members = D.members_of(t)
         self.members_filter.value = ""
@@ -179,6 +182,22 @@ class FicheTerritoire(MapApp):
         self.chart.value = _fragment("chart", t.key, None if png is None else base64.b64encode(png).decode(),
                                      summary, alt, caption, D.population_provenance(rows) if png is not None else "",
                                      rows)
+
+    def _render_figures(self, t: Territory) -> None:
+        """Construction, housing, vacancy, brownfields, CatNat and programmes (fiche_figures.html)."""
+        from planeco_kernel.apps import fiche_figures as F
+        from planeco_kernel.errors import PlanecoError
+        from planeco_kernel.indicators.cube import load_cube
+
+        try:
+            cube = load_cube(self.model.data_dir)
+            sections = F.sections(cube, t.level, t.code)
+            badges = F.programme_badges(cube, t.code) if t.level == "commune" else []
+            src = F.programmes_source(cube) if t.level == "commune" else ""
+        except (PlanecoError, KeyError, OSError, ValueError) as exc:  # a bundle without the indicator tables
+            self.figures.value = templates.macro("fiche_figures.html", "unavailable", str(exc))
+            return
+        self.figures.value = templates.macro("fiche_figures.html", "figures", t.key, badges, src, sections)
 
     def _territory_button(self, t: Territory, prefix: str = "") -> W.Button:
         b = W.Button(description=f"{prefix}{t.name}", tooltip=f"Afficher la fiche de {t.name}",

@@ -21,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from planeco_kernel.bundle.reader import Bundle
-from planeco_kernel.errors import SourceUnavailableError
+from planeco_kernel.errors import ChecksumError, SourceUnavailableError
+from planeco_kernel.sources.gazetteer import PublishedTotalError
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
             try:
                 got = load_source(sid, mirror=mirror, network=not config.offline(), communes=communes,
                                   availability=availability)
+            except (PublishedTotalError, ChecksumError):
+                raise  # the file is not the declared release: stop, the previous bundle stays in place
             except Exception as exc:  # noqa: BLE001 - one failing source must not stop the build
                 reason = str(exc)
                 entries.append({"source": sid, "title": info.title, "included": False, "reason": reason,
@@ -148,4 +151,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)
         comps.to_parquet(bundle.components_path)
+    for entry in entries:  # unmatched commune codes, with their count, beside their source
+        notes = [n for n in comps.notes if n.startswith(f"{entry['source']} : ")]
+        if notes and entry.get("included"):
+            entry["notes"] = notes
     return entries

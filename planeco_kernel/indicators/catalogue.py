@@ -167,6 +167,9 @@ class Component:
     kind: Literal["extensive", "intensive"]
     when_absent: str = ""
     """For a variable the source publishes only in some files: why it may be missing (French)."""
+    absent_is_zero: bool = False
+    """``absent: zero`` in the YAML: a commune absent from the source's file has the value 0 (an
+    inventory: CatNat decrees, referenced brownfields, programme members), not a missing value."""
 
     @property
     def source(self) -> str:
@@ -345,8 +348,12 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
                             "planeco_kernel/sources/registry.yaml)")
         if spec["kind"] not in ("extensive", "intensive"):
             problems.append(f"composante {name} : kind {spec['kind']!r}")
+        if spec.get("absent", "missing") not in ("missing", "zero"):
+            problems.append(f"composante {name} : absent {spec['absent']!r} (attendu missing ou zero)")
+        if spec.get("absent") == "zero" and spec["kind"] != "extensive":
+            problems.append(f"composante {name} : absent: zero ne vaut que pour un effectif (extensive)")
         components[name] = Component(name, srcs, str(spec["unit"]), spec["kind"],
-                                     " ".join(str(spec.get("when_absent", "")).split()))
+                                     " ".join(str(spec.get("when_absent", "")).split()), spec.get("absent") == "zero")
     indicators: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         iid = raw.get("id", "?")

@@ -252,9 +252,10 @@ def _year_to_current(
 ) -> tuple[pd.DataFrame, list[str]]:
     """One year of :func:`to_current_geography`: columns are variables."""
     wide = rows.pivot_table(index="commune_code", columns="variable", values="value", aggfunc="first", dropna=False)
-    old = wide.index.astype(str)
+    wide.index = pd.Index(wide.index.astype(str).to_numpy(dtype=object), dtype=object)
+    old = wide.index
     direct = old.isin(current)
-    mapped = pd.Series(np.where(direct, old, old.map(code_map).fillna("").to_numpy()), index=old)
+    mapped = pd.Series(np.where(direct, old, old.map(code_map).astype(object).fillna("").to_numpy()), index=old, dtype=object)
     if subdivisions:
         whole_present = set(old[direct])
         redundant = old.isin(list(subdivisions)) & mapped.isin(whole_present).to_numpy()
@@ -366,6 +367,7 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
     for k, c in cat.components.items():
         for sid in c.sources:
             declared.setdefault(sid, set()).add(k)
+    absent_zero = {k for k, c in cat.components.items() if c.absent_is_zero}
     provenance: dict[str, dict[int, str]] = {"pop_municipale": {int(y): "population" for y in pw.columns}}
     geometry_years = {y: "geometry" for v, y in per_var if v == "surface_km2"}
     if geometry_years:
@@ -381,9 +383,12 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
             for var, g in sub.groupby("variable"):
                 official[str(var)] = g.pivot_table(index="epci_siren", columns="year", values="value", aggfunc="first")
             continue
-        sub = tidy[tidy["variable"].isin(declared.get(sid, set()))]
+        wanted = pd.Index(tidy["variable"].to_numpy(dtype=object)).isin(list(declared.get(sid, set())))
+        sub = tidy[wanted]
         if sub.empty:
             continue
+        # plain object codes: membership tests on Arrow-backed strings are two orders slower
+        sub = sub.assign(commune_code=sub["commune_code"].to_numpy(dtype=object))
         if code_map is None:
             history = bundle.read("code_history", ["code", "vintage", "type", "current_code"])
             code_map = current_code_map(
@@ -395,8 +400,13 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
         if unmatched:
             notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
-        scope[sid] = current.isin(wide.index)
+        in_file = current.isin(wide.index.to_numpy(dtype=object))
         wide = wide.reindex(current)
+        zero = [c for c in wide.columns if c[0] in absent_zero]
+        if zero:  # an inventory: a commune absent from the file has none (documented per component)
+            wide.loc[~in_file, zero] = 0.0
+            in_file = np.ones(n, dtype=bool)
+        scope[sid] = in_file if sid not in scope else scope[sid] | in_file
         held = _split_held(sub, split_groups, code_pos, n)
         for var, y in wide.columns:
             var, y = str(var), int(y)
@@ -455,7 +465,7 @@ def _split_held(rows: pd.DataFrame, groups: list[list[str]], code_pos: dict[str,
     if not groups:
         return out
     for year, codes in rows.groupby("year")["commune_code"]:
-        present = set(codes.astype(str))
+        present = set(codes.to_numpy(dtype=object))
         mask = np.zeros(n, dtype=bool)
         for holder, *others in groups:
             if holder in present and any(o not in present for o in others):

@@ -200,6 +200,17 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         if split.any():  # roll-ups: the recreated communes' share is inside the holder's value
             num, den = evaluate(ind, rollup_comps)
             valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
+        # roll up only the years that have commune values (a one-year inventory is not summed 18 times)
+        cols = np.flatnonzero(valid.any(axis=0))
+        n_years = num.shape[1]
+        num, valid = num[:, cols], valid[:, cols]
+        den = den[:, cols] if den is not None else None
+
+        def widen(a: np.ndarray) -> np.ndarray:
+            out = np.full((a.shape[0], n_years), np.nan)
+            out[:, cols] = a
+            return out
+
         n, y = num.shape
         stacked = np.concatenate([
             np.where(valid, num, 0.0),
@@ -219,7 +230,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             official = _official(ind, components, level_codes[level], groups[level]) if (
                 level == "epci" and ind.id in secret_shares) else None
             if split.any() and level in crossing:
-                broken = groups[level].sum((split & crossing[level][:, None]).astype("float64")) > 0
+                broken = groups[level].sum((split[:, cols] & crossing[level][:, None]).astype("float64")) > 0
                 value = np.where(broken, np.nan, value)
             if ind.coverage == "strict":
                 value = np.where(cover >= STRICT_MIN_COVERAGE, value, np.nan)
@@ -227,6 +238,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 value = np.where(cover >= SECRET_SHARE_MIN_COVERAGE, value, np.nan)
             else:
                 value = np.where(cover >= MIN_ESTIMATE_COVERAGE, value, np.nan)
+            value, cover = widen(value), widen(cover)
             if official is not None:
                 has = ~np.isnan(official)
                 value = np.where(has, official, value)

@@ -27,7 +27,7 @@ PARENT_WORDS: dict[str, str] = {
 }
 
 
-COUNT_UNITS = frozenset({"habitants", "personnes", "ménages", "logements", "emplois", "établissements", "DPE"})
+COUNT_UNITS = frozenset({"habitants", "personnes", "ménages", "logements", "emplois", "établissements", "DPE", "sites", "arrêtés", "communes"})
 """Units of whole counts: shown without decimals (« +47 habitants », not « +47,0 habitants »)."""
 
 SINGULAR_UNITS: dict[str, str] = {u: u[:-1] for u in COUNT_UNITS if u.endswith("s")}

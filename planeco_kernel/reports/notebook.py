@@ -30,8 +30,8 @@ from planeco_kernel.reports.sections import (  # noqa: F401 (PARAMETER_LABELS, d
     PARAMETER_LABELS, BarChart, MapChart, SeriesChart, Table, date_fr, not_loaded,
 )
 from planeco_kernel.reports.sections import param_value as _param_value  # noqa: F401 (re-exported)
-from planeco_kernel.reports.view import DiagnosticView
 from planeco_kernel.reports.sections import source_label as _source_label  # noqa: F401 (re-exported)
+from planeco_kernel.reports.view import DiagnosticView
 
 
 def _display(obj) -> None:
