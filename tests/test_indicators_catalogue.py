@@ -34,7 +34,18 @@ EXPECTED = [
 
 def _connector_variables() -> dict[str, set[str]]:
     """The variable names each connector's tidy output can hold, read from the connector modules."""
-    from planeco_kernel.sources import ademe_dpe, cerema_conso, energy, filosofi, ghg, insee_iris_pop, insee_rp, sitadel
+    from planeco_kernel.sources import (
+        ademe_dpe,
+        cerema_conso,
+        cerema_lyon,
+        energy,
+        filosofi,
+        ghg,
+        insee_comparateur,
+        insee_iris_pop,
+        insee_rp,
+        sitadel,
+    )
 
     out = {
         "insee_rp": {v for table in (insee_rp.VARIABLES, insee_rp.EARLIER_VARIABLES, insee_rp.OPTIONAL_VARIABLES)
@@ -47,6 +58,10 @@ def _connector_variables() -> dict[str, set[str]]:
         "energy": {f"conso_{f}_{s}_mwh" for f in set(energy.FILIERES.values()) for s in [*energy.SECTORS.values(), "total"]},
         "ghg": set(ghg.SECTORS.values()) | {"ges_total_tco2e"},
         "sitadel": {v for v in ("logements_autorises", "logements_commences") if f'"{v}"' in inspect.getsource(sitadel)},
+        "insee_comparateur": {v for table in (insee_comparateur.CENSUS, insee_comparateur.ESTABLISHMENTS,
+                                              insee_comparateur.FILOSOFI) for v, _ in table.values()}
+        | set(insee_comparateur.CIVIL),
+        "cerema_lyon": {"conso_naf_ha", *cerema_lyon.DESTINATIONS.values(), "logements_autorises", "logements_commences"},
     }
     return out
 
@@ -72,10 +87,10 @@ def test_every_indicator_is_fully_declared():
 def test_components_are_connector_variables():
     cat = load_catalogue()
     known = _connector_variables()
-    wrong = [(n, c.source) for n, c in cat.components.items()
-             if c.source in known and n not in known[c.source]]
+    wrong = [(n, s) for n, c in cat.components.items() for s in c.sources
+             if s in known and n not in known[s]]
     assert wrong == []
-    assert {c.source for c in cat.components.values()} <= set(known) | {"population", "geometry"}
+    assert {s for c in cat.components.values() for s in c.sources} <= set(known) | {"population", "geometry"}
 
 
 def test_never_an_average_of_ratios():

@@ -14,7 +14,8 @@ from planeco_kernel import config
 from planeco_kernel.sources import catalog
 from planeco_kernel.sources.fetch import Cache, _cache_name_for_url
 
-EXPECTED = {"filosofi", "insee_rp", "insee_iris_pop", "cerema_conso", "ademe_dpe", "sitadel", "energy", "ghg"}
+EXPECTED = {"filosofi", "insee_rp", "insee_iris_pop", "insee_comparateur", "cerema_conso", "cerema_lyon", "ademe_dpe",
+            "sitadel", "energy", "ghg"}
 
 
 def test_catalogue_lists_every_connector_with_its_metadata() -> None:
@@ -69,7 +70,8 @@ def test_mirror_then_cache_then_network(clean_env, tmp_path) -> None:
     assert status["energy"]["status"] == "network"
     assert status["insee_rp"]["status"] == "unavailable" and "injoignable (test)" in status["insee_rp"]["reason"]
     # Sources found locally are not probed; the others are, once each.
-    assert ghg_url not in probed and len(probed) == len(set(probed)) == len(EXPECTED) - 2
+    # (cerema_lyon is an extract readable from the mirror only: never probed)
+    assert ghg_url not in probed and len(probed) == len(set(probed)) == len(EXPECTED) - 2 - 1
 
 
 def test_filosofi_falls_back_to_an_old_mirrored_vintage(clean_env, tmp_path) -> None:

@@ -20,8 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from planeco_kernel.bundle.checks import source_checks
 from planeco_kernel.bundle.reader import Bundle
 from planeco_kernel.errors import SourceUnavailableError
+from planeco_kernel.sources.identity import IdentityError
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
     return {k: pd.concat(v, ignore_index=True) for k, v in frames.items() if v}
 
 
-def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict[str, Any]]:
+def build_sources(out_dir: Path, mirror=None, progress: Any = None,
+                  results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Write each reachable source's tidy frame and the indicator components into ``out_dir``.
 
     Parameters
@@ -103,6 +106,16 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
         Offline mirror directory (default ``PLANECO_MIRROR``).
     progress
         The build's reporter (``progress.step(label)`` context manager), or ``None``.
+    results
+        If given, receives ``checks``: the results of the build-time checks against published
+        totals (:func:`planeco_kernel.bundle.checks.source_checks`).
+
+    Raises
+    ------
+    IdentityError
+        A file differs from its declared identity (source registry): the build stops.
+    BundleError
+        A source does not reproduce its published totals: the build stops.
 
     Returns
     -------
@@ -130,6 +143,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
             try:
                 got = load_source(sid, mirror=mirror, network=not config.offline(), communes=communes,
                                   availability=availability)
+            except IdentityError:
+                raise  # a file that is not the declared one stops the build (--accept-edition to read it)
             except Exception as exc:  # noqa: BLE001 - one failing source must not stop the build
                 reason = str(exc)
                 entries.append({"source": sid, "title": info.title, "included": False, "reason": reason,
@@ -143,9 +158,13 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
             entries.append({"name": key, "source": sid, "title": info.title, "included": True,
                             "file": str(path.relative_to(out_dir)), "rows": len(df),
                             "years": sorted(int(y) for y in df["year"].unique()), "origin": got.origin,
-                            "licence": info.licence})
+                            "licence": info.licence, "vintage": info.vintage_text, "coverage": info.coverage})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)
-        comps.to_parquet(bundle.components_path)
+    with step("Contrôles des sources (totaux publiés)"):
+        checked = source_checks(frames, comps, bundle.read("code_history", ["code", "type"]))
+    if results is not None:
+        results["checks"] = checked
+    comps.to_parquet(bundle.components_path)
     return entries

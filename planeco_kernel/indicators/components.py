@@ -396,6 +396,11 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
             notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
         scope[sid] = current.isin(wide.index)
+        for var, codes_of_var in sub.groupby("variable")["commune_code"]:
+            # a component's own scope: the communes its source gives a row for (even a withheld value)
+            old = pd.Index(codes_of_var.astype(str).unique())
+            mapped = np.where(old.isin(current), old, old.map(code_map).fillna("").to_numpy())
+            scope[f"{sid}:{var}"] = current.isin(pd.Index(mapped))
         wide = wide.reindex(current)
         held = _split_held(sub, split_groups, code_pos, n)
         for var, y in wide.columns:

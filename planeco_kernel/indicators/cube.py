@@ -39,10 +39,19 @@ import pandas as pd
 from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
 from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
-from planeco_kernel.indicators.components import Components, load_components
+from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
 from planeco_kernel.indicators.formula import Unavailable, evaluate
 from planeco_kernel.indicators.rollup import GroupIndex
 from planeco_kernel.levels import PARENT_COLUMNS
+
+def _extracts() -> dict:
+    from planeco_kernel.sources.catalog import ALL
+
+    return {k: v for k, v in ALL.items() if v.partial_coverage}
+
+
+_EXTRACTS = _extracts()
+"""Registry sources that cover only part of France (the Métropole de Lyon extract)."""
 
 MIN_ESTIMATE_COVERAGE = 0.5
 """Below this share of the population covered, an estimated aggregate is not shown."""
@@ -176,16 +185,25 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
         keep = valid.any(axis=0)
         if not keep.any():
-            status[ind.id] = IndicatorStatus(False, "aucune valeur communale dans les données disponibles.")
+            status[ind.id] = IndicatorStatus(False, (
+                "aucune valeur communale dans les données disponibles : les années que lit la formule "
+                f"({ind.formula_text()}) ne sont pas toutes dans le paquet. {HOW_TO_GET}"))
             continue
         in_scope = np.ones(len(weight), dtype=bool)
         for comp in ind.components:  # a commune is in a component's scope if one of its sources covers it
-            scopes = [components.scope[s] for s in sources_of[comp] if s in components.scope]
+            # an extract (partial_coverage: one EPCI) does not shrink the scope: outside it, values are
+            # missing, so that a territory it covers only in part gets no value
+            scopes = [components.scope.get(f"{s}:{comp}", components.scope.get(s)) for s in sources_of[comp]
+                      if s not in _EXTRACTS]
+            scopes = [s for s in scopes if s is not None]
             if scopes:
                 in_scope &= np.logical_or.reduce(scopes)
         out = ~in_scope
         note = ""
-        if out.any():
+        extracts = _partial_sources(ind, sources_of, components)
+        if extracts:  # values from an extract only (one EPCI): say where, and how to get the rest
+            note = " ; ".join(dict.fromkeys(p.coverage_note() for p in extracts))
+        elif out.any():
             note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
                     "exclues des agrégats")
         status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
@@ -264,6 +282,17 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                    "title": f"Indicateurs planeco — niveau {level}"},
         )
     return Cube(cat, datasets, territories, status, components)
+
+
+def _partial_sources(ind: Indicator, sources_of: dict[str, tuple[str, ...]], comps: Components) -> list:
+    """Registry entries of the extracts (``partial_coverage``) that gave every year of some component
+    of ``ind`` (no national source for it in the bundle)."""
+    out = []
+    for comp in sorted(ind.components):
+        used = set(comps.provenance.get(comp, {}).values())
+        if used and used <= set(_EXTRACTS):
+            out += [_EXTRACTS[s] for s in sorted(used)]
+    return out
 
 
 def _split_mask(ind: Indicator, comps: Components) -> np.ndarray:
