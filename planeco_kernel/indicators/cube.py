@@ -170,6 +170,13 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         else:
             groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
     sources_of = {k: c.sources for k, c in cat.components.items()}
+    flagged = _flagged_rows(components)
+    member_of: dict[str, np.ndarray] = {}  # commune -> territory row, per level
+    for level, g in groups.items():
+        m = np.full(len(weight), -1, dtype=np.int64)
+        if len(g.order):
+            m[g.order] = np.repeat(g.present, np.diff(np.r_[g.starts, len(g.order)]))
+        member_of[level] = m
     crossing = _crossing_split_groups(components, communes)
     marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
     rollup_comps = _covered_as_zero(components)
@@ -207,7 +214,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
                     "exclues des agrégats")
         status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
-        split = _split_mask(ind, components)
+        split = _split_mask(ind, components, flagged)
         shown = valid & ~split
         data["commune"][ind.id] = (np.where(split, np.nan, _finish(ind, num, den)), None)
         if ind.aggregation == "official_only":
@@ -216,13 +223,21 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
             continue
         if split.any():  # roll-ups: the recreated communes' share is inside the holder's value
-            num, den = evaluate(ind, rollup_comps)
+            rnum, rden = evaluate(ind, _rows(rollup_comps, flagged, ind.components))  # only those rows change
+            num = num.copy()
+            num[flagged] = rnum
+            if den is not None:
+                den = den.copy()
+                den[flagged] = rden
             valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
-        n, y = num.shape
+        # only the years with a value are rolled up (a census indicator has 2 of the 17 years)
+        yk = np.flatnonzero(valid.any(axis=0))
+        n, y = num.shape[0], len(yk)
+        vk = valid[:, yk]
         stacked = np.concatenate([
-            np.where(valid, num, 0.0),
-            np.where(valid, den, 0.0) if den is not None else np.zeros((n, 0)),
-            np.where(valid & in_scope[:, None], weight[:, None], 0.0),
+            np.where(vk, num[:, yk], 0.0),
+            np.where(vk, den[:, yk], 0.0) if den is not None else np.zeros((n, 0)),
+            np.where(vk & in_scope[:, None], weight[:, None], 0.0),
             (weight * in_scope)[:, None],
         ], axis=1)
         for level in LEVELS[1:]:
@@ -231,14 +246,19 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             s_den = rest[:, :y] if den is not None else None
             w_valid = rest[:, -y - 1:-1]
             w_tot = rest[:, -1:]
+            n_level = len(level_codes[level])
+            cover = np.full((n_level, len(years)), np.nan)
+            value = np.full((n_level, len(years)), np.nan)
             with np.errstate(invalid="ignore", divide="ignore"):
-                cover = np.where(w_tot > 0, w_valid / w_tot, np.nan)
-            value = _finish(ind, s_num, s_den)
+                cover[:, yk] = np.where(w_tot > 0, w_valid / w_tot, np.nan)
+            value[:, yk] = _finish(ind, s_num, s_den)
             official = _official(ind, components, level_codes[level], groups[level]) if (
                 level == "epci" and ind.id in secret_shares) else None
             if split.any() and level in crossing:
-                broken = groups[level].sum((split & crossing[level][:, None]).astype("float64")) > 0
-                value = np.where(broken, np.nan, value)
+                cross_rows = np.flatnonzero(crossing[level])
+                r, c = np.nonzero(split[cross_rows])
+                g = member_of[level][cross_rows[r]]
+                value[g[g >= 0], c[g >= 0]] = np.nan
             if ind.coverage == "strict":
                 value = np.where(cover >= STRICT_MIN_COVERAGE, value, np.nan)
             elif ind.id in secret_shares:
@@ -295,13 +315,35 @@ def _partial_sources(ind: Indicator, sources_of: dict[str, tuple[str, ...]], com
     return out
 
 
-def _split_mask(ind: Indicator, comps: Components) -> np.ndarray:
-    """Where a commune's value of ``ind`` reads a split-flagged component value."""
+def _flagged_rows(comps: Components) -> np.ndarray:
+    """Communes with any split-flagged value (a few dozen): the only rows the split rules touch."""
+    if not comps.flags:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.logical_or.reduce([f.any(axis=1) for f in comps.flags.values()]))
+
+
+def _rows(comps: Components, rows: np.ndarray, names: set[str]) -> Components:
+    """The components of some communes only (formulas are evaluated commune by commune)."""
     from dataclasses import replace
 
+    return replace(comps, codes=comps.codes[rows], values={c: comps.values[c][rows] for c in names if c in comps.values},
+                   flags={c: f[rows] for c, f in comps.flags.items() if c in names})
+
+
+def _split_mask(ind: Indicator, comps: Components, rows: np.ndarray | None = None) -> np.ndarray:
+    """Where a commune's value of ``ind`` reads a split-flagged component value.
+
+    ``rows`` (:func:`_flagged_rows`): evaluate only those communes, the others cannot be flagged."""
     shape = (len(comps.codes), len(comps.years))
     if not any(c in comps.flags for c in ind.components):
         return np.zeros(shape, dtype=bool)
+    if rows is not None:
+        out = np.zeros(shape, dtype=bool)
+        if len(rows):
+            out[rows] = _split_mask(ind, _rows(comps, rows, ind.components))
+        return out
+    from dataclasses import replace
+
     poisoned = {
         c: np.where(comps.flags[c], np.nan, np.where(np.isnan(comps.values[c]), np.nan, 0.0))
         if c in comps.flags else comps.values[c] * 0.0
