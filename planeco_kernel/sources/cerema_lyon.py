@@ -95,7 +95,8 @@ def parse_conso(path: Path, rel: Release = RELEASE) -> pd.DataFrame:
     label = df.attrs.get("source_name", rel.filename)
     gap = (df["total"] - df[list(DESTINATIONS)].sum(axis=1)).abs()
     if (gap > 1.0).any():
-        raise SchemaError(f"{label}: total differs from the sum of the six destinations "
+        raise SchemaError(f"{label}: total differs from the sum of the six destinations (le total n'est plus la "
+                          "somme des six destinations) "
                           f"(e.g. {df.loc[gap > 1.0, ['land_id', 'year']].head(3).values.tolist()})")
     _check_epci_sum(df, ["total", *DESTINATIONS], name=label, tolerance=1.0)
     n = df.loc[df["land_type"] == "COMM", "land_id"].nunique()
@@ -151,3 +152,28 @@ def load(*, mirror: str | Path | None = None, cache=None) -> pd.DataFrame:
     sitadel = parse_sitadel(base.obtain(SITADEL_RELEASE, mirror=mirror, cache=cache).path)
     long = pd.concat([tidy_conso(conso), tidy_sitadel(sitadel)], ignore_index=True)
     return base.validate_tidy(long, name="cerema_lyon")
+
+
+# --------------------------------------------------------------------------- trajectories (traj12) API
+# planeco_kernel.bundle.planning (branch traj12) builds its ``lyon_flows`` table with these names.
+
+
+def parse(path: Path) -> pd.DataFrame:
+    """The land-consumption extract, checked (:func:`parse_conso`)."""
+    return parse_conso(path)
+
+
+def tidy(wide: pd.DataFrame) -> pd.DataFrame:
+    """Commune land-consumption rows in ha, validated (:func:`tidy_conso`)."""
+    return base.validate_tidy(tidy_conso(wide), name=RELEASE.filename)
+
+
+def flows_table(tidy_frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per commune and year, one column per land-consumption variable (ha); the
+    construction rows of :func:`load` are left out."""
+    conso = tidy_frame[tidy_frame["variable"].astype(str).str.startswith("conso_naf_")]
+    wide = conso.pivot_table(index=["commune_code", "year"], columns="variable", values="value").reset_index()
+    wide.columns.name = None
+    wide["commune_code"] = wide["commune_code"].astype("string")
+    wide["year"] = wide["year"].astype("int16")
+    return wide
