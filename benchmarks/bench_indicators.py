@@ -8,7 +8,9 @@ Run ``python -m benchmarks.bench_indicators [--data-dir DIR] [--repeat N]`` (def
   commune → EPCI → SCoT → département → région → France; goal < 1 s);
 - one territory's full comparison, warm (goal < 10 ms);
 - the roll-up of one indicator through all levels, vectorised vs a naive reference written with
-  plain Python/pandas loops (ratio).
+  plain Python/pandas loops (ratio);
+- the bundle's own build time (``build_seconds`` of its manifest: ``planeco data build`` with all
+  the sources it could read) and the number of sources it includes.
 """
 
 from __future__ import annotations
@@ -104,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     print(t_fast.row("ms"))
     print(t_naive.row("ms"))
     print(ratio_line("naive / vectorised roll-up", t_naive, t_fast))
+    from planeco_kernel.bundle.reader import open_bundle
+
+    man = open_bundle(data_dir).manifest
+    included = sorted({s.get("source") for s in man.indicator_sources if s.get("included")})
+    print(f"bundle build (planeco data build, manifest build_seconds): {man.raw.get('build_seconds')} s; "
+          f"indicator sources included: {', '.join(included) or 'none'}")
     return 0
 
 

@@ -182,8 +182,9 @@ def test_widgets_select_map_click_theme_and_url(app, data):
     assert f"data-indicator='{app.indicator.value}'" in app.legend.value
     assert "theme=revenus_pauvrete" in app.url_state.value
     # a theme without data: a plain note and the collapsed list, the map keeps its indicator
+    # (mobilités: commuting is in the census dossier complet, online only; foncier now has Lyon's data)
     before = app.indicator.value
-    app.theme.value = "mobilites"  # (foncier has brownfields offline since the national aggregates)
+    app.theme.value = "mobilites"
     assert "Aucun indicateur du thème" in app.cards.value and "<details" in app.cards.value
     assert app.indicator.value == before
 

@@ -47,6 +47,10 @@ def sources(tmp_path, monkeypatch):
         raise SourceUnavailableError("PyPI injoignable (test)")
 
     monkeypatch.setattr(fetch, "pypi_download", no_pypi)
+    # the invented BANATIC files below are not the editions the source registry declares
+    from planeco_kernel.sources import identity
+
+    monkeypatch.setattr(identity, "declared_identity", lambda key: None)
     mirror = tmp_path / "mirror"
     (mirror / "banatic").mkdir(parents=True)
     (mirror / "banatic" / "groupements.csv").write_text(BANATIC_G, encoding="utf-8")

@@ -35,8 +35,8 @@ EXPECTED = [
 def _connector_variables() -> dict[str, set[str]]:
     """The variable names each connector's tidy output can hold, read from the connector modules."""
     from planeco_kernel.sources import (
-        ademe_dpe, anct_programmes, cartofriches, catnat, cerema_conso, energy, filosofi, filosofi_2021, ghg,
-        insee_iris_pop, insee_rp, insee_rp_logement, lovac, sitadel, sitadel_communes,
+        ademe_dpe, anct_programmes, cartofriches, catnat, cerema_conso, cerema_lyon, energy, filosofi, filosofi_2021,
+        ghg, insee_comparateur, insee_iris_pop, insee_rp, insee_rp_logement, lovac, sitadel, sitadel_communes,
     )
 
     out = {
@@ -59,6 +59,10 @@ def _connector_variables() -> dict[str, set[str]]:
         "cartofriches": {"friches_sites", "friches_surface_unites_foncieres_ha", *cartofriches.STATUSES.values()}
         | {f"friches_type_{v}" for v in cartofriches.TYPES.values()},
         "anct_programmes": {f"programme_{p}{s}" for p in anct_programmes.PROGRAMMES for s in ("", "_signature")},
+        "insee_comparateur": {v for table in (insee_comparateur.CENSUS, insee_comparateur.ESTABLISHMENTS,
+                                              insee_comparateur.FILOSOFI) for v, _ in table.values()}
+        | set(insee_comparateur.CIVIL),
+        "cerema_lyon": {"conso_naf_ha", *cerema_lyon.DESTINATIONS.values(), "logements_autorises", "logements_commences"},
     }
     return out
 

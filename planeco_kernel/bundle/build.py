@@ -48,6 +48,11 @@ class BuildOptions:
     offline: bool = False
     force: bool = False
     cache_root: Path | None = None
+    accept_editions: bool = False
+    """Read files whose sha256 differs from the registry's declared identity as a different edition
+    (recorded in the manifest, ``editions``) instead of refusing them."""
+    accept_changes: bool = False
+    """Accept headline counts that moved beyond the declared tolerances from the previous bundle."""
 
 
 @dataclass
@@ -86,7 +91,8 @@ class Reporter:
 
 def options_from_env(data_dir: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
                      scot_perimeters: str | os.PathLike | None = None, offline: bool = False,
-                     force: bool = False) -> BuildOptions:
+                     force: bool = False, accept_editions: bool = False,
+                     accept_changes: bool = False) -> BuildOptions:
     """Options from arguments, falling back on the environment (PLANECO_*)."""
     m = config.mirror_dir(mirror)
     if m is None:
@@ -97,7 +103,8 @@ def options_from_env(data_dir: str | os.PathLike | None = None, mirror: str | os
         raise BundleError(f"Le dossier de périmètres de SCoT « {sp_path} » n'existe pas : corrigez "
                           f"--scot-perimeters / {SCOT_PERIMETERS_ENV}.")
     return BuildOptions(Path(data_dir).resolve() if data_dir else config.data_dir(), m, sp_path,
-                        offline or config.offline(), force)
+                        offline or config.offline(), force, accept_editions=accept_editions,
+                        accept_changes=accept_changes)
 
 
 def is_current(opts: BuildOptions) -> list[str]:
@@ -130,6 +137,14 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
     BundleError
         An optional source is missing while the previous bundle has it (use ``force``).
     """
+    from planeco_kernel.sources import identity
+
+    with identity.policy(accept_editions=opts.accept_editions) as pol:
+        return _build(opts, reporter, pol)
+
+
+def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]:
+
     rep = reporter or Reporter(quiet=True)
     t_start = time.perf_counter()
     previous = _previous_manifest(opts.data_dir)
@@ -142,6 +157,7 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         _history(st, rep)
         _scot(st, rep, opts, previous)
         _population_and_territories(st, rep)
+        _check_headline(st, rep, opts, previous)
         _geometry_fetch(st, rep, cache, opts, previous)
         from planeco_kernel.bundle.planning import build_planning
         build_planning(st, rep, opts, previous, on_missing=_optional_missing)
@@ -158,8 +174,15 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
         mf.write(tmp, man)
         with _offline(opts.offline):  # indicator sources: written to sources/, or recorded as skipped with why
             from planeco_kernel.bundle.sources_step import build_sources
-            indicator_sources = build_sources(tmp, opts.mirror, rep)
+            results: dict[str, Any] = {}
+            indicator_sources = build_sources(tmp, opts.mirror, rep, results)
         man["indicator_sources"] = indicator_sources
+        man["checks"] = results.get("checks", [])
+        man["editions"] = list(pol.editions)
+        man["verified_files"] = list(pol.verified)
+        for e in pol.editions:
+            rep.warn(f"Fichier {e['file']} ({e['source']}) accepté comme autre édition que celle déclarée "
+                     f"(sha256 {e['sha256'][:16]}…) : enregistré dans manifest.json, rubrique editions.")
         man["build_seconds"] = round(time.perf_counter() - t_start, 1)
         mf.write(tmp, man)
         _swap(tmp, opts.data_dir)
@@ -384,6 +407,26 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
         int(y): sorted(set(g["source"])) for y, g in series.groupby("census_year")}
 
 
+def _check_headline(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) -> None:
+    """Compare the headline counts with the previous bundle's (tolerances: registry ``build_checks``)."""
+    from planeco_kernel.bundle import checks
+    from planeco_kernel.sources.catalog import build_checks
+
+    head = checks.headline(st.tables["territories"], st.tables["population"], st.extra.get("scot_manifest"))
+    st.extra["headline"] = head
+    moved = checks.compare_headline((previous or {}).get("headline"), head, build_checks())
+    st.extra["headline_changes"] = moved
+    # --force with a skipped optional source already accepts a poorer bundle (and the counts it moves)
+    if moved and not (opts.accept_changes or (opts.force and st.skipped)):
+        raise BundleError(
+            "Les chiffres clés du paquet changent au-delà des tolérances déclarées par rapport au paquet "
+            "actuel : " + " ; ".join(moved) + ". Un fichier source a peut-être été tronqué ou remplacé. "
+            "Le paquet de données existant est conservé. Vérifiez les sources ; si ces changements sont "
+            "voulus, relancez avec `planeco data build --accept-changes`.")
+    for line in moved:
+        rep.warn(f"Changement accepté (--accept-changes) : {line}")
+
+
 def _split_year(sp: pd.DataFrame, code: str, c: pd.DataFrame) -> int:
     """Year a split holder lost part of its territory: first vintage where a recreated code is actuelle."""
     grp = set(sp.loc[sp["current_code"] == code, "group"])
@@ -490,6 +533,8 @@ def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> d
         "scot": st.extra.get("scot_manifest"),
         "geometry": st.extra.get("geometry"),
         "unmatched_old_communes": st.extra.get("unmatched_old_communes", []),
+        "headline": st.extra.get("headline"),
+        "headline_changes_accepted": st.extra.get("headline_changes", []),
         "scot_perimeters": str(opts.scot_perimeters) if opts.scot_perimeters else None,
         "mirror": str(opts.mirror) if opts.mirror else None,
         "planning_checks": st.extra.get("planning_checks"),

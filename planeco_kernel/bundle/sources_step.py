@@ -20,9 +20,11 @@ from typing import Any
 
 import pandas as pd
 
+from planeco_kernel.bundle.checks import source_checks
 from planeco_kernel.bundle.reader import Bundle
 from planeco_kernel.errors import ChecksumError, SourceUnavailableError
 from planeco_kernel.sources.gazetteer import PublishedTotalError
+from planeco_kernel.sources.identity import IdentityError
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,8 @@ def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
     return {k: pd.concat(v, ignore_index=True) for k, v in frames.items() if v}
 
 
-def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict[str, Any]]:
+def build_sources(out_dir: Path, mirror=None, progress: Any = None,
+                  results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Write each reachable source's tidy frame and the indicator components into ``out_dir``.
 
     Parameters
@@ -104,6 +107,16 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
         Offline mirror directory (default ``PLANECO_MIRROR``).
     progress
         The build's reporter (``progress.step(label)`` context manager), or ``None``.
+    results
+        If given, receives ``checks``: the results of the build-time checks against published
+        totals (:func:`planeco_kernel.bundle.checks.source_checks`).
+
+    Raises
+    ------
+    IdentityError
+        A file differs from its declared identity (source registry): the build stops.
+    BundleError
+        A source does not reproduce its published totals: the build stops.
 
     Returns
     -------
@@ -131,8 +144,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
             try:
                 got = load_source(sid, mirror=mirror, network=not config.offline(), communes=communes,
                                   availability=availability)
-            except (PublishedTotalError, ChecksumError):
-                raise  # the file is not the declared release: stop, the previous bundle stays in place
+            except (PublishedTotalError, ChecksumError, IdentityError):
+                raise  # the file is not the declared release: stop, the previous bundle stays (--accept-edition to read another edition)
             except Exception as exc:  # noqa: BLE001 - one failing source must not stop the build
                 reason = str(exc)
                 entries.append({"source": sid, "title": info.title, "included": False, "reason": reason,
@@ -146,11 +159,15 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None) -> list[dict
             entries.append({"name": key, "source": sid, "title": info.title, "included": True,
                             "file": str(path.relative_to(out_dir)), "rows": len(df),
                             "years": sorted(int(y) for y in df["year"].unique()), "origin": got.origin,
-                            "licence": info.licence})
+                            "licence": info.licence, "vintage": info.vintage_text, "coverage": info.coverage})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)
-        comps.to_parquet(bundle.components_path)
+    with step("Contrôles des sources (totaux publiés)"):
+        checked = source_checks(frames, comps, bundle.read("code_history", ["code", "type"]))
+    if results is not None:
+        results["checks"] = checked
+    comps.to_parquet(bundle.components_path)
     for entry in entries:  # unmatched commune codes, with their count, beside their source
         notes = [n for n in comps.notes if n.startswith(f"{entry['source']} : ")]
         if notes and entry.get("included"):

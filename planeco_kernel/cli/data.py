@@ -23,12 +23,21 @@ def build_cmd(
              "prioritaires sur BANATIC (PLANECO_SCOT_PERIMETERS)."),
     if_needed: bool = typer.Option(False, "--if-needed", help="Ne rien faire si le paquet est complet et à jour."),
     force: bool = typer.Option(False, "--force", help="Reconstruire même si une source optionnelle manque."),
+    accept_edition: bool = typer.Option(
+        False, "--accept-edition",
+        help="Lire un fichier source différent de l'édition déclarée (sha256 du registre des sources) comme une "
+             "autre édition, enregistrée dans manifest.json ; sans cette option il est refusé."),
+    accept_changes: bool = typer.Option(
+        False, "--accept-changes",
+        help="Accepter des chiffres clés (territoires, porteurs de SCoT, populations) qui changent au-delà des "
+             "tolérances déclarées par rapport au paquet actuel."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Sans affichage de progression."),
 ) -> None:
     """Construire le paquet de données depuis les sources officielles."""
     from planeco_kernel.bundle import build as b
 
-    opts = b.options_from_env(mirror=mirror, scot_perimeters=scot_perimeters, offline=offline, force=force)
+    opts = b.options_from_env(mirror=mirror, scot_perimeters=scot_perimeters, offline=offline, force=force,
+                              accept_editions=accept_edition, accept_changes=accept_changes)
     if if_needed and not force:
         reasons = b.is_current(opts)
         if not reasons:

@@ -41,7 +41,8 @@ def list_(
             return {}
         st = status[ind.id]
         return {"available": st.available, "years": list(st.years) if st.available else [],
-                "reason": None if st.available else st.reason}
+                "reason": None if st.available else st.reason,
+                "how_to_get": None if st.available else official_file_hint(ind.source)}
 
     if as_json:
         typer.echo(json.dumps([{**i.to_dict(), **avail(i)} for i in items], ensure_ascii=False, indent=2))
@@ -52,7 +53,8 @@ def list_(
             current = ind.theme
             typer.echo(f"\n{cat.themes[current]}")
         a = avail(ind)
-        mark = "" if not a else (f"  [{', '.join(map(str, a['years']))}]" if a["available"] else "  [non disponible]")
+        mark = "" if not a else (f"  [{', '.join(map(str, a['years']))}]" if a["available"]
+                                 else f"  [non disponible — {a['how_to_get']}]")
         typer.echo(f"  {ind.id:<52} {label_with_unit(ind.label, ind.unit)}{mark}")
     n_ok = sum(1 for i in items if avail(i).get("available"))
     summary = plural(len(items), "indicateur") + (
@@ -132,6 +134,28 @@ def compare_command(
         typer.echo(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(render(res, show_unavailable=all_))
+
+
+def official_file_hint(source_id: str) -> str:
+    """Which official file brings an indicator's source, and how planeco gets it (French)."""
+    import urllib.parse
+
+    from planeco_kernel.sources.catalog import ALL
+
+    info = ALL.get(source_id)
+    if info is None:
+        return "source inconnue du registre des sources"
+    if info.kind != "indicator":
+        return f"{info.label} : relancez `planeco data build`"
+    if info.how_to_get:
+        return info.how_to_get
+    rel = info.release()
+    host = urllib.parse.urlparse(rel.url).netloc
+    if rel.extra.get("mirror_only"):
+        return (f"fichier « {rel.filename} » ({info.publisher_short}) : placez-le dans le miroir "
+                f"({rel.mirror_path}) puis lancez `planeco data build`")
+    return (f"fichier officiel « {rel.filename} » ({info.publisher_short}, {host}) : `planeco data build` le "
+            "télécharge sur une machine ayant accès à internet")
 
 
 def label_with_unit(label: str, unit: str) -> str:

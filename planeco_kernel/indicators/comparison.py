@@ -50,6 +50,12 @@ class _LevelTables:
     peer_labels: np.ndarray | None = None
 
 
+def _scope_reason(status_reason: str) -> str:
+    """The coverage of an extract (« données disponibles pour la Métropole de Lyon ; ailleurs : … »)
+    when that is why a territory has no value; else ``""``."""
+    return status_reason if status_reason.startswith("données disponibles pour") else ""
+
+
 class Comparator:
     """Comparisons over a :class:`~planeco_kernel.indicators.cube.Cube` (precomputed per level, lazily)."""
 
@@ -183,7 +189,9 @@ class Comparator:
             ind.id, ind.label, ind.unit, ind.theme, available=not math.isnan(value), year=year, value=_f(value),
             value_text=fr.format_value(value, ind.unit), source=src.title, vintage=src.vintage,
             estimate=estimate, coverage=_f(cover), groups=groups, evolution=evo, sentence=sentence,
-            reason="" if not math.isnan(value) else "pas de valeur pour ce territoire (secret statistique ou donnée absente)",
+            reason="" if not math.isnan(value) else (
+                ind.level_note(level) or _scope_reason(cube.status[ind.id].reason)
+                or "pas de valeur pour ce territoire (secret statistique ou donnée absente)"),
         )
 
     def _provenance(self, ind, year: int | None) -> str:

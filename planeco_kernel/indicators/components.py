@@ -401,11 +401,18 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
             notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
         in_file = current.isin(wide.index.to_numpy(dtype=object))
+        for var, codes_of_var in sub.groupby("variable")["commune_code"]:
+            # a component's own scope: the communes its source gives a row for (even a withheld value)
+            old = pd.Index(codes_of_var.astype(str).unique())
+            mapped = np.where(old.isin(current), old, old.map(code_map).fillna("").to_numpy())
+            scope[f"{sid}:{var}"] = current.isin(pd.Index(mapped))
         wide = wide.reindex(current)
         zero = [c for c in wide.columns if c[0] in absent_zero]
         if zero:  # an inventory: a commune absent from the file has none (documented per component)
             wide.loc[~in_file, zero] = 0.0
             in_file = np.ones(n, dtype=bool)
+            for var in {str(c[0]) for c in zero}:  # an inventory's scope is every commune
+                scope[f"{sid}:{var}"] = in_file
         scope[sid] = in_file if sid not in scope else scope[sid] | in_file
         held = _split_held(sub, split_groups, code_pos, n)
         for var, y in wide.columns:

@@ -39,10 +39,19 @@ import pandas as pd
 from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
 from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
-from planeco_kernel.indicators.components import Components, load_components
+from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
 from planeco_kernel.indicators.formula import Unavailable, evaluate
 from planeco_kernel.indicators.rollup import GroupIndex
 from planeco_kernel.levels import PARENT_COLUMNS
+
+def _extracts() -> dict:
+    from planeco_kernel.sources.catalog import ALL
+
+    return {k: v for k, v in ALL.items() if v.partial_coverage}
+
+
+_EXTRACTS = _extracts()
+"""Registry sources that cover only part of France (the Métropole de Lyon extract)."""
 
 MIN_ESTIMATE_COVERAGE = 0.5
 """Below this share of the population covered, an estimated aggregate is not shown."""
@@ -161,6 +170,13 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         else:
             groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
     sources_of = {k: c.sources for k, c in cat.components.items()}
+    flagged = _flagged_rows(components)
+    member_of: dict[str, np.ndarray] = {}  # commune -> territory row, per level
+    for level, g in groups.items():
+        m = np.full(len(weight), -1, dtype=np.int64)
+        if len(g.order):
+            m[g.order] = np.repeat(g.present, np.diff(np.r_[g.starts, len(g.order)]))
+        member_of[level] = m
     crossing = _crossing_split_groups(components, communes)
     marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
     rollup_comps = _covered_as_zero(components)
@@ -176,20 +192,29 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
         keep = valid.any(axis=0)
         if not keep.any():
-            status[ind.id] = IndicatorStatus(False, "aucune valeur communale dans les données disponibles.")
+            status[ind.id] = IndicatorStatus(False, (
+                "aucune valeur communale dans les données disponibles : les années que lit la formule "
+                f"({ind.formula_text()}) ne sont pas toutes dans le paquet. {HOW_TO_GET}"))
             continue
         in_scope = np.ones(len(weight), dtype=bool)
         for comp in ind.components:  # a commune is in a component's scope if one of its sources covers it
-            scopes = [components.scope[s] for s in sources_of[comp] if s in components.scope]
+            # an extract (partial_coverage: one EPCI) does not shrink the scope: outside it, values are
+            # missing, so that a territory it covers only in part gets no value
+            scopes = [components.scope.get(f"{s}:{comp}", components.scope.get(s)) for s in sources_of[comp]
+                      if s not in _EXTRACTS]
+            scopes = [s for s in scopes if s is not None]
             if scopes:
                 in_scope &= np.logical_or.reduce(scopes)
         out = ~in_scope
         note = ""
-        if out.any():
+        extracts = _partial_sources(ind, sources_of, components)
+        if extracts:  # values from an extract only (one EPCI): say where, and how to get the rest
+            note = " ; ".join(dict.fromkeys(p.coverage_note() for p in extracts))
+        elif out.any():
             note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
                     "exclues des agrégats")
         status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
-        split = _split_mask(ind, components)
+        split = _split_mask(ind, components, flagged)
         shown = valid & ~split
         data["commune"][ind.id] = (np.where(split, np.nan, _finish(ind, num, den)), None)
         if ind.aggregation == "official_only":
@@ -198,24 +223,21 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
             continue
         if split.any():  # roll-ups: the recreated communes' share is inside the holder's value
-            num, den = evaluate(ind, rollup_comps)
+            rnum, rden = evaluate(ind, _rows(rollup_comps, flagged, ind.components))  # only those rows change
+            num = num.copy()
+            num[flagged] = rnum
+            if den is not None:
+                den = den.copy()
+                den[flagged] = rden
             valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
-        # roll up only the years that have commune values (a one-year inventory is not summed 18 times)
-        cols = np.flatnonzero(valid.any(axis=0))
-        n_years = num.shape[1]
-        num, valid = num[:, cols], valid[:, cols]
-        den = den[:, cols] if den is not None else None
-
-        def widen(a: np.ndarray) -> np.ndarray:
-            out = np.full((a.shape[0], n_years), np.nan)
-            out[:, cols] = a
-            return out
-
-        n, y = num.shape
+        # only the years with a value are rolled up (a census indicator has 2 of the 17 years)
+        yk = np.flatnonzero(valid.any(axis=0))
+        n, y = num.shape[0], len(yk)
+        vk = valid[:, yk]
         stacked = np.concatenate([
-            np.where(valid, num, 0.0),
-            np.where(valid, den, 0.0) if den is not None else np.zeros((n, 0)),
-            np.where(valid & in_scope[:, None], weight[:, None], 0.0),
+            np.where(vk, num[:, yk], 0.0),
+            np.where(vk, den[:, yk], 0.0) if den is not None else np.zeros((n, 0)),
+            np.where(vk & in_scope[:, None], weight[:, None], 0.0),
             (weight * in_scope)[:, None],
         ], axis=1)
         for level in LEVELS[1:]:
@@ -224,21 +246,25 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             s_den = rest[:, :y] if den is not None else None
             w_valid = rest[:, -y - 1:-1]
             w_tot = rest[:, -1:]
+            n_level = len(level_codes[level])
+            cover = np.full((n_level, len(years)), np.nan)
+            value = np.full((n_level, len(years)), np.nan)
             with np.errstate(invalid="ignore", divide="ignore"):
-                cover = np.where(w_tot > 0, w_valid / w_tot, np.nan)
-            value = _finish(ind, s_num, s_den)
+                cover[:, yk] = np.where(w_tot > 0, w_valid / w_tot, np.nan)
+            value[:, yk] = _finish(ind, s_num, s_den)
             official = _official(ind, components, level_codes[level], groups[level]) if (
                 level == "epci" and ind.id in secret_shares) else None
             if split.any() and level in crossing:
-                broken = groups[level].sum((split[:, cols] & crossing[level][:, None]).astype("float64")) > 0
-                value = np.where(broken, np.nan, value)
+                cross_rows = np.flatnonzero(crossing[level])
+                r, c = np.nonzero(split[cross_rows])
+                g = member_of[level][cross_rows[r]]
+                value[g[g >= 0], c[g >= 0]] = np.nan
             if ind.coverage == "strict":
                 value = np.where(cover >= STRICT_MIN_COVERAGE, value, np.nan)
             elif ind.id in secret_shares:
                 value = np.where(cover >= SECRET_SHARE_MIN_COVERAGE, value, np.nan)
             else:
                 value = np.where(cover >= MIN_ESTIMATE_COVERAGE, value, np.nan)
-            value, cover = widen(value), widen(cover)
             if official is not None:
                 has = ~np.isnan(official)
                 value = np.where(has, official, value)
@@ -278,13 +304,46 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
     return Cube(cat, datasets, territories, status, components)
 
 
-def _split_mask(ind: Indicator, comps: Components) -> np.ndarray:
-    """Where a commune's value of ``ind`` reads a split-flagged component value."""
+def _partial_sources(ind: Indicator, sources_of: dict[str, tuple[str, ...]], comps: Components) -> list:
+    """Registry entries of the extracts (``partial_coverage``) that gave every year of some component
+    of ``ind`` (no national source for it in the bundle)."""
+    out = []
+    for comp in sorted(ind.components):
+        used = set(comps.provenance.get(comp, {}).values())
+        if used and used <= set(_EXTRACTS):
+            out += [_EXTRACTS[s] for s in sorted(used)]
+    return out
+
+
+def _flagged_rows(comps: Components) -> np.ndarray:
+    """Communes with any split-flagged value (a few dozen): the only rows the split rules touch."""
+    if not comps.flags:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.logical_or.reduce([f.any(axis=1) for f in comps.flags.values()]))
+
+
+def _rows(comps: Components, rows: np.ndarray, names: set[str]) -> Components:
+    """The components of some communes only (formulas are evaluated commune by commune)."""
     from dataclasses import replace
 
+    return replace(comps, codes=comps.codes[rows], values={c: comps.values[c][rows] for c in names if c in comps.values},
+                   flags={c: f[rows] for c, f in comps.flags.items() if c in names})
+
+
+def _split_mask(ind: Indicator, comps: Components, rows: np.ndarray | None = None) -> np.ndarray:
+    """Where a commune's value of ``ind`` reads a split-flagged component value.
+
+    ``rows`` (:func:`_flagged_rows`): evaluate only those communes, the others cannot be flagged."""
     shape = (len(comps.codes), len(comps.years))
     if not any(c in comps.flags for c in ind.components):
         return np.zeros(shape, dtype=bool)
+    if rows is not None:
+        out = np.zeros(shape, dtype=bool)
+        if len(rows):
+            out[rows] = _split_mask(ind, _rows(comps, rows, ind.components))
+        return out
+    from dataclasses import replace
+
     poisoned = {
         c: np.where(comps.flags[c], np.nan, np.where(np.isnan(comps.values[c]), np.nan, 0.0))
         if c in comps.flags else comps.values[c] * 0.0

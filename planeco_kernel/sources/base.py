@@ -146,13 +146,16 @@ def obtain(
         Neither the mirror nor the cache holds the file and the publisher cannot be reached.
     """
     from planeco_kernel.sources.fetch import fetch_url
+    from planeco_kernel.sources.identity import verify
 
     if url is None:
         root = resolve_mirror(mirror)
         if root is not None and release.mirror_path:
             candidate = root / release.mirror_path
             if candidate.is_file():
-                return fetch_url(candidate.resolve().as_uri(), sha256=sha256, cache=cache)
+                art = fetch_url(candidate.resolve().as_uri(), sha256=sha256, cache=cache)
+                verify(release.mirror_path, art.sha256, where=str(candidate))  # declared identity (registry)
+                return art
     if url is None and release.extra.get("mirror_only"):
         raise SourceUnavailableError(
             f"{release.source_id} {release.vintage} : « {release.filename} » n'est lisible que depuis le miroir hors "
@@ -161,7 +164,9 @@ def obtain(
         )
     target = url or release.url
     try:
-        return fetch_url(target, sha256=sha256, cache=cache)
+        art = fetch_url(target, sha256=sha256, cache=cache)
+        verify(target, art.sha256, where=target)
+        return art
     except SourceUnavailableError as exc:
         hint = (
             f" Sans accès à {release.url}, placez le fichier officiel « {release.filename} » dans "

@@ -93,6 +93,18 @@ class SourceInfo:
     coverage: str = ""
     files: tuple[FileIdentity, ...] = ()
     kind: str = "indicator"
+    how_to_get: str = ""
+    """How to obtain the source when the generic way (download at build time) does not apply."""
+    partial_coverage: tuple[str, str] | None = None
+    """``(where, elsewhere)`` for a source that covers only part of France: « données disponibles
+    pour <where> ; ailleurs : <elsewhere> »."""
+
+    def coverage_note(self) -> str:
+        """« données disponibles pour la Métropole de Lyon (58 communes) ; ailleurs : … » (or ``""``)."""
+        if self.partial_coverage is None:
+            return ""
+        where, elsewhere = self.partial_coverage
+        return f"données disponibles pour {where} ; ailleurs : {elsewhere}"
 
     @property
     def label(self) -> str:
@@ -149,6 +161,10 @@ def _parse_registry(raw: dict) -> dict[str, SourceInfo]:
             tuple(e["themes"]), short=e["short"], publisher_short=e["publisher_short"], homepage=e["homepage"],
             vintage_text=e["vintage_text"], geography=str(e["geography"]), levels=tuple(e["levels"]),
             coverage=e["coverage"], files=tuple(files), kind=e["kind"],
+            partial_coverage=(" ".join(str(e["partial_coverage"]["where"]).split()),
+                              " ".join(str(e["partial_coverage"]["elsewhere"]).split()))
+            if e.get("partial_coverage") else None,
+            how_to_get=" ".join(str(e.get("how_to_get") or "").split()),
         )
     if problems:
         raise SchemaError("sources/registry.yaml: " + "; ".join(problems))
@@ -182,7 +198,7 @@ def declared_identity(key: str) -> tuple[str, FileIdentity] | None:
         for f in s.files:
             if f.key == key:
                 return sid, f
-    return None
+    return None  # (the fetch layer uses planeco_kernel.sources.identity.declared_identity, same data)
 
 
 def build_checks() -> dict[str, float]:

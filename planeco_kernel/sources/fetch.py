@@ -322,4 +322,8 @@ def mirror_file(relpath: str, mirror: Path | None, *, sha256: str | None = None)
     path = (mirror / relpath).resolve()
     if mirror.resolve() not in path.parents:
         raise ValueError(f"{relpath!r} leaves the mirror directory {mirror}.")
-    return fetch_url(path.as_uri(), sha256=sha256)
+    art = fetch_url(path.as_uri(), sha256=sha256)
+    from planeco_kernel.sources.identity import verify
+
+    verify(relpath, art.sha256, where=str(path))  # the declared identity of the file (source registry)
+    return art

@@ -56,6 +56,25 @@ def policy(*, accept_editions: bool = False) -> Iterator[Policy]:
         _POLICY.reset(token)
 
 
+def declared_identity(key: str) -> tuple[str, Any] | None:
+    """``(source id, file entry)`` the registry declares for a mirror-relative path or URL, or ``None``.
+
+    The entry has ``sha256`` and ``release`` attributes (:class:`~planeco_kernel.sources.catalog.FileIdentity`).
+    Reads the registry directly (the fetch layer calls this; the catalogue builds on the fetch layer).
+    """
+    from types import SimpleNamespace
+
+    from planeco_kernel.sources import registry
+
+    for sid, entry in registry().items():
+        if not isinstance(entry, dict):
+            continue
+        for f in entry.get("files") or []:
+            if key in (f.get("path"), f.get("url")):
+                return sid, SimpleNamespace(key=key, sha256=str(f["sha256"]), release=str(f.get("release", "")))
+    return None
+
+
 def verify(key: str, sha256: str, *, where: str | None = None) -> None:
     """Check the bytes' ``sha256`` of the file known as ``key`` (mirror-relative path or URL).
 
@@ -64,8 +83,6 @@ def verify(key: str, sha256: str, *, where: str | None = None) -> None:
     IdentityError
         The registry declares another sha256 for ``key`` and no :func:`policy` accepts editions.
     """
-    from planeco_kernel.sources.catalog import declared_identity
-
     declared = declared_identity(key)
     if declared is None:
         return

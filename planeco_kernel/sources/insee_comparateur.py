@@ -147,12 +147,28 @@ def parse(path: Path, rel: Release = RELEASE) -> tuple[pd.DataFrame, dict[str, t
     return df[["commune_code", *cols]], cols
 
 
+CIVIL = frozenset({"naissances_5_ans", "deces_5_ans", "naissances", "deces"})
+
+
 def tidy(wide: pd.DataFrame, cols: dict[str, tuple[str, str, int]]) -> pd.DataFrame:
-    """The tidy long frame: one row per commune (or arrondissement), year and variable."""
+    """The tidy long frame: one row per commune (or arrondissement), year and variable.
+
+    Communes without a census in the file (Mayotte: every census, establishment and Filosofi
+    cell empty, while its births and deaths are given) get no rows for those variables: they are
+    outside the scope of the census series, not missing values of it.
+    """
+    latest = max(y for v, _u, y in cols.values() if v == "population")
+    pop_col = next(c for c, (v, _u, y) in cols.items() if v == "population" and y == latest)
+    no_census = wide[pop_col].isna().to_numpy()
     frames = []
     for year in sorted({y for _v, _u, y in cols.values()}):
         variables = {c: (v, u) for c, (v, u, y) in cols.items() if y == year}
-        frames.append(base.melt(wide, key="commune_code", year=year, variables=variables))
+        civil = {c: vu for c, vu in variables.items() if vu[0] in CIVIL}
+        other = {c: vu for c, vu in variables.items() if vu[0] not in CIVIL}
+        if civil:
+            frames.append(base.melt(wide, key="commune_code", year=year, variables=civil))
+        if other:
+            frames.append(base.melt(wide.loc[~no_census], key="commune_code", year=year, variables=other))
     return base.validate_tidy(pd.concat(frames, ignore_index=True), name=RELEASE.filename)
 
 
