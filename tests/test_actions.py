@@ -60,7 +60,7 @@ def kb(tmp_path, monkeypatch):
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
     k = KnowledgeBase.init(tmp_path / "kb", Member("agent", "Agent Essai", "agent", territory="86194"))
     k.add_member(Member("acme", "ACME Essai", "entreprise", territory="86194"), actor="agent")
-    monkeypatch.setenv("PLANECO_KB_USER", "agent")
+    monkeypatch.setenv("JUPYTERHUB_USER", "agent")
     return k
 
 
@@ -195,7 +195,7 @@ def test_commitments_frame_from_plans_and_assessments(kb, levers, resolve, monke
 
     save(kb, import_table(FIXTURE, levers, resolve), "import")
     ref = load_referentiel()
-    monkeypatch.setenv("PLANECO_KB_USER", "acme")
+    monkeypatch.setenv("JUPYTERHUB_USER", "acme")
     a = new_assessment(ref, ActorProfile("acme", "ACME Essai", "entreprise", "petite_moyenne", "86194"), 2026)
     a = a.with_answers({"mob_domicile_travail": Answer(1)})
     a.chosen_actions.extend([ChosenAction("tb_plan_mobilite", "augm_covoit", 0.2, "ktCO2e", 2030),

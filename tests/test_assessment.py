@@ -174,7 +174,7 @@ def kb(tmp_path, monkeypatch):
     k = KnowledgeBase.init(tmp_path / "kb", Member("marie", "Marie Essai", "elu", territory="86194"))
     for i in range(7):
         k.add_member(Member(f"acteur{i}", f"Acteur {i} (essai)", "entreprise", territory="86194"), actor="marie")
-    monkeypatch.setenv("PLANECO_KB_USER", "acteur0")
+    monkeypatch.setenv("JUPYTERHUB_USER", "acteur0")
     return k
 
 
@@ -198,7 +198,7 @@ def test_one_commit_per_save_author_from_identity(kb):
     assert back.answers["pil_strategie"] == Answer(2, False, "CA du 3 mars") and back.answers["ene_suivi"].level == 3
     assert store.load_assessment(kb, ref, "acteur5", 2026) is None
     # knowledge-base listing still works after non-record commits
-    assert kb.threads("marie") == []
+    assert kb.threads("acteur0") == []
 
 
 def test_invalid_answers_are_refused_and_nothing_is_written(kb):
@@ -212,8 +212,45 @@ def test_invalid_answers_are_refused_and_nothing_is_written(kb):
     assert store.read_tree(kb, store.EVALUATIONS_DIR) == {}
 
 
+def _git(root, *args: str, who: str) -> None:
+    import subprocess
+
+    email = f"{who}@membres.planeco.invalid"  # the address planeco writes for a member without one
+    env = {**os.environ, "GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": email}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def test_plain_git_forgeries_are_quarantined_and_checked(kb, capsys):
+    """Assessments are knowledge-base documents: `planeco kb check` covers them."""
+    from planeco_kernel.cli import main
+
+    ref = load_referentiel()
+    a = store.save_assessment(kb, ref, new_assessment(ref, _profile(0), 2026).with_answers({"ene_suivi": Answer(1)}))
+    assert main(["kb", "check", "--kb", str(kb.root)]) == 0
+    capsys.readouterr()
+    path = store.assessment_path("acteur0", 2026)
+    assert path.startswith("documents/engagement/evaluations/") and kb.documents(path) == {path: "acteur0"}
+    # another member rewrites acteur0's answers with plain git: undone in what is read
+    doc = kb.root / path
+    doc.write_text(doc.read_text().replace("level: 1", "level: 4"))
+    _git(kb.root, "commit", "-qam", "mieux", who="acteur1")
+    back = store.load_assessment(kb, ref, "acteur0", 2026)
+    assert back.answers["ene_suivi"].level == 1 and back.updated == a.updated
+    # and files it adds in another actor's name are not that actor's assessment
+    fake = kb.root / store.assessment_path("acteur2", 2026)
+    fake.parent.mkdir(parents=True)
+    fake.write_text(doc.read_text().replace("acteur0", "acteur2"))
+    _git(kb.root, "add", "-A", who="acteur1")
+    _git(kb.root, "commit", "-qm", "pour acteur2", who="acteur1")
+    found, problems = store.all_assessments(kb, ref)
+    assert [x.actor.id for x in found] == ["acteur0"] and found[0].answers["ene_suivi"].level == 1
+    assert any("acteur2" in p and "acteur1" in p for p in problems)
+    assert main(["kb", "check", "--kb", str(kb.root)]) == 1
+    assert "acteur0" in capsys.readouterr().out
+
+
 def _save_many(root: str, member: str, n: int) -> None:
-    os.environ["PLANECO_KB_USER"] = member
+    os.environ["JUPYTERHUB_USER"] = member
     from planeco_kernel.knowledge import KnowledgeBase
 
     k = KnowledgeBase(root)
@@ -348,9 +385,36 @@ def test_recommendations_target_the_weakest_fields_at_the_actor_s_step():
     assert all(r.action.field in {"mobilite", "energie"} for r in recs)
 
 
-def test_toolbox_levers_exist_in_the_sgpe_file():
+@pytest.mark.bundle
+def test_toolbox_levers_exist_in_the_sgpe_file(bundle_dir):
     from planeco_kernel.assessment.levers import load_levers
 
-    levers = load_levers()  # the offline mirror is part of the test environment (PLANECO_MIRROR)
+    levers = load_levers()  # the bundle's sgpe_levers table
+    assert len(levers) == 42 and levers["augm_covoit"].unit_phys.startswith("km annuels/voiture évités")
     tb = load_toolbox(load_referentiel(), levers=levers)
     assert {a.lever for a in tb.actions if a.lever} <= set(levers)
+
+
+def test_levers_without_the_bundle_table_say_how_to_fix_it(tmp_path):
+
+    from planeco_kernel.assessment.levers import load_levers
+    from planeco_kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="planeco data build"):
+        load_levers(tmp_path / "nulle-part")
+
+
+@pytest.mark.bundle
+def test_levers_from_a_bundle_without_the_table_say_how_to_fix_it(tmp_path, bundle_dir):
+    import shutil
+
+    from planeco_kernel.assessment.levers import load_levers
+    from planeco_kernel.errors import ConfigError
+
+    src = bundle_dir
+    partial = tmp_path / "paquet"
+    partial.mkdir()
+    for name in ("manifest.json", "territories.parquet"):  # a bundle without planning/
+        shutil.copy(src / name, partial / name)
+    with pytest.raises(ConfigError, match="ne contient pas la liste des leviers SGPE"):
+        load_levers(partial)

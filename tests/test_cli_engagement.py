@@ -26,7 +26,7 @@ def kb(tmp_path, monkeypatch):
     for i in range(6):
         k.add_member(Member(f"a{i}", f"Entreprise {i} (essai)", "entreprise", territory="86194"), actor="agent")
     monkeypatch.setenv("PLANECO_KB", str(root))
-    monkeypatch.setenv("PLANECO_KB_USER", "agent")
+    monkeypatch.setenv("JUPYTERHUB_USER", "agent")
     return k
 
 
@@ -84,7 +84,7 @@ def test_territory_view_threshold(capsys, kb, monkeypatch, bundle_dir):
 
     ref = load_referentiel()
     for i in range(5):
-        monkeypatch.setenv("PLANECO_KB_USER", f"a{i}")
+        monkeypatch.setenv("JUPYTERHUB_USER", f"a{i}")
         a = new_assessment(ref, ActorProfile(f"a{i}", f"Entreprise {i} (essai)", "entreprise", "micro", "86194"), 2026)
         save_assessment(kb, ref, a.with_answers({c: Answer(i % 5) for c in ref.criteria}))
         code, out, _ = run(capsys, "assessment", "territory", "86194", "--json")
@@ -93,14 +93,27 @@ def test_territory_view_threshold(capsys, kb, monkeypatch, bundle_dir):
         assert "Entreprise" not in json.dumps(d["distribution"]) and all(f"a{j}" not in out for j in range(5))
     code, out, _ = run(capsys, "assessment", "territory", "86194")
     assert code == 0 and "Répartition des niveaux" in out and "Poitiers" in out
+    code, out, _ = run(capsys, "kb", "check")
+    assert code == 0, out                                  # assessments are checked knowledge-base documents
 
 
 @pytest.mark.bundle
-def test_actions_import_list_export(capsys, kb, tmp_path, bundle_dir):
+def test_actions_import_list_export(capsys, kb, tmp_path, bundle_dir, monkeypatch):
     code, out, _ = run(capsys, "actions", "import", str(FIXTURE))
     assert code == 0 and "3 actions importées" in out
     code, out, _ = run(capsys, "actions", "import", str(FIXTURE))
     assert code == 0 and "aucune modification" in out
+    code, out, _ = run(capsys, "kb", "check")
+    assert code == 0, out                                  # action sheets are checked knowledge-base documents
+    # a sheet belongs to the member who imported it first: another member cannot rewrite it
+    changed = tmp_path / "autre.csv"
+    changed.write_text(FIXTURE.read_text("utf-8").replace("en cours", "réalisé"), "utf-8")
+    monkeypatch.setenv("JUPYTERHUB_USER", "a0")
+    code, _, err = run(capsys, "actions", "import", str(changed))
+    assert code != 0 and "appartient à « agent »" in err
+    monkeypatch.setenv("JUPYTERHUB_USER", "agent")
+    code, out, _ = run(capsys, "actions", "import", str(FIXTURE))
+    assert code == 0 and "aucune modification" in out     # nothing was written by the refused import
     code, out, _ = run(capsys, "actions", "list", "--lever", "augm_covoit")
     assert code == 0 and "ESSAI-01" in out and "ESSAI-02" not in out
     code, out, _ = run(capsys, "actions", "list", "--territory", "200069854", "--json")

@@ -115,7 +115,7 @@ def test_scenarios_versioned_in_kb(kb, pdata):
 
 
 def test_app_widget_flow(pdata, kb, monkeypatch):
-    monkeypatch.setenv("PLANECO_KB_USER", "marie")
+    monkeypatch.setenv("JUPYTERHUB_USER", "marie")
     from planeco_kernel.apps.cop import CopApp
 
     app = CopApp(pdata, kb=kb, region_code="32")
@@ -173,3 +173,33 @@ def test_bad_scenario_file_in_kb_names_path_and_line(kb, pdata):
 
     with pytest.raises(ScenarioError, match="documents/cop/84/scenarios/Casse/v001.yaml, ligne 7 : levier inconnu"):
         kbstore.load_scenarios(kb, "marie", "84", data.by_id)
+
+
+def test_actors_commitments_from_the_knowledge_base_fill_the_region_gauges(pdata, kb, monkeypatch):
+    """An action sheet imported into the knowledge base (tests/fixtures/actions, INVENTED) counts in its région."""
+    from pathlib import Path
+
+    from planeco_kernel.actions import import_table, save, territory_resolver
+    from planeco_kernel.apps.cop import CopApp
+    from planeco_kernel.apps.cop_data import gauge_rows
+    from planeco_kernel.assessment.levers import load_levers
+
+    monkeypatch.setenv("JUPYTERHUB_USER", "paul")
+    fixture = Path(__file__).parent / "fixtures" / "actions" / "plan_essai.csv"
+    save(kb, import_table(fixture, load_levers(), territory_resolver()), "import")  # sheets in Poitiers (86194)
+    data = CopData(pdata, "75", kb=kb)  # Nouvelle-Aquitaine
+    assert data.kb_count == 2 and data.kb_notes == []
+    cov = data.coverage().set_index("lever_id")
+    assert cov.loc["augm_covoit", "committed_kt"] == pytest.approx(1.5)
+    assert cov.loc["reduc_tconso", "committed_kt"] == pytest.approx(3.0)
+    name = cov.loc["augm_covoit", "lever"]
+    (row,) = [r for r in gauge_rows(data.coverage()) if r["label"] == name]
+    assert row["committed"] == "2" and row["width"] > 0  # 1,5 kt rounded in the gauge
+    sources = set(data.commitments()["source"])
+    assert sources == {"acteurs socio-économiques — plan d'actions (base de connaissances)"}
+    assert CopData(pdata, "84", kb=kb).kb_count == 0  # Auvergne-Rhône-Alpes: none of them
+    app = CopApp(pdata, kb=kb, region_code="75")
+    assert "2 engagement(s) des acteurs socio-économiques" in app.status.value
+    assert "acteurs socio-économiques — plan d&#39;actions" in app.commit_table.value
+    html = data.dossier_html()
+    assert "acteurs socio-économiques" in html

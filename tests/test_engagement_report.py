@@ -29,10 +29,11 @@ def kb(tmp_path, monkeypatch):
     ref = load_referentiel()
     for i in range(5):
         k.add_member(Member(f"e{i}", f"Structure secrète {i}", "entreprise", territory="86194"), actor="agent")
-        monkeypatch.setenv("PLANECO_KB_USER", f"e{i}")
+    for i in range(5):
+        monkeypatch.setenv("JUPYTERHUB_USER", f"e{i}")
         a = new_assessment(ref, ActorProfile(f"e{i}", f"Structure secrète {i}", "entreprise", "micro", "86194"), 2026)
         save_assessment(k, ref, a.with_answers({c: Answer(i % 5) for c in ref.criteria}))
-    monkeypatch.setenv("PLANECO_KB_USER", "agent")
+    monkeypatch.setenv("JUPYTERHUB_USER", "agent")
     save(k, import_table(FIXTURE, load_levers(), territory_resolver()), "import")
     return k
 

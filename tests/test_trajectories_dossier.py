@@ -35,6 +35,25 @@ def test_cop_region_dossier(tmp_path, bundle_dir, monkeypatch):
     assert "3e stratégie nationale bas-carbone" in text and "54,47" in text
 
 
+def test_cop_region_dossier_counts_the_actors_commitments_of_the_knowledge_base(tmp_path, bundle_dir, monkeypatch):
+    """The action inventory of tests/fixtures/actions (INVENTED) is in Poitiers: it shows in Nouvelle-Aquitaine."""
+    from planeco_kernel.actions import import_table, save, territory_resolver
+    from planeco_kernel.assessment.levers import load_levers
+    from planeco_kernel.knowledge import KnowledgeBase, Member
+
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    kb = KnowledgeBase.init(tmp_path / "kb", Member("agent", "Agent Essai (données de test)", "agent", territory="86194"))
+    monkeypatch.setenv("JUPYTERHUB_USER", "agent")
+    save(kb, import_table(ROOT / "tests" / "fixtures" / "actions" / "plan_essai.csv", load_levers(), territory_resolver()),
+         "import")
+    monkeypatch.delenv("JUPYTERHUB_USER")  # the dossier only reads the knowledge base
+    monkeypatch.setenv("PLANECO_KB", str(kb.root))
+    text = _run("cop_region", tmp_path, bundle_dir, monkeypatch, territory="75", level="region")
+    assert "COP territoriale — Nouvelle-Aquitaine" in text
+    assert "acteurs socio-économiques — plan d" in text and "actions (base de connaissances)" in text
+    assert "Communauté urbaine (essai)" in text  # the sheets' pilot, as the actor of the commitment
+
+
 def test_zan_scot_dossier_says_what_is_missing(tmp_path, bundle_dir, monkeypatch):
     text = _run("zan_scot", tmp_path, bundle_dir, monkeypatch, territory="200069193", level="epci")
     assert "Trajectoire ZAN" in text

@@ -1,6 +1,6 @@
 """The action inventory of a territory: PCAET-style sheets, import/export, views, COP commitments.
 
-Sheets are stored once in the knowledge base (``engagement/actions/<id>.yaml``, one commit per
+Sheets are stored once in the knowledge base (``documents/engagement/actions/<id>.yaml``, one commit per
 save by the current identity) and may belong to several plans (PCAET, CRTE, PLPDMA…) without
 being copied. See :mod:`.schema` (fields and vocabularies), :mod:`.sheets` (validation and
 storage), :mod:`.tabular` (CSV/XLSX), :mod:`.views` (table, timeline, indicators, roll-ups) and

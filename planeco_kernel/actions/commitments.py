@@ -83,7 +83,8 @@ def commitments(kb: KnowledgeBase, territory_code: str | None = None, *, model: 
                          SOURCE_ASSESSMENT, c.action])
     df = pd.DataFrame(rows, columns=COLUMNS)
     if territory_code is not None:
-        df = df[[within(model, t, territory_code) for t in df["territory_code"]]]
+        keep = pd.Series([within(model, t, territory_code) for t in df["territory_code"]], index=df.index, dtype=bool)
+        df = df[keep]  # a boolean Series: an empty list would select no columns
     df = df.astype({"territory_code": str, "lever_id": str, "quantity": float, "unit": str, "year": int, "actor": str,
                     "actor_type": str, "source": str, "action_id": str})
     return df.sort_values(["territory_code", "lever_id", "source", "action_id"], kind="stable").reset_index(drop=True)

@@ -1,6 +1,6 @@
 """PCAET-style action sheets: fields declared once, vocabularies, validation with row-level errors.
 
-An action sheet is stored once (``engagement/actions/<id>.yaml`` in the knowledge base) and may
+An action sheet is stored once (``documents/engagement/actions/<id>.yaml`` in the knowledge base) and may
 belong to several plans (``plans: [PCAET, CRTE, PLPDMA]``): plans reference the action, they
 never copy it.
 

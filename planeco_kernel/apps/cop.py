@@ -89,7 +89,7 @@ class CopApp:
         self.status.value = templates.macro("common.html", "message", text, kind=kind)
 
     def load(self, region_code: str) -> None:
-        self.data = CopData(self.pdata, region_code, extra_commitments=self.extra)
+        self.data = CopData(self.pdata, region_code, extra_commitments=self.extra, kb=self.kb)
         self.scenario = Scenario("Scénario de travail", region_code, [])
         self.header.value = _m("header", self.data.region_name, list(STEPS))
         opts = [(f"{lv.name} ({lv.sector})", lv.lever_id) for lv in self.data.levers]
@@ -110,7 +110,13 @@ class CopApp:
         self.draw_debates()
         self.draw_declension()
         self.draw_roadmap()
-        self.say(f"{self.data.region_name} : {len(self.data.levers)} leviers du panorama SGPE.")
+        from planeco_kernel.apps.cop_data import ACTORS_LABEL
+
+        text = f"{self.data.region_name} : {len(self.data.levers)} leviers du panorama SGPE."
+        if self.kb is not None:
+            text += f" {fmt.number(self.data.kb_count, 0)} engagement(s) des {ACTORS_LABEL} (base de connaissances) comptés dans la feuille de route."
+        text += "".join(f" {n}" for n in self.data.kb_notes)
+        self.say(text, "alert" if self.data.kb_notes else "note")
 
     # ------------------------------------------------------------------ step 1
     def _build_step1(self) -> None:

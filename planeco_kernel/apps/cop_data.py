@@ -77,10 +77,45 @@ def empty_commitments() -> pd.DataFrame:
                          for c in (*L.COMMITMENT_COLUMNS, "cost_eur", "status")})
 
 
+ACTORS_LABEL = "acteurs socio-économiques"
+
+
+def actors_commitments(kb, region_code: str, levers: dict[str, L.Lever]) -> tuple[pd.DataFrame, list[str]]:
+    """The commitments of the knowledge base's actors inside a région, checked for its levers.
+
+    Reads :func:`planeco_kernel.actions.commitments` (action sheets and self-assessments with a
+    lever and a quantity, in the région or a territory inside it). Each row's ``source`` becomes
+    « acteurs socio-économiques — <plan d'actions | auto-évaluation> (base de connaissances) ».
+    A row the région's lever list cannot count (lever hidden for the région, physical unit without
+    a translation) is left out and said in the returned French notes; it never stops the roadmap.
+    """
+    from planeco_kernel.actions import commitments
+
+    try:
+        raw = commitments(kb, region_code)
+    except PlanecoError as exc:
+        return pd.DataFrame(columns=[*L.COMMITMENT_COLUMNS, "kt"]), [f"Engagements des {ACTORS_LABEL} non lus : {exc}"]
+    notes: list[str] = []
+    kept = []
+    for i, r in enumerate(raw.to_dict(orient="records"), start=1):
+        lv = levers.get(str(r["lever_id"]))
+        if lv is not None and r["unit"] != L.KT and " ".join(str(r["unit"]).split()) == " ".join(str(lv.unit_phys).split()):
+            r["unit"] = lv.unit_phys  # same unit, spelt as the bundle spells it
+        r["source"] = f"{ACTORS_LABEL} — {r['source']} (base de connaissances)"
+        try:
+            kept.append(L.check_commitments(pd.DataFrame([r]), levers, origin=f"engagement « {r['action_id'] or r['actor']} »"))
+        except PlanecoError as exc:
+            notes.append(f"Non compté : {exc}")
+    if not kept:
+        return pd.DataFrame(columns=[*L.COMMITMENT_COLUMNS, "kt"]), notes
+    return pd.concat(kept, ignore_index=True), notes
+
+
 class CopData:
     """One région's COP: levers, trajectories, commitments, exports."""
 
-    def __init__(self, pdata: PlanningData, region_code: str, *, extra_commitments: list[pd.DataFrame] | None = None):
+    def __init__(self, pdata: PlanningData, region_code: str, *, extra_commitments: list[pd.DataFrame] | None = None,
+                 kb=None):
         self.pdata = pdata
         self.region_code = region_code
         self.region_name = str(pdata.row("region", region_code)["name"])
@@ -89,6 +124,13 @@ class CopData:
         self.entered = empty_commitments()
         self.extra = [L.check_commitments(f, self.by_id, origin=f"engagements importés n° {i}")
                       for i, f in enumerate(extra_commitments or [], start=1)]
+        self.kb_notes: list[str] = []
+        self.kb_count = 0
+        if kb is not None:
+            frame, self.kb_notes = actors_commitments(kb, region_code, self.by_id)
+            self.kb_count = len(frame)
+            if len(frame):
+                self.extra.append(frame)
 
     # ------------------------------------------------------------------ step 1
     def treemap(self) -> list[SectorBlock]:

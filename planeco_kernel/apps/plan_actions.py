@@ -1,7 +1,7 @@
 """The « Plan d'actions » app: the territory's action inventory with its views.
 
 The notebook ``apps/plan_actions.ipynb`` only calls :func:`show`. The inventory is read from the
-knowledge base (``engagement/actions``); importing a CSV/XLSX file validates it completely
+knowledge base (``documents/engagement/actions``); importing a CSV/XLSX file validates it completely
 (every problem with its line and column, nothing written on error) and commits it as the
 current identity. Views: filtered table, Gantt-like timeline, indicator progress, roll-ups by
 sector, lever and territory with the actors' COP commitments, and the threads anchored to each

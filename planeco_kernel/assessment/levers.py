@@ -2,25 +2,23 @@
 
 Source: Secrétariat général à la planification écologique (SGPE), simulateur territorial of
 the regional COPs, ``src/lib/assets/data.json`` of MTES-MCT/planification-territoires (commit
-677f09e, 2024-10-10), Licence Ouverte 2.0; mirrored as
-``sgpe/simulateur_territorial/leviers_regionaux.json`` (one row per region × lever). Only the
-vocabulary is read here (ids, names, sectors, ``unitPhys``): the numbers of the regional targets
-belong to the COP trajectory module.
+677f09e, 2024-10-10), Licence Ouverte 2.0. ``planeco data build`` parses it into the bundle table
+``sgpe_levers`` (one row per region × lever, :mod:`planeco_kernel.bundle.planning`); only the
+vocabulary is read here (ids, names, sectors, physical units): the numbers of the regional
+targets belong to the COP trajectory module (:mod:`planeco_kernel.trajectories`).
 
-The file is found in the offline mirror (``PLANECO_MIRROR``, else the ``shared/data`` folder
-beside the checkout) or given explicitly; :func:`load_levers` says how to fix a missing file.
+:func:`load_levers` says how to fix a bundle without the table.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from planeco_kernel.errors import ConfigError
 
-RELPATH = "sgpe/simulateur_territorial/leviers_regionaux.json"
+TABLE = "sgpe_levers"
 SOURCE_LABEL = "SGPE, simulateur territorial des COP régionales (planification-territoires, 2024-10-10)"
 KTCO2E = "ktCO2e"
 
@@ -45,49 +43,46 @@ class Lever:
         return f"{self.name} ({self.sector})"
 
 
-def levers_file(path: str | Path | None = None) -> Path:
-    """The levers file: ``path``, else in the mirror.
+def _table_file(data_dir: str | Path | None) -> Path:
+    from planeco_kernel.bundle.reader import open_bundle
+    from planeco_kernel.errors import BundleError
+
+    try:
+        p = open_bundle(data_dir).path(TABLE)
+    except BundleError as exc:
+        raise ConfigError(f"Leviers SGPE indisponibles : {exc}") from None
+    if not p.is_file():
+        raise ConfigError(
+            f"Le paquet de données ne contient pas la liste des leviers SGPE (table « {TABLE} », {p.name}). "
+            "Relancez `planeco data build` avec le miroir des sources (--mirror / PLANECO_MIRROR, dossier contenant sgpe/)."
+        )
+    return p
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, _stamp: float) -> dict[str, Lever]:
+    import pandas as pd
+
+    rows = pd.read_parquet(path, columns=["region_code", "lever_id", "lever_name", "sector", "group", "unit_phys"])
+    out: dict[str, Lever] = {}
+    for r in rows.sort_values(["lever_id", "region_code"], kind="stable").itertuples(index=False):
+        lid = str(r.lever_id or "")
+        if lid and lid not in out:
+            unit = "" if pd.isna(r.unit_phys) else " ".join(str(r.unit_phys).split())
+            out[lid] = Lever(lid, str(r.lever_name or lid), str(r.sector or ""), str(r.group or ""), unit)
+    return out
+
+
+def load_levers(data_dir: str | Path | None = None) -> dict[str, Lever]:
+    """All levers by id (42 in the 2024-10-10 file), from the data bundle (default ``PLANECO_DATA_DIR``).
 
     Raises
     ------
     ConfigError
-        When no mirror holds the file.
+        When there is no bundle or it lacks the ``sgpe_levers`` table (French message saying how to fix it).
     """
-    from planeco_kernel import config
-
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"Fichier des leviers SGPE introuvable : « {p} ».")
-        return p
-    candidates = [m for m in [config.mirror_dir()] if m is not None] + config.default_mirror_candidates()
-    for base in candidates:
-        p = Path(base) / RELPATH
-        if p.is_file():
-            return p
-    raise ConfigError(
-        f"Liste des leviers SGPE introuvable ({RELPATH}). Indiquez le miroir de données avec PLANECO_MIRROR "
-        "(dossier contenant sgpe/)."
-    )
-
-
-@lru_cache(maxsize=4)
-def _load(path: str) -> dict[str, Lever]:
-    rows = json.loads(Path(path).read_text("utf-8"))
-    out: dict[str, Lever] = {}
-    for r in rows:
-        if r.get("regionName") == "Région exemple" or not r.get("id"):
-            continue
-        lid = str(r["id"])
-        if lid not in out:
-            out[lid] = Lever(lid, str(r.get("leverName") or lid), str(r.get("sector") or ""), str(r.get("group") or ""),
-                             " ".join(str(r.get("unitPhys") or "").split()))
-    return out
-
-
-def load_levers(path: str | Path | None = None) -> dict[str, Lever]:
-    """All levers by id (42 in the 2024-10-10 file)."""
-    return _load(str(levers_file(path).resolve()))
+    p = _table_file(data_dir)
+    return _load(str(p.resolve()), p.stat().st_mtime)
 
 
 def normalise_unit(lever: Lever, unit: str) -> str | None:

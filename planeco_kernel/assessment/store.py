@@ -1,20 +1,21 @@
-"""Storage of assessments and action sheets as files in the knowledge-base repository.
+"""Storage of assessments and action sheets as documents of the knowledge base.
 
-Every save is one commit whose author is the knowledge base's current identity
-(:meth:`KnowledgeBase.identity`: ``JUPYTERHUB_USER`` matched against the member registry, else
-the local identity) — never a name passed by the caller. History is git history.
+Every save goes through the knowledge base's document API
+(:meth:`~planeco_kernel.knowledge.KnowledgeBase.save_documents`): one commit whose author is the
+session's identity (``JUPYTERHUB_USER`` behind the hub, else the copy's git identity / OS account,
+matched to the member registry) — never a name passed by the caller. The knowledge base's
+integrity rules (``planeco kb check``) cover these files: a document is owned by the member who
+first saved it and changed only by them or a moderator; a change made with plain git by anyone
+else is quarantined, and reading returns the last legitimate version. History is git history.
 
-This is the one module that writes engagement documents into the knowledge base; it uses the
-knowledge base's public git store (:func:`~planeco_kernel.knowledge.gitstore.locked` and
-:func:`~planeco_kernel.knowledge.gitstore.commit_files`), so it can switch to a
-``KnowledgeBase`` method committing an arbitrary validated document when one exists.
+Layout::
 
-Layout (beside the knowledge base's own records)::
+    documents/engagement/evaluations/<member id>/<year>.yaml   one actor's assessment for one year
+    documents/engagement/actions/<action id>.yaml              one action sheet (in one or several plans)
 
-    engagement/evaluations/<member id>/<year>.yaml   one actor's assessment for one year
-    engagement/actions/<action id>.yaml              one action sheet (in one or several plans)
-
-Reading goes through the tree at ``HEAD`` (the only source of truth), never the working tree.
+An action sheet therefore belongs to the member who imported it first (an agent of the
+collectivité); another agent updating it needs a moderator (the import then says which sheets
+and whose they are, and writes nothing).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from planeco_kernel.assessment.yamldoc import DocumentError
 if TYPE_CHECKING:
     from planeco_kernel.knowledge import KnowledgeBase, Member
 
-EVALUATIONS_DIR = "engagement/evaluations"
-ACTIONS_DIR = "engagement/actions"
+EVALUATIONS_DIR = "documents/engagement/evaluations"
+ACTIONS_DIR = "documents/engagement/actions"
 _SAFE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 
 
@@ -52,58 +53,38 @@ def identity(kb: KnowledgeBase) -> Member:
 
 
 def commit(kb: KnowledgeBase, files: dict[str, bytes], message: str) -> str:
-    """Commit ``files`` (paths relative to the knowledge base) as the current identity; return the sha."""
-    from planeco_kernel.knowledge import cache
-    from planeco_kernel.knowledge.gitstore import commit_files, head_sha, locked
+    """Save ``files`` (``documents/…`` paths) as one commit of the current identity; return the sha.
 
-    who = identity(kb)
-    trailer = f"\n\nPlaneco-Member: {who.id}\n" + "".join(f"Planeco-Document: {p}\n" for p in sorted(files))
-    with locked(kb.root):
-        old = head_sha(kb.root).decode()
-        new = commit_files(kb.root, files, author=who.git_identity(), message=message.strip() + trailer,
-                           allow_overwrite=True).decode()
-        cache.append(kb.root, old, new, {})  # no knowledge-base record changed: keep its listing cache chained
-    return new
+    Raises
+    ------
+    PermissionDeniedError
+        If one of the documents belongs to another member and the identity is not a moderator
+        (nothing is written).
+    """
+    return kb.save_documents({p: d.decode("utf-8") for p, d in files.items()}, " ".join(message.split())[:120])
 
 
 def read_tree(kb: KnowledgeBase, prefix: str) -> dict[str, bytes]:
-    """All files under ``prefix`` in the tree at ``HEAD`` (path → content)."""
-    from dulwich.object_store import tree_lookup_path
-    from dulwich.objects import Tree
-    from dulwich.repo import Repo
+    """All legitimate documents under ``prefix`` (path → content, last legitimate version)."""
+    from planeco_kernel.knowledge.errors import NotFoundError
 
     out: dict[str, bytes] = {}
-    with Repo(str(kb.root)) as repo:
+    for path in kb.documents(prefix.rstrip("/") + "/"):
         try:
-            _mode, sha = tree_lookup_path(repo.__getitem__, repo[repo.head()].tree, prefix.encode())
-        except KeyError:
-            return out
-        stack = [(prefix, repo[sha])]
-        while stack:
-            base, tree = stack.pop()
-            if not isinstance(tree, Tree):
-                continue
-            for entry in tree.items():
-                path = f"{base}/{entry.path.decode('utf-8', 'replace')}"
-                obj = repo[entry.sha]
-                if isinstance(obj, Tree):
-                    stack.append((path, obj))
-                else:
-                    out[path] = obj.as_raw_string()
+            out[path] = kb.read_document(path).encode("utf-8")
+        except NotFoundError:  # removed by its owner
+            continue
     return out
 
 
 def read_file(kb: KnowledgeBase, path: str) -> bytes | None:
-    """One file of the tree at ``HEAD`` (None when absent)."""
-    from dulwich.object_store import tree_lookup_path
-    from dulwich.repo import Repo
+    """One document's last legitimate version (None when absent)."""
+    from planeco_kernel.knowledge.errors import NotFoundError
 
-    with Repo(str(kb.root)) as repo:
-        try:
-            _mode, sha = tree_lookup_path(repo.__getitem__, repo[repo.head()].tree, path.encode())
-        except KeyError:
-            return None
-        return repo[sha].as_raw_string()
+    try:
+        return kb.read_document(path).encode("utf-8")
+    except NotFoundError:
+        return None
 
 
 def revisions(kb: KnowledgeBase, path: str) -> list[Revision]:
@@ -149,7 +130,7 @@ def save_assessment(kb: KnowledgeBase, ref: Referentiel, assessment: Assessment,
     path = assessment_path(who.id, stamped.year)
     checked = parse_assessment(data, ref, where=path)  # the stored bytes themselves must validate
     summary = f"auto-évaluation {stamped.year} : {stamped.actor.name}" + (f" — {note}" if note else "")
-    commit(kb, {path: data}, " ".join(summary.split())[:120])
+    commit(kb, {path: data}, summary)
     return checked
 
 
@@ -168,15 +149,19 @@ def all_assessments(kb: KnowledgeBase, ref: Referentiel) -> tuple[list[Assessmen
     """
     out: list[Assessment] = []
     problems: list[str] = []
+    owners = kb.documents(EVALUATIONS_DIR + "/")
     for path, data in sorted(read_tree(kb, EVALUATIONS_DIR).items()):
         if not path.endswith(".yaml"):
+            continue
+        actor_dir = path.split("/")[-2]
+        if owners.get(path) != actor_dir:  # only the actor saves its own answers (store.save_assessment)
+            problems.append(f"{path} : enregistré par « {owners.get(path)} », pas par l'acteur « {actor_dir} » ; ignoré.")
             continue
         try:
             a = parse_assessment(data, ref, where=path)
         except DocumentError as exc:
             problems.extend(exc.problems)
             continue
-        actor_dir = path.split("/")[-2]
         if a.actor.id != actor_dir:
             problems.append(f"{path} : l'acteur « {a.actor.id} » n'est pas celui du dossier « {actor_dir} » ; ignoré.")
             continue

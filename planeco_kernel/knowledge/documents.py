@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planeco_kernel.knowledge import integrity, model, records, rules
-from planeco_kernel.knowledge.errors import NotFoundError, PermissionDeniedError
+from planeco_kernel.knowledge.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from planeco_kernel.knowledge.gitstore import locked
 
 
@@ -31,19 +31,33 @@ class Documents:
         ------
         InvalidInputError, PermissionDeniedError
         """
-        path = records.document_path(path)
-        data = records.document_bytes(text)
+        return self.save_documents({path: text}, message, author=author)
+
+    def save_documents(self, texts: dict[str, str], message: str, *, author: str | None = None) -> str:
+        """Commit several documents at once (one commit, all or nothing) as :meth:`save_document` does one.
+
+        Every path is validated and every ownership checked before anything is written.
+
+        Raises
+        ------
+        InvalidInputError, PermissionDeniedError
+        """
+        files = {records.document_path(p): records.document_bytes(t) for p, t in texts.items()}
+        if not files:
+            raise InvalidInputError("Aucun document à enregistrer.")
         who, by = self._acting(author or self.identity().id, None)
         rules.require_active(who)
         message = model.text(message, "Le message de commit", model.MAX_TITLE_CHARS)
         with locked(self.root):
-            owner = integrity.verify(self.root).owners.get(path)
-            if owner and owner != who.id and not who.moderator:
-                raise PermissionDeniedError(
-                    f"Le document {path} appartient à « {owner} » : seul·e son auteur·rice ou un·e modérateur·rice le modifie."
-                )
-            return self._write_locked(who, {path: data}, f"{message}\n\nPlaneco-Member: {who.id}\nPlaneco-Document: {path}\n",
-                                      by=by, overwrite=True)  # fmt: skip
+            owners = integrity.verify(self.root).owners
+            for path in sorted(files):
+                owner = owners.get(path)
+                if owner and owner != who.id and not who.moderator:
+                    raise PermissionDeniedError(
+                        f"Le document {path} appartient à « {owner} » : seul·e son auteur·rice ou un·e modérateur·rice le modifie."
+                    )
+            trailer = "".join(f"Planeco-Document: {p}\n" for p in sorted(files))
+            return self._write_locked(who, files, f"{message}\n\nPlaneco-Member: {who.id}\n{trailer}", by=by, overwrite=True)
 
     def read_document(self, path: str) -> str:
         """The text of a document at ``HEAD`` (its last legitimate version).

@@ -175,15 +175,29 @@ def sans_consommer_section(territory: str, level: str | None = None):
     return panel
 
 
-def cop_section(region: str, extra_commitments=None):
-    """The COP dossier of a région: panorama treemap, coverage, commitments (the app's HTML dossier)."""
+def cop_section(region: str, extra_commitments=None, kb=None):
+    """The COP dossier of a région: panorama treemap, coverage, commitments (the app's HTML dossier).
+
+    The commitments include those of the socio-economic actors kept in the knowledge base
+    (``kb``, default the configured one — ``PLANECO_KB`` — when there is one): action sheets and
+    self-assessments with a lever and a quantity in the région.
+    """
     from IPython.display import HTML, display
 
     from planeco_kernel.apps.cop_data import CopData
     from planeco_kernel.trajectories.data import load_planning
 
+    if kb is None:
+        from planeco_kernel.knowledge import open_kb
+
+        try:
+            kb = open_kb()
+        except PlanecoError:  # no knowledge base configured: the dossier has the COP's own data only
+            kb = None
     ter = _resolve(region, "region")
-    data = CopData(load_planning(), ter.code, extra_commitments=extra_commitments)
+    data = CopData(load_planning(), ter.code, extra_commitments=extra_commitments, kb=kb)
+    for note in data.kb_notes:
+        display(note)  # plain text: it quotes actors' own words
     display(HTML(data.dossier_html()))
     return data
 
