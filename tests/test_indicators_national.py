@@ -240,7 +240,7 @@ def test_census_years_add_up_and_the_declared_source_wins(tmp_path):
 
     _tiny_bundle(tmp_path)
     cat = load_catalogue()
-    assert cat.components["logements"].sources == ("insee_rp", "insee_rp_logement")
+    assert cat.components["logements"].sources == ("insee_rp", "insee_rp_logement", "insee_comparateur")
     frames = {"insee_rp_logement": pd.concat([_frame("logements", 2021, {"01001": 70.0, "01002": 80.0}),
                                               _frame("logements", 2018, {"01001": 1.0, "01002": 1.0})]),
               "insee_rp": _frame("logements", 2018, {"01001": 60.0, "01002": 75.0})}
@@ -294,5 +294,8 @@ def test_a_published_total_mismatch_stops_the_source_step(bundle_dir, tmp_path, 
     monkeypatch.setenv("PLANECO_CACHE", str(tmp_path / "cache"))
     # the declared sha256 would refuse this file first (also a stop); let the totals speak here
     monkeypatch.setattr(catalog, "declared_identity", lambda key: None)
+    from planeco_kernel.sources import identity
+
+    monkeypatch.setattr(identity, "declared_identity", lambda key: None)
     with pytest.raises(PublishedTotalError, match="published total is 34,746"):
         build_sources(out, tmp_path / "mirror")

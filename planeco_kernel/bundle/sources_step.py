@@ -16,7 +16,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -81,10 +81,10 @@ def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
     for (vintage, level), rel in sorted(filosofi.RELEASES.items()):
         if vintage == filosofi.LATEST_VINTAGE and not network:
             root = filosofi.base.resolve_mirror(mirror)
-            if root is None or not (root / rel.mirror_path).is_file():
+            if root is None or rel.mirror_path is None or not (root / rel.mirror_path).is_file():
                 continue
         try:
-            df = filosofi.load(vintage, level=level, mirror=mirror)
+            df = filosofi.load(vintage, level=cast(filosofi.Level, level), mirror=mirror)
         except SourceUnavailableError as exc:
             errors.append(str(exc))
             continue

@@ -257,8 +257,8 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             if split.any() and level in crossing:
                 cross_rows = np.flatnonzero(crossing[level])
                 r, c = np.nonzero(split[cross_rows])
-                g = member_of[level][cross_rows[r]]
-                value[g[g >= 0], c[g >= 0]] = np.nan
+                rows_of = member_of[level][cross_rows[r]]
+                value[rows_of[rows_of >= 0], c[rows_of >= 0]] = np.nan
             if ind.coverage == "strict":
                 value = np.where(cover >= STRICT_MIN_COVERAGE, value, np.nan)
             elif ind.id in secret_shares:

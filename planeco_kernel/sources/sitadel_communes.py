@@ -55,7 +55,9 @@ def parse(path: Path, rel: Release = RELEASE) -> pd.DataFrame:
     """Parse and check the file; return a wide frame ``commune_code, year, a, s, c`` (NaN = blank)."""
     name = rel.filename
     rows = gazetteer.commune_map(gazetteer.read_json(path, name=name), name=name)
-    codes, years, cols = [], [], {k: [] for k in SERIES}
+    codes: list[str] = []
+    years: list[int] = []
+    cols: dict[str, list[float]] = {k: [] for k in SERIES}
     for code, rec in rows.items():
         try:
             y0 = int(rec["y0"])
