@@ -160,15 +160,12 @@ def split_section(territory: str, level: str | None = None, keys: dict | None = 
 
 
 def sans_consommer_section(territory: str, level: str | None = None):
-    """The « sans consommer » panel (brownfields, vacant homes): shown when data17's module is there."""
+    """The « sans consommer » panel (brownfields, long-term vacant homes, dwellings per hectare)."""
     from planeco_kernel.trajectories.land import sans_consommer_panel
 
     ter = _resolve(territory, level)
     _md("## Construire sans consommer : friches et logements vacants")
     panel = sans_consommer_panel(ter.level, ter.code)
-    if panel is None:
-        _md("Non disponible dans cette installation (module `planeco_kernel.indicators.zan_levers` absent).")
-        return None
     from IPython.display import display
 
     display(panel)

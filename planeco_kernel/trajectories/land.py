@@ -177,15 +177,31 @@ def dashboard(pdata: PlanningData, level: str, code: str, *, book: TargetBook | 
     return out
 
 
-def sans_consommer_panel(level: str, code: str):
-    """Call site of the ZAN « sans consommer » panel (brownfields, long-term vacant homes).
+def sans_consommer_panel(level: str, code: str, *, cube=None):
+    """The ZAN « sans consommer » panel of a territory: brownfields, long-term vacant homes, density.
 
-    The panel is computed by ``planeco_kernel.indicators.zan_levers.sans_consommer(level, code)``
-    (data17, issue 17); until that module exists the panel is absent and ``None`` is returned.
+    Numbers from :func:`planeco_kernel.indicators.zan_levers.zan_levers` (Cartofriches, LOVAC,
+    census, Sit@del, Cerema), each with its source, years and method; a lever without data says why.
+    Indicative: never subtracted from the legal envelope (the panel says so).
+
+    Returns
+    -------
+    IPython.display.HTML
+        The panel, rendered by the ``zan_levers.html`` template (autoescaped).
     """
-    try:
-        from planeco_kernel.indicators import zan_levers  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(zan_levers, "sans_consommer", None)
-    return fn(level, code) if fn is not None else None
+    from IPython.display import HTML
+
+    from planeco_kernel import fmt
+    from planeco_kernel.apps import templates
+    from planeco_kernel.indicators import load_cube
+    from planeco_kernel.indicators.zan_levers import zan_levers
+
+    z = zan_levers(cube if cube is not None else load_cube(), code, level)
+    rows = []
+    for lv in z.levers:
+        value = fmt.with_unit(lv.value, lv.unit, None if lv.unit in ("%", "logements/ha") else 0)
+        if lv.estimate and lv.value is not None:
+            value += " (estimation)"
+        rows.append({"label": lv.label, "value": value, "years": lv.years, "source": lv.source,
+                     "method": lv.method, "why_missing": lv.why_missing if lv.value is None else ""})
+    return HTML(templates.render("zan_levers.html", territory=z.name, rows=rows, caveat=z.caveat))
