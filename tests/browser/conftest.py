@@ -97,8 +97,11 @@ def server(served_apps_dir, bundle_dir, kb_dir, tmp_path_factory) -> str:
            "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(kb_dir)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
+            # No preheated pool here: the gallery now has 8 apps and each app kernel holds the indicator
+            # cube (~2 GB); a pool per app plus the visitors' kernels exhausted the 24 GiB of the test
+            # machine. Kernels start on visit and idle ones are culled after a minute.
             [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
-             "--apps-dir", str(served_apps_dir)],
+             "--pool-size", "0", "--cull-idle", "60", "--apps-dir", str(served_apps_dir)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/"
