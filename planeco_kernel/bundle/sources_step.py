@@ -94,6 +94,21 @@ def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
     return {k: pd.concat(v, ignore_index=True) for k, v in frames.items() if v}
 
 
+def _fold_merged(source_id: str, got: LoadedSource, frames: dict[str, pd.DataFrame], history: pd.DataFrame,
+                 current: set[str]) -> list[str]:
+    """Rates of merged communes and of Paris, Lyon, Marseille (:mod:`planeco_kernel.sources.merged_communes`):
+    replace ``got``'s frame in place, return the manifest notes (computed estimates, reasons when missing)."""
+    from planeco_kernel.sources import merged_communes
+
+    spec = merged_communes.rules_for(source_id, frames)
+    if spec is None or source_id not in got.frames:
+        return []
+    vintage, rules = spec
+    folded = merged_communes.fold_rates(got.frames[source_id], history, file_vintage=vintage, current=current, rules=rules)
+    got.frames[source_id] = folded.tidy
+    return folded.notes(source_id)
+
+
 def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                   results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Write each reachable source's tidy frame and the indicator components into ``out_dir``.
@@ -139,6 +154,7 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
     communes = bundle.read("territories", ["level", "code"])
     communes = communes.loc[communes["level"] == "commune", "code"].astype(str).tolist()
     bundle.source_path("x").parent.mkdir(parents=True, exist_ok=True)
+    history = bundle.read("code_history", ["code", "vintage", "type", "current_code"])
     for sid, info in catalog.SOURCES.items():
         with step(f"Source {info.title}"):
             try:
@@ -152,6 +168,7 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                                 "fix": comp_mod.HOW_TO_GET})
                 status[sid] = comp_mod.SourceStatus(False, f"source ignorée à la construction du paquet : {reason} {comp_mod.HOW_TO_GET}")
                 continue
+        fold_notes = _fold_merged(sid, got, frames, history, set(communes))
         for key, df in got.frames.items():
             path = bundle.source_path(key)
             df.to_parquet(path, index=False)
@@ -160,6 +177,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                             "file": str(path.relative_to(out_dir)), "rows": len(df),
                             "years": sorted(int(y) for y in df["year"].unique()), "origin": got.origin,
                             "licence": info.licence, "vintage": info.vintage_text, "coverage": info.coverage})
+            if fold_notes and key == sid:
+                entries[-1]["notes"] = fold_notes
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)
@@ -171,5 +190,5 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
     for entry in entries:  # unmatched commune codes, with their count, beside their source
         notes = [n for n in comps.notes if n.startswith(f"{entry['source']} : ")]
         if notes and entry.get("included"):
-            entry["notes"] = notes
+            entry["notes"] = [*entry.get("notes", []), *notes]
     return entries
