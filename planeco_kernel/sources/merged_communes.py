@@ -70,8 +70,8 @@ class Folded:
     def notes(self, source: str) -> list[str]:
         """Manifest notes (``"<source> : …"``), one per variable and outcome, with up to 5 examples."""
         out = []
-        for label, items in (("taux recalculés pour la commune actuelle", self.computed),
-                             ("taux non disponibles pour la commune actuelle", self.unavailable)):
+        for label, items in (("valeurs recalculées pour la commune actuelle", self.computed),
+                             ("valeurs non disponibles pour la commune actuelle", self.unavailable)):
             by_var: dict[str, list[str]] = {}
             for (code, var), text in sorted(items.items()):
                 by_var.setdefault(var, []).append(f"{code} ({text})")
