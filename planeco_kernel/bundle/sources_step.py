@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,6 +42,9 @@ class LoadedSource:
 
     frames: dict[str, pd.DataFrame]
     origin: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Other tables written beside the tidy frames (``cartofriches_sites``: one row per site)."""
+    notes: list[str] = field(default_factory=list)
 
 
 def load_source(source_id: str, *, mirror=None, network: bool = True, communes: list[str] | None = None,
@@ -63,6 +66,8 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
         warnings.simplefilter("ignore")  # old-vintage warnings: the vintage is recorded in the manifest
         if source_id == "filosofi":
             return LoadedSource(_filosofi(mirror, network), origin)
+        if source_id == "cartofriches":
+            return _cartofriches(mirror, network, origin)
         if source_id == "ademe_dpe":
             if info["status"] != "mirror":
                 raise SourceUnavailableError(DPE_TOO_BIG)
@@ -70,6 +75,31 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
                 raise SourceUnavailableError("ademe_dpe : la liste des communes est nécessaire (territories.parquet).")
             return LoadedSource({source_id: catalog.load(source_id, communes=communes, mirror=mirror)}, origin)
         return LoadedSource({source_id: catalog.load(source_id, mirror=mirror)}, origin)
+
+
+def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
+    """Cartofriches: the official site list (points, for the Fiche's map) when it can be read — a
+    mirror copy, the cache, or data.gouv.fr when online — else the mirror's per-commune aggregate."""
+    from planeco_kernel.sources import base, cartofriches, catalog
+
+    rel = cartofriches.SITES_RELEASE
+    root = base.resolve_mirror(mirror)
+    mirrored = root is not None and rel.mirror_path is not None and (root / rel.mirror_path).is_file()
+    why = ""
+    if network or mirrored:
+        try:
+            counts, sites = cartofriches.load_sites(mirror=mirror)
+        except SourceUnavailableError as exc:
+            why = f"liste officielle des sites indisponible ({exc}) : agrégat par commune du miroir"
+        else:
+            where = f"miroir : {root / rel.mirror_path}" if mirrored else f"éditeur : {rel.url}"
+            return LoadedSource({"cartofriches": counts}, where, tables={"cartofriches_sites": sites},
+                                notes=[f"cartofriches : {len(sites):,} sites lus dans la liste officielle (points pour la carte)."
+                                       .replace(",", "\u202f")])
+    else:
+        why = ("hors ligne : comptes par commune de l'agrégat du miroir, sans les points des sites (la liste "
+               "officielle est téléchargée par « planeco data build » en ligne)")
+    return LoadedSource({"cartofriches": catalog.load("cartofriches", mirror=mirror)}, origin, notes=[f"cartofriches : {why}."])
 
 
 def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
@@ -177,8 +207,14 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                             "file": str(path.relative_to(out_dir)), "rows": len(df),
                             "years": sorted(int(y) for y in df["year"].unique()), "origin": got.origin,
                             "licence": info.licence, "vintage": info.vintage_text, "coverage": info.coverage})
-            if fold_notes and key == sid:
-                entries[-1]["notes"] = fold_notes
+            if (fold_notes or got.notes) and key == sid:
+                entries[-1]["notes"] = [*got.notes, *fold_notes]
+        for key, table in got.tables.items():
+            table.to_parquet(bundle.source_path(key), index=False)
+            entries.append({"name": key, "source": sid, "title": info.title, "included": True, "table": True,
+                            "file": str(bundle.source_path(key).relative_to(out_dir)), "rows": len(table),
+                            "years": [], "origin": got.origin, "licence": info.licence,
+                            "vintage": info.vintage_text, "coverage": info.coverage})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)
