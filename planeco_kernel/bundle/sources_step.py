@@ -84,7 +84,8 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
 
     rel = cartofriches.SITES_RELEASE
     root = base.resolve_mirror(mirror)
-    mirrored = root is not None and rel.mirror_path is not None and (root / rel.mirror_path).is_file()
+    local = root / rel.mirror_path if root is not None and rel.mirror_path is not None else None
+    mirrored = local is not None and local.is_file()
     why = ""
     if network or mirrored:
         try:
@@ -92,7 +93,7 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
         except SourceUnavailableError as exc:
             why = f"liste officielle des sites indisponible ({exc}) : agrégat par commune du miroir"
         else:
-            where = f"miroir : {root / rel.mirror_path}" if mirrored else f"éditeur : {rel.url}"
+            where = f"miroir : {local}" if mirrored else f"éditeur : {rel.url}"
             return LoadedSource({"cartofriches": counts}, where, tables={"cartofriches_sites": sites},
                                 notes=[f"cartofriches : {len(sites):,} sites lus dans la liste officielle (points pour la carte)."
                                        .replace(",", "\u202f")])
