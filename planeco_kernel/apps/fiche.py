@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 MEMBERS_SHOWN = 20
 DEEP_LINK_PARAM = TERRITORY_PARAM
 MAP_HEIGHT_PX = 440
+MAX_BROWNFIELD_POINTS = 3000
+"""Above this many sites (a large département, a région, France) the map shows none: say so."""
 
 
 def _common(name: str, *args: Any, **kwargs: Any) -> str:
@@ -102,7 +104,9 @@ class FicheTerritoire(MapApp):
         self.members_box = W.VBox([self.members_title, self.members_filter, self.members_list])
 
         self._make_map()
-        map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.map, self.map_note, self.basemap_toggle],
+        self.friches_note = W.HTML()
+        self.friches_note.add_class("planeco-friches-legend")
+        map_box = W.VBox([W.HTML(_common("h2", "Carte")), self.map, self.map_note, self.friches_note, self.basemap_toggle],
                          layout=lay(flex="1 1 420px", min_width="300px", align_items="stretch"))
         left = W.VBox([self.chart, self.figures, self.parents, self.members_box], layout=lay(flex="1 1 420px", min_width="300px"))
         self.body = W.HBox([left, map_box], layout=lay(flex_flow="row wrap", width="100%"))
@@ -118,7 +122,9 @@ class FicheTerritoire(MapApp):
 
         self._members_layer = L.GeoJSON(data=empty_collection(), name="Communes membres")
         self._contour_layer = L.GeoJSON(data=empty_collection(), name="Contour")
-        return self._init_map(MAP_HEIGHT_PX, (self._members_layer, self._contour_layer),
+        self._friches_layer = L.GeoJSON(data=empty_collection(), name="Friches (Cartofriches)",
+                                        point_style={"radius": 5, "weight": 1, "fillOpacity": 0.9, "opacity": 1})
+        return self._init_map(MAP_HEIGHT_PX, (self._members_layer, self._contour_layer, self._friches_layer),
                               clickable=(self._members_layer,))
 
     # ------------------------------------------------------------------ search
@@ -289,6 +295,15 @@ class FicheTerritoire(MapApp):
         if members_data["features"]:
             notes.append("Cliquez sur un territoire de la carte pour afficher sa fiche.")
         self.show_map_notes(notes)
+        self._draw_brownfields(t)
+
+    def _draw_brownfields(self, t: Territory) -> None:
+        """The Cartofriches sites of the territory (points by status, legend, source), or why there are none."""
+        codes = [t.code] if t.level == "commune" else [m.code for m in self._members]
+        shown = brownfield_layer(self.model.data_dir, codes)
+        self._friches_layer.data = shown.geojson
+        self.friches_note.value = _fragment("friches_legend", shown.available, shown.legend, shown.total_text,
+                                            shown.note, shown.source)
 
     @staticmethod
     def _bounds(*collections: dict | None) -> tuple[float, float, float, float] | None:
@@ -298,6 +313,80 @@ class FicheTerritoire(MapApp):
         if not boxes:
             return None
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+# --------------------------------------------------------------------------- brownfield points
+
+
+class BrownfieldLayer:
+    """What the Fiche's map shows of the Cartofriches sites of some communes (no widgets: testable).
+
+    Attributes
+    ----------
+    available : bool
+        The bundle holds the official site list (built online, or with the list in the mirror).
+    geojson : dict
+        Points, one feature per located site, coloured by status (``properties.style``).
+    legend : list of (colour, label, count)
+        One line per status present.
+    total_text, note, source : str
+        Count shown, what is missing (no point, too many sites, offline), source and vintage.
+    """
+
+    def __init__(self, available: bool, geojson: dict[str, Any], legend: list[tuple[str, str, str]],
+                 total_text: str, note: str, source: str):
+        self.available, self.geojson, self.legend = available, geojson, legend
+        self.total_text, self.note, self.source = total_text, note, source
+
+
+OFFLINE_BROWNFIELDS = (
+    "Les friches de cette fiche sont comptées par commune à partir de l'agrégat du miroir hors ligne "
+    "(Cerema, Cartofriches, {vintage}) : ce paquet de données n'a pas la liste des sites, la carte ne les "
+    "montre donc pas. Pour les voir : reconstruisez le paquet avec un accès à internet (planeco data build "
+    "télécharge la liste officielle « Sites référencés dans Cartofriches » sur data.gouv.fr), ou placez ce "
+    "fichier (friches-standard-….csv) dans le miroir sous cerema/friches-standard.csv."
+)
+
+
+def brownfield_layer(data_dir: Any, commune_codes: list[str]) -> BrownfieldLayer:
+    """The brownfield points of ``commune_codes`` from the bundle's ``cartofriches_sites`` table."""
+    from planeco_kernel.bundle.reader import Bundle
+    from planeco_kernel.sources import cartofriches, catalog
+
+    bundle = Bundle(data_dir)
+    info = catalog.SOURCES.get("cartofriches")
+    sites = bundle.read_source("cartofriches_sites")
+    if sites is None:
+        vintage = info.vintage_text if info is not None else "instantané du miroir"
+        return BrownfieldLayer(False, empty_collection(), [], "", OFFLINE_BROWNFIELDS.format(vintage=vintage), "")
+    entry = next((e for e in bundle.manifest.indicator_sources if e.get("name") == "cartofriches_sites"), {})
+    source = f"Source : Cerema, Cartofriches, liste des sites ({entry.get('vintage') or 'date d’export inconnue'}) ; " \
+             f"{entry.get('origin', '')}".rstrip(" ;")
+    mine = sites[sites["commune_code"].isin(set(commune_codes))]
+    located = mine[mine["longitude"].notna() & mine["latitude"].notna()]
+    notes = []
+    if len(mine) - len(located):
+        notes.append(f"{fmt.integer(len(mine) - len(located))} site(s) sans coordonnées ne sont pas placés.")
+    if len(located) > MAX_BROWNFIELD_POINTS:
+        notes.append(f"{fmt.integer(len(located))} sites : trop pour la carte, ouvrez la fiche d'une "
+                     "intercommunalité ou d'une commune pour les voir.")
+        located = located.iloc[0:0]
+    features = []
+    for row in located.itertuples(index=False):
+        colour = cartofriches.STATUS_COLOURS.get(row.status, cartofriches.STATUS_COLOURS["autre"])
+        surface = "surface de l'unité foncière inconnue" if row.surface_m2 != row.surface_m2 else \
+            f"unité foncière de {fmt.integer(row.surface_m2)} m²"
+        features.append({"type": "Feature", "id": f"friche:{row.site_id}",
+                         "geometry": {"type": "Point", "coordinates": [float(row.longitude), float(row.latitude)]},
+                         "properties": {"site_id": row.site_id, "name": row.site_nom, "status": row.site_statut,
+                                        "type": row.site_type, "surface": surface,
+                                        "style": {"color": "#ffffff", "fillColor": colour}}})
+    counts = mine["status"].value_counts()
+    legend = [(cartofriches.STATUS_COLOURS[k], cartofriches.STATUS_LABELS[k], fmt.integer(int(counts[k])))
+              for k in cartofriches.STATUS_COLOURS if k in counts.index]
+    total = f"{fmt.integer(len(mine))} site(s) référencé(s)" if len(mine) else "Aucun site référencé dans Cartofriches."
+    return BrownfieldLayer(True, {"type": "FeatureCollection", "features": features}, legend, total,
+                           " ".join(notes), source)
 
 
 ARTICLE: dict[str, str] = {k: f"{lv.the} " for k, lv in LEVEL.items()} | {"france": ""}

@@ -103,6 +103,14 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
     return LoadedSource({"cartofriches": catalog.load("cartofriches", mirror=mirror)}, origin, notes=[f"cartofriches : {why}."])
 
 
+def _table_vintage(key: str, origin: str, default: str) -> str:
+    if key == "cartofriches_sites":
+        from planeco_kernel.sources.cartofriches import export_vintage
+
+        return export_vintage(origin)
+    return default
+
+
 def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
     """Every Filosofi vintage that can be read: all mirrored ones, plus the latest when online."""
     from planeco_kernel.sources import filosofi
@@ -215,7 +223,7 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
             entries.append({"name": key, "source": sid, "title": info.title, "included": True, "table": True,
                             "file": str(bundle.source_path(key).relative_to(out_dir)), "rows": len(table),
                             "years": [], "origin": got.origin, "licence": info.licence,
-                            "vintage": info.vintage_text, "coverage": info.coverage})
+                            "vintage": _table_vintage(key, got.origin, info.vintage_text), "coverage": info.coverage})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)

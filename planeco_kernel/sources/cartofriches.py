@@ -202,6 +202,19 @@ def aggregate(sites: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def export_vintage(where: str) -> str:
+    """« export du 15 avril 2026 » from a file name or URL ``friches-standard-2026-04-15.csv``, else a plain label."""
+    import re
+
+    m = re.search(r"friches-standard-(\d{4})-(\d{2})-(\d{2})", where)
+    if m is None:
+        return "liste des sites, date d'export non indiquée dans le nom du fichier"
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre"]
+    y, mo, d = (int(g) for g in m.groups())
+    return f"export du {d} {months[mo - 1]} {y}" if 1 <= mo <= 12 else "date d'export illisible"
+
+
 def load_sites(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The official site list (mirror copy ``cerema/friches-standard.csv``, else the publisher):
     ``(tidy counts per commune, sites)``.
