@@ -68,6 +68,8 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
             return LoadedSource(_filosofi(mirror, network), origin)
         if source_id == "cartofriches":
             return _cartofriches(mirror, network, origin)
+        if source_id == "lovac":
+            return _lovac(mirror, network, origin)
         if source_id == "ademe_dpe":
             if info["status"] != "mirror":
                 raise SourceUnavailableError(DPE_TOO_BIG)
@@ -101,6 +103,28 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
         why = ("hors ligne : comptes par commune de l'agrégat du miroir, sans les points des sites (la liste "
                "officielle est téléchargée par « planeco data build » en ligne)")
     return LoadedSource({"cartofriches": catalog.load("cartofriches", mirror=mirror)}, origin, notes=[f"cartofriches : {why}."])
+
+
+def _lovac(mirror, network: bool, origin: str) -> LoadedSource:
+    """LOVAC: the official per-commune file with counts (mirror copy, or data.gouv.fr when online),
+    else the mirror's rates (merged communes and Paris / Lyon / Marseille then lack a rate)."""
+    from planeco_kernel.sources import base, catalog, lovac
+
+    rel = lovac.OFFICIAL_RELEASE
+    root = base.resolve_mirror(mirror)
+    local = root / rel.mirror_path if root is not None and rel.mirror_path is not None else None
+    mirrored = local is not None and local.is_file()
+    if network or mirrored:
+        try:
+            frame = lovac.load_official(mirror=mirror)
+        except SourceUnavailableError as exc:
+            why = f"fichier officiel indisponible ({exc}) : taux de l'agrégat du miroir"
+        else:
+            where = f"miroir : {local}" if mirrored else f"éditeur : {lovac.DATASET_API}"
+            return LoadedSource({"lovac": frame}, where, notes=["lovac : fichier officiel par commune (comptes et parc privé)."])
+    else:
+        why = "hors ligne : taux de l'agrégat du miroir, sans le parc privé (le fichier officiel est lu en ligne)"
+    return LoadedSource({"lovac": catalog.load("lovac", mirror=mirror)}, origin, notes=[f"lovac : {why}."])
 
 
 def _table_vintage(key: str, origin: str, default: str) -> str:
@@ -139,7 +163,7 @@ def _fold_merged(source_id: str, got: LoadedSource, frames: dict[str, pd.DataFra
     replace ``got``'s frame in place, return the manifest notes (computed estimates, reasons when missing)."""
     from planeco_kernel.sources import merged_communes
 
-    spec = merged_communes.rules_for(source_id, frames)
+    spec = merged_communes.rules_for(source_id, {**frames, **got.frames})
     if spec is None or source_id not in got.frames:
         return []
     vintage, rules = spec

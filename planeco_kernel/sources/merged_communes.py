@@ -57,6 +57,8 @@ class RateRule:
     weights: pd.Series | None = None
     weights_label: str = ""
     missing_why: str = ""
+    exact: bool = False
+    """The weights are the rate's own denominator from the same file (the result is exact, not an estimate)."""
 
 
 @dataclass
@@ -163,7 +165,8 @@ def fold_rates(tidy: pd.DataFrame, history: pd.DataFrame, *, file_vintage: int, 
             first = group.iloc[0]
             out.append(pd.DataFrame({"commune_code": [t], "year": [first["year"]], "variable": [var],
                                      "value": [value], "unit": [first["unit"]]}))
-            computed[(t, str(var))] = (f"moyenne {what} pondérée par les {rule.weights_label} : estimation")
+            computed[(t, str(var))] = (f"moyenne {what} pondérée par {rule.weights_label}"
+                                       + ("" if rule.exact else " : estimation"))
     result = pd.concat(out, ignore_index=True)
     result = result.astype({c: tidy[c].dtype for c in tidy.columns if c in result.columns})
     return Folded(result[list(tidy.columns)], computed, unavailable)
@@ -193,6 +196,9 @@ def _why_not(rule: RateRule, got: pd.Series, parts: list[str], *, plm: bool, wha
 
 # --------------------------------------------------------------------------- the sources that need it
 
+_LOVAC_NO_STOCK = ("l'agrégat du miroir ne donne pas le nombre de logements du parc privé (le dénominateur du "
+                   "taux) ; le fichier officiel LOVAC, lu en ligne, le donne")
+
 #: Per source: the COG vintage of its codes (source registry, ``geography``) and, per variable,
 #: ``(kind, weights, missing_why)``: ``weights`` names the tidy frame and variable of the rate's
 #: denominator (``("insee_rp_logement", "residences_principales")``), or ``None``.
@@ -200,8 +206,8 @@ FOLDED_SOURCES: dict[str, tuple[int, dict[str, tuple[Kind, tuple[str, str] | Non
     "sru": (2024, {"taux_logements_sociaux_sru_pct": (
         "share", ("insee_rp_logement", "residences_principales"), "")}),
     "lovac": (2024, {
-        "taux_vacance_lovac_pct": ("share", None, "le fichier ne donne pas le nombre de logements du parc privé (le dénominateur du taux)"),
-        "taux_vacance_longue_lovac_pct": ("share", None, "le fichier ne donne pas le nombre de logements du parc privé (le dénominateur du taux)"),
+        "taux_vacance_lovac_pct": ("share", ("lovac", "parc_prive_lovac"), _LOVAC_NO_STOCK),
+        "taux_vacance_longue_lovac_pct": ("share", ("lovac", "parc_prive_lovac"), _LOVAC_NO_STOCK),
     }),
     "filosofi_2021": (2023, {
         "niveau_vie_median_eur": ("median", None, ""),
@@ -209,7 +215,9 @@ FOLDED_SOURCES: dict[str, tuple[int, dict[str, tuple[Kind, tuple[str, str] | Non
     }),
 }
 
-WEIGHT_LABELS = {("insee_rp_logement", "residences_principales"): "résidences principales (Insee, recensement 2021)"}
+WEIGHT_LABELS = {("insee_rp_logement", "residences_principales"): "les résidences principales (Insee, recensement 2021)",
+                 ("lovac", "parc_prive_lovac"): "le parc privé de chaque partie (LOVAC, même fichier)"}
+EXACT_WEIGHTS = {("lovac", "parc_prive_lovac")}
 
 
 def rules_for(source_id: str, frames: dict[str, pd.DataFrame]) -> tuple[int, list[RateRule]] | None:
@@ -225,12 +233,12 @@ def rules_for(source_id: str, frames: dict[str, pd.DataFrame]) -> tuple[int, lis
         label = ""
         if weight_ref is not None:
             frame = frames.get(weight_ref[0])
-            if frame is not None:
-                rows = frame[frame["variable"] == weight_ref[1]]
+            rows = frame[frame["variable"] == weight_ref[1]] if frame is not None else None
+            if rows is not None and len(rows):
                 latest = rows[rows["year"] == rows["year"].max()]
                 weights = pd.Series(latest["value"].astype(float).to_numpy(), index=latest["commune_code"].astype(str).to_numpy())
                 label = WEIGHT_LABELS[weight_ref]
-            else:
-                why = f"les {WEIGHT_LABELS[weight_ref]} (le dénominateur du taux) ne sont pas dans le paquet"
-        rules.append(RateRule(var, kind, weights, label, why))
+            elif not why:
+                why = f"{WEIGHT_LABELS[weight_ref]} (le dénominateur du taux) ne sont pas dans le paquet"
+        rules.append(RateRule(var, kind, weights, label, why, exact=weight_ref in EXACT_WEIGHTS))
     return vintage, rules
