@@ -165,6 +165,7 @@ def test_real_old_merger_keeps_its_own_rate_not_the_placeholders(real):
     assert raw["01091"] == 0 and raw["01205"] == 0
     assert _value(out["sru"], "01033") == raw["01033"]
     assert not out["sru"].tidy["commune_code"].isin(["01091", "01205"]).any()
+    assert out["sru"].redundant[VAR] >= 2 and any("communes déléguées" in n for n in out["sru"].notes("sru"))
 
 
 ARRONDISSEMENTS = {"75056": [f"751{i:02d}" for i in range(1, 21)], "69123": [f"6938{i}" for i in range(1, 10)],

@@ -33,7 +33,7 @@ records the notes in the manifest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
@@ -68,10 +68,13 @@ class Folded:
     tidy: pd.DataFrame
     computed: dict[tuple[str, str], str]
     unavailable: dict[tuple[str, str], str]
+    redundant: dict[str, int] = field(default_factory=dict)
+    """Per variable, rows of old communes déléguées / associées dropped beside their current commune."""
 
     def notes(self, source: str) -> list[str]:
         """Manifest notes (``"<source> : …"``), one per variable and outcome, with up to 5 examples."""
-        out = []
+        out = [f"{source} : {var} : {n} ligne(s) d'anciennes communes déléguées ou associées ignorées à côté de leur "
+               "commune nouvelle (qui a sa propre valeur)" for var, n in sorted(self.redundant.items()) if n]
         for label, items in (("valeurs recalculées pour la commune actuelle", self.computed),
                              ("valeurs non disponibles pour la commune actuelle", self.unavailable)):
             by_var: dict[str, list[str]] = {}
@@ -127,6 +130,7 @@ def fold_rates(tidy: pd.DataFrame, history: pd.DataFrame, *, file_vintage: int, 
     out = [tidy[keep]]
     computed: dict[tuple[str, str], str] = {}
     unavailable: dict[tuple[str, str], str] = {}
+    redundant: dict[str, int] = {}
     for (var, year), rows in tidy[~keep].groupby(["variable", "year"], sort=True):
         rule = by_var[str(var)]
         codes = rows["commune_code"].astype(str)
@@ -149,6 +153,7 @@ def fold_rates(tidy: pd.DataFrame, history: pd.DataFrame, *, file_vintage: int, 
             if len(parts) <= 1:  # no merger since the file's geography: other rows are redundant
                 if parts and pd.notna(got.iloc[0]):
                     out.append(group[group["commune_code"].astype(str) == parts[0]].drop(columns="_target"))
+                    redundant[str(var)] = redundant.get(str(var), 0) + len(group) - 1
                 else:
                     unavailable[(t, str(var))] = ("le fichier ne donne que d'anciennes communes déléguées ou associées, "
                                                   "pas la commune actuelle")
@@ -169,7 +174,7 @@ def fold_rates(tidy: pd.DataFrame, history: pd.DataFrame, *, file_vintage: int, 
                                        + ("" if rule.exact else " : estimation"))
     result = pd.concat(out, ignore_index=True)
     result = result.astype({c: tidy[c].dtype for c in tidy.columns if c in result.columns})
-    return Folded(result[list(tidy.columns)], computed, unavailable)
+    return Folded(result[list(tidy.columns)], computed, unavailable, redundant)
 
 
 def _why_not(rule: RateRule, got: pd.Series, parts: list[str], *, plm: bool, what: str) -> str:
