@@ -82,6 +82,7 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
 def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
     """Cartofriches: the official site list (points, for the Fiche's map) when it can be read — a
     mirror copy, the cache, or data.gouv.fr when online — else the mirror's per-commune aggregate."""
+    from planeco_kernel import fmt
     from planeco_kernel.sources import base, cartofriches, catalog
 
     rel = cartofriches.SITES_RELEASE
@@ -97,8 +98,7 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
         else:
             where = f"miroir : {local}" if mirrored else f"éditeur : {rel.url}"
             return LoadedSource({"cartofriches": counts}, where, tables={"cartofriches_sites": sites},
-                                notes=[f"cartofriches : {len(sites):,} sites lus dans la liste officielle (points pour la carte)."
-                                       .replace(",", "\u202f")])
+                                notes=[f"cartofriches : {fmt.integer(len(sites))} sites lus dans la liste officielle (points pour la carte)."])
     else:
         why = ("hors ligne : comptes par commune de l'agrégat du miroir, sans les points des sites (la liste "
                "officielle est téléchargée par « planeco data build » en ligne)")
