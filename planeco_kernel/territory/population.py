@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _Series = tuple[list[int], list[int | None], list[str | None], list[str | None]]
 
@@ -13,8 +14,10 @@ _Series = tuple[list[int], list[int | None], list[str | None], list[str | None]]
 class PopulationIndex:
     """The ``population`` table by territory row.
 
-    The first :attr:`DIRECT` territories asked are looked up directly (one filter on the columnar
-    table, a millisecond: ``planeco territory show`` asks for one); after that the whole table is
+    The first :attr:`DIRECT` territories asked are looked up directly (the row positions of one
+    ``level``/``code`` pair in the dictionary-encoded key columns ``keys``, compared with numpy: a
+    millisecond, and no ``pyarrow.compute`` or pandas import — ``planeco territory show`` asks for
+    one); after that the whole table is
     grouped by territory row in a few vectorized steps (key matching with
     :func:`pyarrow.compute.index_in`, a stable sort, :func:`numpy.searchsorted`) and a
     territory's series is a slice. Both ways give the same series, years in ascending order.
@@ -23,8 +26,11 @@ class PopulationIndex:
     DIRECT = 16
     """How many territories are looked up directly before the table is grouped."""
 
-    def __init__(self, pop: pa.Table, territories: pa.Table):
+    def __init__(self, pop: pa.Table, territories: pa.Table, keys: pa.Table | None = None):
+        """``keys``: the ``level`` and ``code`` columns of ``pop`` read dictionary-encoded (without
+        them, or with nulls in them, every look-up goes through the grouped index)."""
         self._pop = pop
+        self._keys = keys
         self._territories = territories
         self._lock = threading.Lock()
         self._direct: dict[int, _Series] = {}
@@ -32,6 +38,8 @@ class PopulationIndex:
 
     def _group(self) -> tuple[list[int], list[int], list[int | None], pa.ChunkedArray, pa.ChunkedArray]:
         import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
         pop, territories = self._pop, self._territories
 
@@ -60,8 +68,10 @@ class PopulationIndex:
                 return hit
             with self._lock:
                 if self._grouped is None and len(self._direct) < self.DIRECT:
-                    hit = self._direct[row] = self._lookup(row)
-                    return hit
+                    hit = self._lookup(row)
+                    if hit is not None:
+                        self._direct[row] = hit
+                        return hit
                 if self._grouped is None:
                     self._grouped = self._group()
                 grouped = self._grouped
@@ -69,14 +79,33 @@ class PopulationIndex:
         s, e = bounds[row], bounds[row + 1]
         return years[s:e], values[s:e], sources[s:e].to_pylist(), flags[s:e].to_pylist()
 
-    def _lookup(self, row: int) -> _Series:
+    def _lookup(self, row: int) -> _Series | None:
+        """One row's series from the key columns (``None``: not possible, use the grouped index)."""
+        import numpy as np
+
+        if self._keys is None:
+            return None
+        level = self._territories.column("level")[row].as_py()
+        code = self._territories.column("code")[row].as_py()
+        positions: list[int] = []
+        start = 0
+        for lv, cd in zip(self._keys.column("level").chunks, self._keys.column("code").chunks):
+            if lv.indices.null_count or cd.indices.null_count or len(lv) != len(cd):
+                return None
+            try:
+                li, ci = lv.dictionary.to_pylist().index(level), cd.dictionary.to_pylist().index(code)
+            except ValueError:
+                start += len(lv)
+                continue
+            mask = (_indices(lv) == li) & (_indices(cd) == ci)
+            positions.extend(int(p) + start for p in np.flatnonzero(mask))
+            start += len(lv)
         pop = self._pop
-        level = self._territories.column("level")[row]
-        code = self._territories.column("code")[row]
-        sub = pop.filter(pc.and_(pc.equal(pop.column("level"), level), pc.equal(pop.column("code"), code)))
-        sub = sub.sort_by([("census_year", "ascending")])  # stable, as the grouped index's lexsort
-        return ([int(y) for y in sub.column("census_year").to_pylist()], sub.column("population").to_pylist(),
-                sub.column("source").to_pylist(), sub.column("flag").to_pylist())
+        years = [int(pop.column("census_year")[p].as_py()) for p in positions]
+        order = sorted(range(len(positions)), key=years.__getitem__)  # stable, as the grouped index's lexsort
+        at = [positions[k] for k in order]
+        return ([years[k] for k in order], [pop.column("population")[p].as_py() for p in at],
+                [pop.column("source")[p].as_py() for p in at], [pop.column("flag")[p].as_py() for p in at])
 
     def values(self, row: int) -> dict[int, int] | None:
         """Census year → population of a row (missing values omitted); ``None`` if the row has no series."""
@@ -92,3 +121,14 @@ class PopulationIndex:
     def flags(self, row: int) -> dict[int, str]:
         years, _values, _src, flags = self._series(row)
         return {y: f for y, f in zip(years, flags) if f}
+
+
+def _indices(chunk: pa.DictionaryArray):
+    """The dictionary indices of a chunk as a numpy array, straight from its buffer (``to_numpy``
+    would import pandas)."""
+    import numpy as np
+
+    ind = chunk.indices
+    width = ind.type.bit_width // 8
+    return np.frombuffer(ind.buffers()[1], dtype=np.dtype(f"int{ind.type.bit_width}"), count=len(ind),
+                         offset=ind.offset * width)

@@ -124,7 +124,15 @@ class TerritoryStore:
         """Population series by row (``population`` table)."""
         from planeco_kernel.territory.population import PopulationIndex
 
-        return self.cached(("population",), lambda: PopulationIndex(self.read("population"), self.table))
+        def build() -> PopulationIndex:
+            import pyarrow.parquet as pq
+
+            table = self.read("population")
+            keys = pq.ParquetFile(self.bundle.path("population"), read_dictionary=["level", "code"]).read(
+                columns=["level", "code"])
+            return PopulationIndex(table, self.table, keys)
+
+        return self.cached(("population",), build)
 
     def frame(self, columns: list[str]) -> pd.DataFrame:
         """Some columns of ``territories`` as a pandas frame (cached; do not modify it)."""
