@@ -137,3 +137,18 @@ def test_direct_and_grouped_population_look_ups_agree_on_the_real_bundle(bundle_
         assert (direct.values(r), direct.sources(r), direct.flags(r)) == (
             grouped.values(r), grouped.sources(r), grouped.flags(r)), store.codes[r]
     assert direct._grouped is None  # noqa: SLF001 — all of these were direct look-ups
+
+
+def test_scanned_and_indexed_key_look_ups_agree(fake_model):
+    from planeco_kernel.territory.store import SCALAR_READS, TerritoryStore
+
+    scanning = TerritoryStore(fake_model.bundle)  # a fresh store: its first look-ups scan the code list
+    indexed = fake_model.store.by_key
+    keys = list(indexed)[:SCALAR_READS // 2] + [("commune", "99999"), ("region", "01001")]
+    for level, code in keys:
+        assert scanning.row_of(level, code) == indexed.get((level, code)), (level, code)
+    assert ("by_key",) not in scanning._memo  # noqa: SLF001 — still scanning
+    for level, code in list(indexed) + [("commune", "99999")]:  # past SCALAR_READS: the dictionary
+        assert scanning.row_of(level, code) == indexed.get((level, code)), (level, code)
+        assert scanning.rows_for_code(code) == fake_model.store.rows_for_code(code)
+    assert ("by_key",) in scanning._memo  # noqa: SLF001

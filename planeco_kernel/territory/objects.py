@@ -93,7 +93,7 @@ class Territory:
     @property
     def name(self) -> str:
         """Official name."""
-        return self._m.store.names[self._i]
+        return self._m.store.value("name", self._i)
 
     @property
     def key(self) -> str:
@@ -108,12 +108,12 @@ class Territory:
     @property
     def nature(self) -> str | None:
         """Legal nature (CC, CA, CU, METRO, SMF, PETR…) for EPCI and SCoT; ``None`` otherwise."""
-        return self._m.store.column("nature")[self._i] or None
+        return self._m.store.value("nature", self._i) or None
 
     @property
     def flags(self) -> tuple[str, ...]:
         """Data flags from the bundle (``no_epci``, ``merged``, ``no_geometry``…)."""
-        raw = self._m.store.column("flags")[self._i]
+        raw = self._m.store.value("flags", self._i)
         return tuple(f.strip() for f in raw.split(",") if f.strip()) if raw else ()
 
     # -- figures ------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ class Territory:
         series = self._m.store.population().values(self._i)
         if series is not None:
             return series
-        y, v = self._m.store.column("census_year")[self._i], self._m.store.column("population")[self._i]
+        y, v = self._m.store.value("census_year", self._i), self._m.store.value("population", self._i)
         return {int(y): int(v)} if y is not None and v is not None else {}
 
     @property
@@ -148,7 +148,7 @@ class Territory:
     @property
     def members_count(self) -> int:
         """Number of member communes (1 for a commune)."""
-        return int(self._m.store.column("members_count")[self._i])
+        return int(self._m.store.value("members_count", self._i))
 
     # -- hierarchy ----------------------------------------------------------------------------
     @property
@@ -160,7 +160,7 @@ class Territory:
             if lvl == "france":
                 out[lvl] = FRANCE_CODE
                 continue
-            value = self._m.store.column(PARENT_COLUMNS[lvl])[self._i]
+            value = self._m.store.value(PARENT_COLUMNS[lvl], self._i)
             if value:
                 out[lvl] = value
         return out
@@ -171,7 +171,7 @@ class Territory:
         code = self.parents.get(lvl) if lvl is not None else None
         if lvl is None or code is None:
             return None
-        row = self._m.store.by_key.get((lvl, code))
+        row = self._m.store.row_of(lvl, code)
         return Territory(self._m, row) if row is not None else None
 
     def members(self, level: str = "commune") -> list[Territory]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from planeco_kernel.bundle.schema import LEVELS
 from planeco_kernel.errors import AmbiguousTerritoryError, TerritoryNotFoundError
 from planeco_kernel.levels import RANK
 from planeco_kernel.territory import codes, wording
@@ -66,15 +65,14 @@ class Resolver:
             lvl = key_level
         c = codes.clean_code(code)
         if lvl is not None:
-            row = s.by_key.get((lvl, c))
+            row = s.row_of(lvl, c)
             if row is None:
                 others = [f"{s.levels[r]}:{c}" for r in s.rows_for_code(c)]
                 raise TerritoryNotFoundError(code, others or self.code_suggestions(c), level=lvl)
             return row
-        for lvl in LEVELS:
-            row = s.by_key.get((lvl, c))
-            if row is not None:
-                return row
+        rows = s.rows_for_code(c)  # smallest level first
+        if rows:
+            return rows[0]
         raise TerritoryNotFoundError(code, self.code_suggestions(c))
 
     def contains(self, key: str) -> bool:

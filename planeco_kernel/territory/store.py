@@ -31,6 +31,8 @@ T = TypeVar("T")
 
 PARENT_COLUMNS: dict[str, str] = {k: lv.parent_column for k, lv in LEVEL.items() if lv.parent_column}
 """Column of ``territories`` holding the parent code at each level."""
+SCALAR_READS = 64
+"""Cells of one column read one by one before the whole column is converted to a list."""
 
 
 class TerritoryStore:
@@ -45,7 +47,8 @@ class TerritoryStore:
     levels, codes : list of str
         The ``level`` and ``code`` columns, one entry per row.
     by_key : dict
-        ``(level, code)`` → row.
+        ``(level, code)`` → row (built on first use; :meth:`row_of` and :meth:`rows_for_code`
+        scan the code list for the first :data:`SCALAR_READS` look-ups instead).
     """
 
     def __init__(self, bundle: Bundle):
@@ -53,10 +56,11 @@ class TerritoryStore:
         self.data_dir: Path = bundle.data_dir
         self._lock = threading.RLock()
         self._memo: dict[tuple, Any] = {}
+        self._scalar_reads: dict[str, int] = {}
         self.table: pa.Table = self.read("territories")
         self.levels: list[str] = self.table.column("level").to_pylist()
         self.codes: list[str] = self.table.column("code").to_pylist()
-        self.by_key: dict[tuple[str, str], int] = dict(zip(zip(self.levels, self.codes), range(len(self.codes))))
+        self._key_reads = 0
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -112,6 +116,19 @@ class TerritoryStore:
         """One column of ``territories`` as a Python list (converted once)."""
         return self.cached(("column", name), lambda: self.table.column(name).to_pylist())
 
+    def value(self, name: str, row: int) -> Any:
+        """One cell of ``territories``: from the column's list once converted (or once asked for
+        :data:`SCALAR_READS` cells of it), read alone before that (one territory shown on the
+        command line converts no column)."""
+        col = self._memo.get(("column", name))
+        if col is not None:
+            return col[row]
+        with self._lock:
+            n = self._scalar_reads[name] = self._scalar_reads.get(name, 0) + 1
+        if n > SCALAR_READS:
+            return self.column(name)[row]
+        return self.table.column(name)[row].as_py()
+
     @property
     def names(self) -> list[str]:
         return self.column("name")
@@ -140,15 +157,47 @@ class TerritoryStore:
         return self.cached(("frame", tuple(cols)), lambda: self.table.select(cols).to_pandas())
 
     # -- look-ups ----------------------------------------------------------------------------------
+    @property
+    def by_key(self) -> dict[tuple[str, str], int]:
+        return self.cached(("by_key",), lambda: dict(zip(zip(self.levels, self.codes), range(len(self.codes)))))
+
+    def _by_level(self, c: str) -> dict[str, int] | None:
+        """Level → row of the rows having code ``c``, by a scan of the code list while few look-ups
+        were made (``None`` once the ``by_key`` dictionary is the cheaper way)."""
+        if ("by_key",) in self._memo:
+            return None
+        with self._lock:
+            self._key_reads += 1
+            if self._key_reads > SCALAR_READS:
+                return None
+        out: dict[str, int] = {}
+        codes, levels, i = self.codes, self.levels, -1
+        while True:
+            try:
+                i = codes.index(c, i + 1)
+            except ValueError:
+                return out
+            out[levels[i]] = i  # the last row of a key, as in by_key
+
+    def row_of(self, level: str, code: str) -> int | None:
+        """The row of ``level:code``, or ``None``."""
+        found = self._by_level(code)
+        if found is None:
+            return self.by_key.get((level, code))
+        return found.get(level)
+
     def rows_for_code(self, c: str) -> list[int]:
         """Rows having this code, at any level, smallest level first."""
-        by_key = self.by_key
-        return [r for r in (by_key.get((lvl, c)) for lvl in LEVELS) if r is not None]
+        found = self._by_level(c)
+        if found is None:
+            by_key = self.by_key
+            return [r for r in (by_key.get((lvl, c)) for lvl in LEVELS) if r is not None]
+        return [found[lvl] for lvl in LEVELS if lvl in found]
 
     def name_of(self, level: str, code: str) -> str | None:
         """Name of the territory ``level:code``, or ``None`` if unknown."""
-        row = self.by_key.get((level, code))
-        return self.names[row] if row is not None else None
+        row = self.row_of(level, code)
+        return self.value("name", row) if row is not None else None
 
     def member_index(self, parent_level: str) -> dict[str, list[int]]:
         """Parent code → rows of the territories whose parent at ``parent_level`` it is."""
