@@ -59,8 +59,8 @@ class PopulationIndex:
         return (bounds, years[order].tolist(), values, pop.column("source").take(take),
                 pop.column("flag").take(take))
 
-    def _series(self, row: int) -> _Series:
-        """Years (ascending), values, sources and flags of one territory row."""
+    def _source(self, row: int) -> _Series | tuple[int, int]:
+        """One row's series (direct look-up), or its span ``(start, end)`` in the grouped index."""
         grouped = self._grouped
         if grouped is None:
             hit = self._direct.get(row)
@@ -75,8 +75,20 @@ class PopulationIndex:
                 if self._grouped is None:
                     self._grouped = self._group()
                 grouped = self._grouped
-        bounds, years, values, sources, flags = grouped
-        s, e = bounds[row], bounds[row + 1]
+        bounds = grouped[0]
+        return bounds[row], bounds[row + 1]
+
+    def _series(self, row: int, *, labels: bool) -> _Series:
+        """Years (ascending), values and, when ``labels``, sources and flags of one territory row."""
+        found = self._source(row)
+        if len(found) == 4:
+            return found
+        s, e = found
+        grouped = self._grouped
+        assert grouped is not None
+        _bounds, years, values, sources, flags = grouped
+        if not labels:
+            return years[s:e], values[s:e], [], []
         return years[s:e], values[s:e], sources[s:e].to_pylist(), flags[s:e].to_pylist()
 
     def _lookup(self, row: int) -> _Series | None:
@@ -109,17 +121,17 @@ class PopulationIndex:
 
     def values(self, row: int) -> dict[int, int] | None:
         """Census year → population of a row (missing values omitted); ``None`` if the row has no series."""
-        years, values, _src, _flags = self._series(row)
+        years, values, _src, _flags = self._series(row, labels=False)
         if not years:
             return None
         return {y: v for y, v in zip(years, values) if v is not None}
 
     def sources(self, row: int) -> dict[int, str]:
-        years, values, sources, _flags = self._series(row)
+        years, values, sources, _flags = self._series(row, labels=True)
         return {y: src for y, v, src in zip(years, values, sources) if v is not None}  # type: ignore[misc]
 
     def flags(self, row: int) -> dict[int, str]:
-        years, _values, _src, flags = self._series(row)
+        years, _values, _src, flags = self._series(row, labels=True)
         return {y: f for y, f in zip(years, flags) if f}
 
 

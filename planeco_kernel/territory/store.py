@@ -61,6 +61,9 @@ class TerritoryStore:
         self.levels: list[str] = self.table.column("level").to_pylist()
         self.codes: list[str] = self.table.column("code").to_pylist()
         self._key_reads = 0
+        # Fast views of two memo entries, for the per-call paths (get, a territory's cells):
+        self._lists: dict[str, list] = {}  # the ("column", name) entries
+        self._key_index: dict[tuple[str, str], int] | None = None  # the ("by_key",) entry
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -114,13 +117,16 @@ class TerritoryStore:
 
     def column(self, name: str) -> list:
         """One column of ``territories`` as a Python list (converted once)."""
-        return self.cached(("column", name), lambda: self.table.column(name).to_pylist())
+        col = self._lists.get(name)
+        if col is None:
+            col = self._lists[name] = self.cached(("column", name), lambda: self.table.column(name).to_pylist())
+        return col
 
     def value(self, name: str, row: int) -> Any:
         """One cell of ``territories``: from the column's list once converted (or once asked for
         :data:`SCALAR_READS` cells of it), read alone before that (one territory shown on the
         command line converts no column)."""
-        col = self._memo.get(("column", name))
+        col = self._lists.get(name)
         if col is not None:
             return col[row]
         with self._lock:
@@ -159,12 +165,16 @@ class TerritoryStore:
     # -- look-ups ----------------------------------------------------------------------------------
     @property
     def by_key(self) -> dict[tuple[str, str], int]:
-        return self.cached(("by_key",), lambda: dict(zip(zip(self.levels, self.codes), range(len(self.codes)))))
+        index = self._key_index
+        if index is None:
+            index = self._key_index = self.cached(
+                ("by_key",), lambda: dict(zip(zip(self.levels, self.codes), range(len(self.codes)))))
+        return index
 
     def _by_level(self, c: str) -> dict[str, int] | None:
         """Level → row of the rows having code ``c``, by a scan of the code list while few look-ups
         were made (``None`` once the ``by_key`` dictionary is the cheaper way)."""
-        if ("by_key",) in self._memo:
+        if self._key_index is not None or ("by_key",) in self._memo:
             return None
         with self._lock:
             self._key_reads += 1
@@ -181,6 +191,9 @@ class TerritoryStore:
 
     def row_of(self, level: str, code: str) -> int | None:
         """The row of ``level:code``, or ``None``."""
+        index = self._key_index
+        if index is not None:
+            return index.get((level, code))
         found = self._by_level(code)
         if found is None:
             return self.by_key.get((level, code))
