@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     floor, floor_mb = _median(["-c", "pass"], rep)
     version, version_mb = _median(["-m", "planeco_kernel", "--version"], rep)
     show, show_mb = _median(COMMAND, rep)
-    imports = _import_ms(("typer", "planeco_kernel.cli", "planeco_kernel.territory", "pandas", "pyarrow"))
+    imports = _import_ms(("typer", "planeco_kernel.cli", "planeco_kernel.territory", "pandas", "pyarrow",
+                          "pyarrow.compute", "typer._adapters"))
     print(f"{'python -c pass':<44} median {floor:7.3f} s   max RSS {floor_mb:6.0f} MiB")
     print(f"{'planeco --version':<44} median {version:7.3f} s   max RSS {version_mb:6.0f} MiB   "
           f"ratio {version / floor:5.1f}×")

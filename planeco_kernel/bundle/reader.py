@@ -231,7 +231,8 @@ class Bundle:
         with self._lock:
             hit = self._tables.get(key)
             if hit is None:
-                hit = pq.read_table(self.path(table), columns=columns)
+                # ParquetFile, not read_table: no pyarrow.dataset (and pandas) import for a plain read
+                hit = pq.ParquetFile(self.path(table)).read(columns=columns)
                 self._tables[key] = hit
             return hit
 

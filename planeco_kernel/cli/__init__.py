@@ -1,44 +1,40 @@
 """The ``planeco`` command line: a thin layer over the library.
 
 Each command group lives in its own module and registers a Typer sub-application; heavy
-imports (pandas, xarray, Voilà) happen inside the commands so that ``planeco --help`` is instant.
+imports (pandas, xarray, Voilà) happen inside the commands so that ``planeco --help`` is instant,
+and :func:`main` imports and prepares only the group a command line names (``python -m
+benchmarks cli`` measures ``planeco territory show``).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
 
 from planeco_kernel import __version__
-from planeco_kernel.cli import data as _data
-from planeco_kernel.cli import engagement as _engagement
-from planeco_kernel.cli import indicators as _indicators
-from planeco_kernel.cli import kb as _kb
-from planeco_kernel.cli import reports as _reports
-from planeco_kernel.cli import serve as _serve
-from planeco_kernel.cli import territory as _territory
-from planeco_kernel.cli import zan as _zan
 from planeco_kernel.errors import PlanecoError
 
-app = typer.Typer(
-    name="planeco",
-    help="planeco — planification écologique territoriale : données, territoires, applications.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+# The command groups, in the order of ``planeco --help``: (name, module in cli/, attribute, help).
+# A ``None`` name is a module whose ``register(root)`` attaches root-level commands (listed in
+# _ROOT_COMMANDS). Modules are imported only when their group is used (see :func:`build_app`).
+_GROUPS: tuple[tuple[str | None, str, str, str], ...] = (
+    ("data", "data", "app", "Construire et inspecter le paquet de données."),
+    ("territory", "territory", "app", "Chercher et afficher des territoires."),
+    ("indicators", "indicators", "app", "Catalogue d'indicateurs, export, comparaisons."),
+    (None, "indicators", "register", ""),
+    ("kb", "kb", "app", "Base de connaissances : fils de discussion, REX, solutions."),
+    ("reports", "reports", "app", "Rapports par territoire : lots papermill, planification."),
+    (None, "serve", "register", ""),
+    ("assessment", "engagement", "assessment_app", "Auto-évaluation des acteurs : référentiel, scores, vue territoire."),
+    ("actions", "engagement", "actions_app", "Inventaire des actions : import, export, liste."),
+    ("zan", "zan", "app", "Trajectoires ZAN : enveloppes, répartition entre communes."),
+    ("cop", "zan", "cop_app", "COP territoriale : leviers SGPE, engagements."),
 )
-app.add_typer(_data.app, name="data", help="Construire et inspecter le paquet de données.")
-app.add_typer(_territory.app, name="territory", help="Chercher et afficher des territoires.")
-app.add_typer(_indicators.app, name="indicators", help="Catalogue d'indicateurs, export, comparaisons.")
-_indicators.register(app)
-app.add_typer(_kb.app, name="kb", help="Base de connaissances : fils de discussion, REX, solutions.")
-app.add_typer(_reports.app, name="reports", help="Rapports par territoire : lots papermill, planification.")
-_serve.register(app)
-app.add_typer(_engagement.assessment_app, name="assessment", help="Auto-évaluation des acteurs : référentiel, scores, vue territoire.")
-app.add_typer(_engagement.actions_app, name="actions", help="Inventaire des actions : import, export, liste.")
-app.add_typer(_zan.app, name="zan", help="Trajectoires ZAN : enveloppes, répartition entre communes.")
-app.add_typer(_zan.cop_app, name="cop", help="COP territoriale : leviers SGPE, engagements.")
+_ROOT_COMMANDS: dict[str, str] = {"compare": "indicators", "serve": "serve", "hub": "serve"}
+"""Root-level commands and the module whose ``register`` attaches them."""
 
 
 def _version(value: bool) -> None:
@@ -47,11 +43,54 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Afficher la version."),
-) -> None:
-    """planeco — planification écologique territoriale."""
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``planeco`` application: every group, or only the group (or root command) ``only``.
+
+    ``main`` builds only the group a command line names, so that ``planeco territory show``
+    neither imports nor prepares the other groups' commands (Typer inspects every registered
+    command's signature when it runs).
+    """
+    root = typer.Typer(
+        name="planeco",
+        help="planeco — planification écologique territoriale : données, territoires, applications.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @root.callback()
+    def _root(
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                     help="Afficher la version."),
+    ) -> None:
+        """planeco — planification écologique territoriale."""
+
+    module_of_root = _ROOT_COMMANDS.get(only) if only is not None else None
+    for name, module, attr, help_text in _GROUPS:
+        if only is not None and name != only and not (name is None and module == module_of_root):
+            continue
+        obj = getattr(importlib.import_module(f"planeco_kernel.cli.{module}"), attr)
+        if name is None:
+            obj(root)
+        else:
+            root.add_typer(obj, name=name, help=help_text)
+    return root
+
+
+def __getattr__(name: str) -> Any:
+    """``planeco_kernel.cli.app``: the whole application, built on first access."""
+    if name == "app":
+        full = build_app()
+        globals()["app"] = full
+        return full
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _only(argv: list[str]) -> str | None:
+    """The group (or root command) the command line names first, if it is one; else ``None``."""
+    first = argv[0] if argv else ""
+    known = {g for g, *_ in _GROUPS if g is not None} | set(_ROOT_COMMANDS)
+    return first if first in known else None
 
 
 # Typer may vendor click: find its ClickException through a public Typer class, not by importing click.
@@ -66,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     error or a usage error; 130 when interrupted. With ``standalone_mode=False`` Click *returns*
     the code of ``typer.Exit`` instead of raising it, so the return value is what counts.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    application = build_app(_only(args))
     try:
-        rc = app(args=argv, standalone_mode=False)
+        rc = application(args=args, standalone_mode=False)
     except PlanecoError as exc:
         typer.secho(f"Erreur : {exc}", err=True, fg=typer.colors.RED)
         return 2

@@ -144,7 +144,7 @@ class NameIndex:
         order = sorted(range(len(forms)), key=forms.__getitem__)
         self._sorted_forms = [forms[k] for k in order]
         self._sorted_ids = [ids[k] for k in order]
-        self._padded = None  # " " + norm + " " per id, for word search (built on first use)
+        self._padded: list[str] | None = None  # " " + norm + " " per id, for word search (built on first use)
         self._tri: dict[str, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -195,10 +195,11 @@ class NameIndex:
         q = normalize(query)
         if not q:
             return []
-        if self._padded is None:
-            self._padded = [f" {n}" for n in self._norm]
+        padded = self._padded
+        if padded is None:
+            padded = self._padded = [f" {n}" for n in self._norm]
         needle = f" {q}"
-        return [i for i, p in enumerate(self._padded) if needle in p]
+        return [i for i, p in enumerate(padded) if needle in p]
 
     def _trigram_index(self) -> dict[str, np.ndarray]:
         if self._tri is None:

@@ -1,7 +1,8 @@
 """The objects handed out by the territory model: :class:`Territory` and :class:`Resolution`.
 
 A :class:`Territory` is a light view on one row of :class:`~planeco_kernel.territory.model.TerritoryModel`;
-its figures and relations are read from the model's columnar arrays on access.
+its figures and relations are read from the model's store (:mod:`planeco_kernel.territory.store`) on
+access, its members and contour through :mod:`planeco_kernel.territory.proximity`.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVEL_LABELS_FR, LEVELS
-from planeco_kernel.levels import LEVEL
 from planeco_kernel.levels import RANK as _RANK
 from planeco_kernel.territory import codes
+from planeco_kernel.territory.proximity import geometry as proximity_geometry
+from planeco_kernel.territory.proximity import member_rows
+from planeco_kernel.territory.store import PARENT_COLUMNS
 
 if TYPE_CHECKING:
     from planeco_kernel.territory.model import TerritoryModel
 
 RANK: dict[str, int] = _RANK
 """Position of each level, smallest first."""
-PARENT_COLUMNS: dict[str, str] = {k: lv.parent_column for k, lv in LEVEL.items() if lv.parent_column}
-"""Column of ``territories`` holding the parent code at each level."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,22 @@ class Territory:
     """One territory (commune, EPCI, SCoT, département, région or France) of the current geography.
 
     Instances are light views on a row of the model; compare equal by :attr:`key`.
+
+    The public protocol — everything code outside :mod:`planeco_kernel.territory` may use
+    (``tests/test_territory_protocol.py`` fails on any reach-in to a private attribute):
+
+    - identity: :attr:`code`, :attr:`level`, :attr:`name`, :attr:`key`, :attr:`level_label`,
+      :attr:`nature`, :attr:`flags`, :meth:`label`;
+    - figures: :attr:`population`, :attr:`population_sources`, :attr:`population_flags`,
+      :attr:`population_latest`, :attr:`members_count`;
+    - hierarchy: :attr:`parents`, :meth:`parent`, :meth:`members`;
+    - geometry: :meth:`geometry`;
+    - export: :meth:`to_dict`.
+
+    The model behind it is :class:`~planeco_kernel.territory.model.TerritoryModel` (its public
+    methods: ``get``, ``resolve``, ``search``, ``within``, ``nearby``, ``levels``, ``name_of``,
+    ``territories``, ``history``, ``predecessors``, ``scot_members``, and ``bundle``,
+    ``data_dir``, ``manifest``).
     """
 
     __slots__ = ("_i", "_m")
@@ -66,17 +83,17 @@ class Territory:
     @property
     def code(self) -> str:
         """INSEE code (commune, département, région), SIREN (EPCI, SCoT) or ``FR``."""
-        return self._m._code[self._i]
+        return self._m.store.codes[self._i]
 
     @property
     def level(self) -> str:
         """One of :data:`~planeco_kernel.bundle.schema.LEVELS`."""
-        return self._m._level[self._i]
+        return self._m.store.levels[self._i]
 
     @property
     def name(self) -> str:
         """Official name."""
-        return self._m._name[self._i]
+        return self._m.store.value("name", self._i)
 
     @property
     def key(self) -> str:
@@ -91,33 +108,33 @@ class Territory:
     @property
     def nature(self) -> str | None:
         """Legal nature (CC, CA, CU, METRO, SMF, PETR…) for EPCI and SCoT; ``None`` otherwise."""
-        return self._m._column("nature")[self._i] or None
+        return self._m.store.value("nature", self._i) or None
 
     @property
     def flags(self) -> tuple[str, ...]:
         """Data flags from the bundle (``no_epci``, ``merged``, ``no_geometry``…)."""
-        raw = self._m._column("flags")[self._i]
+        raw = self._m.store.value("flags", self._i)
         return tuple(f.strip() for f in raw.split(",") if f.strip()) if raw else ()
 
     # -- figures ------------------------------------------------------------------------------
     @property
     def population(self) -> dict[int, int]:
         """Population municipale by census year (``population`` table); missing years omitted."""
-        series = self._m._population().values(self._i)
+        series = self._m.store.population().values(self._i)
         if series is not None:
             return series
-        y, v = self._m._column("census_year")[self._i], self._m._column("population")[self._i]
+        y, v = self._m.store.value("census_year", self._i), self._m.store.value("population", self._i)
         return {int(y): int(v)} if y is not None and v is not None else {}
 
     @property
     def population_sources(self) -> dict[int, str]:
         """Source file and version of each census year's figure (``"communes.json@5.3.0"``)."""
-        return self._m._population().sources(self._i)
+        return self._m.store.population().sources(self._i)
 
     @property
     def population_flags(self) -> dict[int, str]:
         """Flags of the population figures (``merged_sum``, ``split_unallocated``…), when any."""
-        return self._m._population().flags(self._i)
+        return self._m.store.population().flags(self._i)
 
     @property
     def population_latest(self) -> tuple[int, int] | None:
@@ -131,7 +148,7 @@ class Territory:
     @property
     def members_count(self) -> int:
         """Number of member communes (1 for a commune)."""
-        return int(self._m._column("members_count")[self._i])
+        return int(self._m.store.value("members_count", self._i))
 
     # -- hierarchy ----------------------------------------------------------------------------
     @property
@@ -143,7 +160,7 @@ class Territory:
             if lvl == "france":
                 out[lvl] = FRANCE_CODE
                 continue
-            value = self._m._column(PARENT_COLUMNS[lvl])[self._i]
+            value = self._m.store.value(PARENT_COLUMNS[lvl], self._i)
             if value:
                 out[lvl] = value
         return out
@@ -151,15 +168,15 @@ class Territory:
     def parent(self, level: str) -> Territory | None:
         """The territory containing this one at ``level``, or ``None`` (no EPCI, no SCoT…)."""
         lvl = codes.parse_level(level)
-        code = self.parents.get(lvl)  # type: ignore[arg-type]
-        if code is None:
+        code = self.parents.get(lvl) if lvl is not None else None
+        if lvl is None or code is None:
             return None
-        row = self._m._by_key.get((lvl, code))
+        row = self._m.store.row_of(lvl, code)
         return Territory(self._m, row) if row is not None else None
 
     def members(self, level: str = "commune") -> list[Territory]:
         """Territories of ``level`` inside this one (communes of an EPCI, EPCI of a SCoT…), by code."""
-        return self._m._members(self, codes.parse_level(level) or "commune")
+        return [Territory(self._m, r) for r in member_rows(self._m.store, self._i, codes.parse_level(level) or "commune")]
 
     # -- geometry -----------------------------------------------------------------------------
     def geometry(self, display: bool = True):
@@ -172,7 +189,7 @@ class Territory:
             ``False``: the full contour of a commune (``geometry/communes.parquet``). Other levels
             only have the display contour, which is returned in both cases.
         """
-        return self._m._geometry(self, display=display)
+        return proximity_geometry(self._m.store, self.level, self.code, display)
 
     # -- export -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -197,7 +214,7 @@ class Territory:
 
     def label(self) -> str:
         """Short French label for lists: ``"Saint-Denis (commune 93066, Seine-Saint-Denis)"``."""
-        return self._m._label(self._i)
+        return self._m.resolver.label(self._i)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Territory) and other.key == self.key
