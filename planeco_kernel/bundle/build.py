@@ -112,19 +112,9 @@ def is_current(opts: BuildOptions) -> list[str]:
     return mf.problems(opts.data_dir, scot_perimeters=str(opts.scot_perimeters) if opts.scot_perimeters else None)
 
 
-@contextlib.contextmanager
-def _offline(flag: bool) -> Iterator[None]:
-    old = os.environ.get("PLANECO_OFFLINE")
-    if flag:
-        os.environ["PLANECO_OFFLINE"] = "1"
-    try:
-        yield
-    finally:
-        if flag:
-            if old is None:
-                os.environ.pop("PLANECO_OFFLINE", None)
-            else:
-                os.environ["PLANECO_OFFLINE"] = old
+def _settings(opts: BuildOptions) -> config.Settings:
+    """The settings the build's steps run with: the environment's, with ``--offline`` from the options."""
+    return config.Settings.from_env(offline=True if opts.offline else None)
 
 
 def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any]:
@@ -149,7 +139,7 @@ def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]
     t_start = time.perf_counter()
     previous = _previous_manifest(opts.data_dir)
     st = _State()
-    with _offline(opts.offline):
+    with config.using(_settings(opts)):
         from planeco_kernel.sources.fetch import Cache
 
         cache = Cache(opts.cache_root) if opts.cache_root else Cache()
@@ -172,7 +162,7 @@ def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]
         # so a first version is written before it, and completed after.
         man = _manifest(st, opts, tables, time.perf_counter() - t_start)
         mf.write(tmp, man)
-        with _offline(opts.offline):  # indicator sources: written to sources/, or recorded as skipped with why
+        with config.using(_settings(opts)):  # indicator sources: written to sources/, or recorded as skipped with why
             from planeco_kernel.bundle.sources_step import build_sources
             results: dict[str, Any] = {}
             indicator_sources = build_sources(tmp, opts.mirror, rep, results)
