@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import lzma  # noqa: F401  (the geometry member is lzma-compressed; fail early if unsupported)
 import os
@@ -129,8 +130,61 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
     """
     from planeco_kernel.sources import identity
 
-    with identity.policy(accept_editions=opts.accept_editions) as pol:
-        return _build(opts, reporter, pol)
+    try:
+        with _build_lock(opts.data_dir), identity.policy(accept_editions=opts.accept_editions) as pol:
+            return _build(opts, reporter, pol)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise BundleError(
+                f"Plus de place sur le disque pour construire le paquet de données dans {opts.data_dir.parent} "
+                f"({exc.strerror}). Le paquet de données existant est conservé. Libérez de la place (la "
+                "construction écrit une copie complète du paquet à côté de l'actuel), puis relancez "
+                "`planeco data build`."
+            ) from exc
+        raise
+
+
+def lock_path(data_dir: Path) -> Path:
+    """The build lock beside the bundle (holds the building process's pid)."""
+    return data_dir.with_name(f".{data_dir.name}-build.lock")
+
+
+@contextlib.contextmanager
+def _build_lock(data_dir: Path) -> Iterator[None]:
+    """One build at a time per bundle; a second one refuses at once, naming the holder's pid.
+
+    The lock is an ``flock`` on :func:`lock_path`: the system releases it when its holder dies,
+    ``kill -9`` included, so a stale lock never blocks the next build. Under the lock, what a
+    killed build left is recovered (:func:`_recover`).
+    """
+    import fcntl
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(data_dir), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "inconnu"
+            raise BundleError(
+                f"Une autre construction du paquet de données {data_dir} est en cours (processus {holder}). "
+                "Attendez qu'elle se termine (ou arrêtez ce processus), puis relancez `planeco data build`."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _recover(data_dir)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _recover(target: Path) -> None:
+    """After a killed build: put back a bundle moved aside by an unfinished swap, remove leftovers."""
+    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not target.exists() and olds:
+        os.replace(olds.pop(), target)
+    for p in [*olds, *target.parent.glob(f".{target.name}.building-*")]:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]:
