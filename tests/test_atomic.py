@@ -81,3 +81,44 @@ def test_unique_temp_names(tmp_path):
         a.write_text("1")
         b.write_text("2")
     assert (tmp_path / "x").read_text() in ("1", "2")
+
+
+def _components(fill: float):
+    """Invented components (test data, not real figures): 2 000 communes, 3 years, one value."""
+    import numpy as np
+
+    from planeco_kernel.indicators.components import Components, SourceStatus
+
+    codes = np.array([f"{i:05d}" for i in range(2000)], dtype=object)
+    return Components(codes=codes, years=[2019, 2020, 2021],
+                      values={"pop_municipale": np.full((2000, 3), fill)},
+                      sources={"population": SourceStatus(True, "données inventées pour le test", [2019, 2020, 2021])})
+
+
+def _components_writer(path: str, fill: float, rounds: int) -> None:
+    comp = _components(fill)
+    for _ in range(rounds):
+        comp.to_parquet(Path(path))
+
+
+def test_two_kernels_write_the_components_cache(tmp_path):
+    """Two processes (two app kernels sharing the user cache) rewrite the components parquet at once:
+    each read finds one whole, readable version, and no temporary file stays behind."""
+    from planeco_kernel.indicators.components import Components
+
+    target = tmp_path / "components.parquet"
+    _components(1.0).to_parquet(target)
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_components_writer, args=(str(target), v, 15)) for v in (1.0, 2.0)]
+    for p in procs:
+        p.start()
+    reads = 0
+    while any(p.is_alive() for p in procs):
+        got = Components.from_parquet(target).values["pop_municipale"]
+        assert float(got.min()) == float(got.max()) and float(got[0, 0]) in (1.0, 2.0)
+        reads += 1
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    assert reads > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["components.parquet"]

@@ -34,6 +34,11 @@ BANATIC_M = """siren_groupement,membre,type_membre
 @pytest.fixture()
 def sources(tmp_path, monkeypatch):
     """Invented COG packages, mirror and (absent) PyPI: returns build options."""
+    return make_sources(tmp_path, monkeypatch)
+
+
+def make_sources(tmp_path: Path, monkeypatch) -> b.BuildOptions:
+    """The ``sources`` fixture's set-up, callable from a child process (tests/test_hostile_build.py)."""
     fx = cog_fixture()
     versions = [etalab.CogVersion.from_registry(v) for v in fx.VERSIONS]
     arts = {}

@@ -105,14 +105,13 @@ def test_headline_change_needs_accept_changes(bundle_dir):
     st.tables["population"] = bundle.read("population").copy()
     scot = dict(bundle.manifest.scot or {})
     scot["structures"] = int(previous["headline"]["scot_carriers"] * 1.5)  # 609 -> 913, as with the cut file
-    st.extra["scot_manifest"] = scot
     opts = b.BuildOptions(data_dir=Path(bundle_dir))
     with pytest.raises(BundleError, match="accept-changes"):
-        b._check_headline(st, b.Reporter(quiet=True), opts, previous)
+        b._check_headline(st, b.Reporter(quiet=True), opts, previous, scot)
     opts.accept_changes = True
-    b._check_headline(st, b.Reporter(quiet=True), opts, previous)
-    assert any("SCoT" in line for line in st.extra["headline_changes"])
-    json.dumps(st.extra["headline"])  # goes to the manifest
+    out = b._check_headline(st, b.Reporter(quiet=True), opts, previous, scot)
+    assert any("SCoT" in line for line in out.changes)
+    json.dumps(out.headline)  # goes to the manifest
 
 
 @pytest.mark.bundle

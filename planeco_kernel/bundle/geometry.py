@@ -396,10 +396,10 @@ def _write_geoparquet(df: pd.DataFrame, path: Path) -> None:
         }},
     }
     table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP_SIZE, write_statistics=True)
-    tmp.replace(path)
+    from planeco_kernel.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP_SIZE, write_statistics=True)
 
 
 def _level_rank(levels: pd.Series) -> pd.Series:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -46,11 +45,10 @@ def read(data_dir: Path) -> dict[str, Any]:
 
 
 def write(data_dir: Path, manifest: dict[str, Any]) -> Path:
+    from planeco_kernel.atomic import atomic_write
+
     path = Path(data_dir) / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n")
 
 
 def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_complete: bool = True) -> list[str]:

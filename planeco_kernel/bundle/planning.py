@@ -96,7 +96,7 @@ def build_planning(st, rep, opts, previous: dict | None = None, on_missing=None)
             })
         if "ecolab_series" in st.tables and "barometre_indicators" in st.tables:
             check = check_enaf(st.tables["ecolab_series"], st.tables["barometre_indicators"])
-            st.extra["planning_checks"] = {"enaf_regions_vs_national": check}
+            st.planning_checks = {"enaf_regions_vs_national": check}
             if check["mismatch_years"]:
                 rep.warn("Consommation d'ENAF : la somme des régions (Écolab) diffère de la série nationale du "
                          f"baromètre de plus de {check['tolerance_pct']} % pour {check['mismatch_years']}.")

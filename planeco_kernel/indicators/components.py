@@ -153,10 +153,11 @@ class Components:
             "provenance": {k: {str(y): s for y, s in v.items()} for k, v in self.provenance.items()},
         }
         table = pa.table(cols).replace_schema_metadata({b"planeco_components": json.dumps(meta).encode()})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(path)
+        # A unique temporary name: two kernels sharing the user cache never write the same file.
+        from planeco_kernel.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
 
     @classmethod
     def from_parquet(cls, path: Path) -> Components:

@@ -56,7 +56,7 @@ class Task:
     pdf: bool = False
     timeout: int = 600
     data_dir: str = ""
-    """The bundle the runner planned with; set as ``PLANECO_DATA_DIR`` on the worker (Dask workers too)."""
+    """The bundle the runner planned with; set as ``PLANECO_DATA_DIR`` in the report's kernel only (Dask workers too)."""
 
 
 @dataclass
@@ -167,6 +167,23 @@ def _archive(out: Path, task: Task, staging: Path, finished: str) -> None:
             shutil.copy2(staging / name, dest / name)
 
 
+def _point_kernel_at(kc: Any, data_dir: str, timeout: float = 60) -> None:
+    """Set ``PLANECO_DATA_DIR`` in the report's own kernel (a child process used for this report only).
+
+    Kernels are started ahead by the pool, before the task is known, so the bundle cannot be in
+    their start-up environment; it is set in the kernel before the notebook's first cell.
+    """
+    code = f"import os as _os; _os.environ['PLANECO_DATA_DIR'] = {str(data_dir)!r}; del _os"
+    msg_id = kc.execute(code, silent=True, store_history=False)
+    while True:
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            break
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError(f"Le noyau du rapport n'a pas accepté le paquet de données « {data_dir} » : "
+                           f"{reply['content'].get('evalue', '')}")
+
+
 def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
     """Produce one report; never raises for a report failure (the outcome says what failed).
 
@@ -187,8 +204,8 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
     from planeco_kernel.reports.figures import read_csv
 
     t = task if isinstance(task, Task) else Task(**task)
-    if t.data_dir:
-        os.environ["PLANECO_DATA_DIR"] = t.data_dir
+    # The task's bundle is given to the report's kernel only (see _point_kernel_at); this worker's
+    # environment is never changed, so two tasks on different bundles cannot leak into each other.
     out = Path(t.out_dir)
     final = report_dir(out, t.level, t.code)
     staging = out / STAGING_DIR / f"{t.level}-{t.code}-{uuid.uuid4().hex[:10]}"
@@ -208,6 +225,8 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
             try:
                 kernel = pool.acquire()
                 km, kc = kernel
+                if t.data_dir:
+                    _point_kernel_at(kc, t.data_dir)
                 # The notebook is saved once at the end (and on failure), not after every cell.
                 nb = pm.execute_notebook(t.template_path, str(nb_path), parameters=params, km=km, kc=kc,
                                          engine_name=engine.register(),
@@ -228,7 +247,7 @@ def execute_task(task: dict[str, Any] | Task) -> dict[str, Any]:
         from planeco_kernel.reports.diagnostic import source_versions
         from planeco_kernel.reports.stamp import read_manifest
 
-        sources = source_versions(read_manifest())
+        sources = source_versions(read_manifest(t.data_dir or None))
         if prev_figures and (staging / APPENDIX_FILE).is_file():
             outcome.changes = len(compare(read_csv(staging / APPENDIX_FILE), read_csv(prev_figures), level=t.level,
                                           code=t.code, current_sources=sources, previous_sources=prev_sources))

@@ -125,8 +125,8 @@ def _fork_provisioner(km, zygote: _Zygote):
 
     class ForkProvisioner(LocalProvisioner):
         async def launch_kernel(self, cmd, **kwargs):
-            # What differs from the factory's start-up environment, plus planeco's settings (which a
-            # worker may set after the factory started, e.g. PLANECO_DATA_DIR from a Dask task).
+            # What differs from the factory's start-up environment, plus planeco's settings (the worker's, at the
+            # kernel's start; a task's own bundle is then set in its kernel by the executor).
             env = {k: v for k, v in (kwargs.get("env") or {}).items()
                    if k.startswith("PLANECO_") or zygote.env.get(k) != v}
             pid = zygote.fork(self.parent.connection_file, str(kwargs.get("cwd") or os.getcwd()), env)

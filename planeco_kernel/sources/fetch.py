@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planeco_kernel import config
+from planeco_kernel.atomic import atomic_path, atomic_write
 from planeco_kernel.errors import ChecksumError, SourceUnavailableError
 
 log = logging.getLogger(__name__)
@@ -136,12 +136,9 @@ class Cache:
         path = self.path_for(namespace, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._drop(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, path)
-        sidecar_tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
-        sidecar_tmp.write_text(digest + "\n")
-        os.replace(sidecar_tmp, path.with_name(path.name + ".sha256"))
+        with atomic_path(path) as tmp:
+            shutil.copyfile(src, tmp)
+        atomic_write(path.with_name(path.name + ".sha256"), digest + "\n")
         return path, digest
 
     @staticmethod
