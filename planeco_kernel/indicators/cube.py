@@ -177,9 +177,11 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         if len(g.order):
             m[g.order] = np.repeat(g.present, np.diff(np.r_[g.starts, len(g.order)]))
         member_of[level] = m
-    # régions sum the départements' sums (a hundred rows) instead of the 35 000 communes again
-    region_of_dept = GroupIndex.coarser(member_of["departement"], member_of["region"],
-                                        len(level_codes["departement"]), len(level_codes["region"]))
+    # régions sum the départements' sums (a hundred rows) instead of the 35 000 communes again,
+    # and France the régions' sums, wherever the levels nest exactly (checked on the members)
+    coarser = {up: (down, GroupIndex.coarser(member_of[down], member_of[up], len(level_codes[down]),
+                                             len(level_codes[up])))
+               for down, up in (("departement", "region"), ("region", "france"))}
     crossing = _crossing_split_groups(components, communes)
     marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
     rollup_comps = _covered_as_zero(components)
@@ -234,9 +236,11 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             if den is not None:
                 den = den.copy()
                 den[flagged] = rden
-            valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
+            valid = valid.copy()  # only the flagged rows' validity changes
+            valid[flagged] = ~np.isnan(rnum) if rden is None else ~np.isnan(rnum) & ~np.isnan(rden)
+            keep = valid.any(axis=0)
         # only the years with a value are rolled up (a census indicator has 2 of the 17 years)
-        yk = np.flatnonzero(valid.any(axis=0))
+        yk = np.flatnonzero(keep)
         n, y = num.shape[0], len(yk)
         vk = valid[:, yk]
         stacked = np.concatenate([
@@ -247,8 +251,9 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         ], axis=1)
         level_sums: dict[str, np.ndarray] = {}
         for level in LEVELS[1:]:
-            if level == "region" and region_of_dept is not None and "departement" in level_sums:
-                s = region_of_dept.sum(level_sums["departement"])
+            down, over = coarser.get(level, ("", None))
+            if over is not None and down in level_sums:
+                s = over.sum(level_sums[down])
             else:
                 s = groups[level].sum(stacked)
             level_sums[level] = s
