@@ -2,7 +2,10 @@
 
 A :class:`GroupIndex` sorts the communes once by their parent (``territories`` parent codes) so
 that every roll-up is a single :func:`numpy.add.reduceat` over a stacked 2-D array: all
-numerators, denominators and coverage weights of an indicator, all years, in one call.
+numerators, denominators and coverage weights of an indicator, all years, in one call. When the
+communes are already sorted by parent (départements: INSEE codes begin with the département's)
+the gather is skipped, and :meth:`GroupIndex.coarser` sums a coarser level over the sums of a
+finer one that nests in it (régions over départements, France over régions).
 """
 
 from __future__ import annotations
