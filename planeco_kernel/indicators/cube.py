@@ -177,6 +177,11 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         if len(g.order):
             m[g.order] = np.repeat(g.present, np.diff(np.r_[g.starts, len(g.order)]))
         member_of[level] = m
+    # régions sum the départements' sums (a hundred rows) instead of the 35 000 communes again,
+    # and France the régions' sums, wherever the levels nest exactly (checked on the members)
+    coarser = {up: (down, GroupIndex.coarser(member_of[down], member_of[up], len(level_codes[down]),
+                                             len(level_codes[up])))
+               for down, up in (("departement", "region"), ("region", "france"))}
     crossing = _crossing_split_groups(components, communes)
     marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
     rollup_comps = _covered_as_zero(components)
@@ -215,23 +220,27 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                     "exclues des agrégats")
         status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
         split = _split_mask(ind, components, flagged)
-        shown = valid & ~split
-        data["commune"][ind.id] = (np.where(split, np.nan, _finish(ind, num, den)), None)
+        has_split = bool(split.any())
+        shown = valid & ~split if has_split else valid
+        data["commune"][ind.id] = (np.where(split, np.nan, _finish(ind, num, den)) if has_split
+                                   else _finish(ind, num, den), None)
         if ind.aggregation == "official_only":
             for level in LEVELS[1:]:
                 vals = _official(ind, components, level_codes[level], groups[level]) if level == "epci" else None
                 data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
             continue
-        if split.any():  # roll-ups: the recreated communes' share is inside the holder's value
+        if has_split:  # roll-ups: the recreated communes' share is inside the holder's value
             rnum, rden = evaluate(ind, _rows(rollup_comps, flagged, ind.components))  # only those rows change
             num = num.copy()
             num[flagged] = rnum
             if den is not None:
                 den = den.copy()
                 den[flagged] = rden
-            valid = ~np.isnan(num) if den is None else ~np.isnan(num) & ~np.isnan(den)
+            valid = valid.copy()  # only the flagged rows' validity changes
+            valid[flagged] = ~np.isnan(rnum) if rden is None else ~np.isnan(rnum) & ~np.isnan(rden)
+            keep = valid.any(axis=0)
         # only the years with a value are rolled up (a census indicator has 2 of the 17 years)
-        yk = np.flatnonzero(valid.any(axis=0))
+        yk = np.flatnonzero(keep)
         n, y = num.shape[0], len(yk)
         vk = valid[:, yk]
         stacked = np.concatenate([
@@ -240,8 +249,14 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             np.where(vk & in_scope[:, None], weight[:, None], 0.0),
             (weight * in_scope)[:, None],
         ], axis=1)
+        level_sums: dict[str, np.ndarray] = {}
         for level in LEVELS[1:]:
-            s = groups[level].sum(stacked)
+            down, over = coarser.get(level, ("", None))
+            if over is not None and down in level_sums:
+                s = over.sum(level_sums[down])
+            else:
+                s = groups[level].sum(stacked)
+            level_sums[level] = s
             s_num, rest = s[:, :y], s[:, y:]
             s_den = rest[:, :y] if den is not None else None
             w_valid = rest[:, -y - 1:-1]
@@ -254,7 +269,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             value[:, yk] = _finish(ind, s_num, s_den)
             official = _official(ind, components, level_codes[level], groups[level]) if (
                 level == "epci" and ind.id in secret_shares) else None
-            if split.any() and level in crossing:
+            if has_split and level in crossing:
                 cross_rows = np.flatnonzero(crossing[level])
                 r, c = np.nonzero(split[cross_rows])
                 rows_of = member_of[level][cross_rows[r]]

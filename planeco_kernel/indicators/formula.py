@@ -18,24 +18,22 @@ class Unavailable(Exception):
 
 
 def _shifted(arr: np.ndarray, years: list[int], lag: int) -> np.ndarray:
-    out = np.full_like(arr, np.nan)
+    """``arr`` with each year's column taken from year + ``lag`` (NaN where that year is absent)."""
     pos = {y: j for j, y in enumerate(years)}
-    for j, y in enumerate(years):
-        k = pos.get(y + lag)
-        if k is not None:
-            out[:, j] = arr[:, k]
+    src = np.array([pos.get(y + lag, -1) for y in years], dtype=np.int64)
+    out = arr[:, np.where(src >= 0, src, 0)]  # one gather for all years
+    if (src < 0).any():
+        out[:, src < 0] = np.nan
     return out
 
 
 def _nearest(arr: np.ndarray, years: list[int]) -> np.ndarray:
-    have = [j for j in range(len(years)) if not np.isnan(arr[:, j]).all()]
-    out = np.full_like(arr, np.nan)
+    """Each year's column from the nearest year that has a value (the later one on a tie)."""
+    have = np.flatnonzero(~np.isnan(arr).all(axis=0)).tolist()
     if not have:
-        return out
-    for j, y in enumerate(years):
-        k = min(have, key=lambda h: (abs(years[h] - y), -years[h]))
-        out[:, j] = arr[:, k]
-    return out
+        return np.full_like(arr, np.nan)
+    src = [min(have, key=lambda h: (abs(years[h] - y), -years[h])) for y in years]
+    return arr[:, np.asarray(src, dtype=np.int64)]
 
 
 def _factor(f: Factor, comps: Components) -> np.ndarray | float:
