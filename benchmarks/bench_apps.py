@@ -108,9 +108,15 @@ def _offline(route) -> None:
         route.abort()
 
 
-def _new_page(browser):
+def new_context(browser):
+    """An offline browser context (non-local requests aborted), 1280×1000, French."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR", accept_downloads=False)
     ctx.route("**/*", _offline)
+    return ctx
+
+
+def _new_page(browser):
+    ctx = new_context(browser)
     return ctx, ctx.new_page()
 
 
@@ -134,14 +140,24 @@ def _pool_fills(log: Path, notebook: str) -> int:
     return log.read_text(encoding="utf-8", errors="replace").count(f"Kernel pool of {notebook} is filled")
 
 
-def time_to_interactive(browser, url: str, selectors: list[str]) -> float:
-    ctx, page = _new_page(browser)
+def visible_after(ctx, url: str, selectors: list[str]) -> float:
+    """Seconds from navigation start to every selector visible, in a new page of ``ctx``."""
+    page = ctx.new_page()
     try:
         t0 = time.perf_counter()
         page.goto(url, wait_until="commit")
         for sel in selectors:
             page.locator(sel).first.wait_for(state="visible", timeout=120_000)
         return time.perf_counter() - t0
+    finally:
+        page.close()
+
+
+def time_to_interactive(browser, url: str, selectors: list[str]) -> float:
+    """:func:`visible_after` in a fresh offline browser context (no cookies, no cache)."""
+    ctx = new_context(browser)
+    try:
+        return visible_after(ctx, url, selectors)
     finally:
         ctx.close()
 
@@ -156,6 +172,18 @@ def _pick_via_search(page, text: str, code: str, wait_sels: list[str]) -> float:
         f"els => els.findIndex(e => e.textContent.includes('({code})'))")
     click = f".planeco-search-box .planeco-results > :nth-child({idx + 1})"
     return float(page.evaluate(_CLICK_AND_WAIT, [click, wait_sels, 60_000]))
+
+
+def report(results: dict, goals: dict[str, tuple[str, float]], name: str) -> None:
+    """Print each result (median, goal, runs) and write them to ``tests/artifacts/<name>.json``."""
+    for k, v in results.items():
+        shown = v["median"] if isinstance(v, dict) and "median" in v else v
+        goal = goals.get(k)
+        print(f"{k:<40} {shown}" + (f"   goal {goal[0]} {goal[1]}" if goal else "")
+              + (f"   {v['runs']}" if isinstance(v, dict) and "runs" in v else ""))
+    out = ROOT / "tests" / "artifacts"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _summary(samples: list[float]) -> dict:
@@ -236,14 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.kill()
     goals = {"tti_ratio_comparateur_vs_hello": ("≤", 1.3), "switch_ms": ("<", 300),
              "map_departement_42_ms": ("<", 1000), "map_region_84_ms": ("<", 3000)}
-    for k, v in results.items():
-        med = v["median"] if isinstance(v, dict) else v
-        goal = goals.get(k)
-        extra = f"   goal {goal[0]} {goal[1]}" if goal else ""
-        print(f"{k:<40} median {med:>9}{extra}   {v.get('runs') if isinstance(v, dict) else ''}")
-    out = ROOT / "tests" / "artifacts"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench_apps.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    report(results, goals, "bench_apps")
     return 0
 
 

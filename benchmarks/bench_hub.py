@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_apps import APP, CHROMIUM, HELLO, ROOT, TTI_RUNS, _offline, _pool_fills, _summary, start_server, wait_pool_refilled
+from benchmarks.bench_apps import APP, CHROMIUM, HELLO, ROOT, TTI_RUNS, _pool_fills, _summary, new_context, report, start_server, visible_after, wait_pool_refilled
 
 USER = "bench"
 TARGETS = {
@@ -33,18 +33,6 @@ TARGETS = {
                                                       ".planeco-legend-body[data-key='commune:42218']"]),
     "hello": (None, ["h1.hello"]),
 }
-
-
-def _visible_after(ctx, url: str, selectors: list[str]) -> float:
-    page = ctx.new_page()
-    try:
-        t0 = time.perf_counter()
-        page.goto(url, wait_until="commit")
-        for sel in selectors:
-            page.locator(sel).first.wait_for(state="visible", timeout=120_000)
-        return time.perf_counter() - t0
-    finally:
-        page.close()
 
 
 def _wait_warm(ctx, gallery_url: str, timeout_s: float = 180) -> float:
@@ -88,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 hub_url = hub.url + f"user/{USER}/"
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-                ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
-                ctx.route("**/*", _offline)
+                ctx = new_context(browser)
                 page = ctx.new_page()
                 t0 = time.perf_counter()
                 page.goto(hub.url + "hub/login")
@@ -105,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 for sname, (base, _log) in servers.items():
                     results[f"{sname}_warming_s"] = round(_wait_warm(ctx, base), 2)
                     results[f"tti_{sname}_first_visit_s"] = round(
-                        _visible_after(ctx, base + APP, TARGETS["comparateur"][1]), 3)
+                        visible_after(ctx, base + APP, TARGETS["comparateur"][1]), 3)
                 for _name, (_base, log) in servers.items():
                     for nb in ("hello.ipynb", "comparateur.ipynb"):
                         wait_pool_refilled(log, nb, 0)
@@ -116,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                         nb = path.split("?")[0].rsplit("/", 1)[-1]
                         for sname, (base, log) in servers.items():
                             before = _pool_fills(log, nb)
-                            times[f"{sname}_{target}"].append(_visible_after(ctx, base + path, sels))
+                            times[f"{sname}_{target}"].append(visible_after(ctx, base + path, sels))
                             wait_pool_refilled(log, nb, before)
                 browser.close()
         finally:
@@ -134,14 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     goals = {"ratio_hub_vs_serve_comparateur": ("≤", 1.5), "ratio_serve_first_visit_vs_next": ("≤", 1.0),
              "ratio_hub_first_visit_vs_next": ("≤", 1.0), "ratio_hub_vs_serve_lien_direct": ("≤", 1.5),
              "ratio_serve_lien_direct_vs_hello": ("≤", 1.3), "ratio_hub_lien_direct_vs_hello": ("≤", 1.3)}
-    for k, v in results.items():
-        shown = v["median"] if isinstance(v, dict) and "median" in v else v
-        goal = goals.get(k)
-        print(f"{k:<40} {shown}" + (f"   goal {goal[0]} {goal[1]}" if goal else "")
-              + (f"   {v['runs']}" if isinstance(v, dict) and "runs" in v else ""))
-    out = ROOT / "tests" / "artifacts"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench_hub.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    report(results, goals, "bench_hub")
     return 0
 
 

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,6 +62,34 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90)
     raise RuntimeError(f"planeco serve did not answer on {url} within {timeout} s:\n{log.read_text()[-4000:]}")
 
 
+@contextmanager
+def spawned_server(argv: list[str], ready_url: str, log: Path, env: dict[str, str], cwd: Path = ROOT,
+                   timeout: float = 90) -> Iterator[subprocess.Popen]:
+    """Run ``argv`` (output to ``log``), wait until ``ready_url`` answers 200, stop it on exit.
+
+    The one place browser tests start a server process (``planeco serve``, ``jupyter lab``):
+    bounded wait, the log's tail in the error, terminate then kill.
+    """
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_http(ready_url, proc, log, timeout)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve_argv(apps_dir: Path, port: int, *extra: str) -> list[str]:
+    """``planeco serve`` on ``port`` over ``apps_dir``, no browser, no preheated pool, plus ``extra``."""
+    return [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
+            "--pool-size", "0", "--apps-dir", str(apps_dir), *extra]
+
+
 @pytest.fixture(scope="session")
 def served_apps_dir(tmp_path_factory) -> Path:
     """A copy of ``apps/`` with the hello-world baseline app added."""
@@ -95,26 +125,12 @@ def server(served_apps_dir, bundle_dir, kb_dir, tmp_path_factory) -> str:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(kb_dir)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            # No preheated pool here: the gallery now has 8 apps and each app kernel holds the indicator
-            # cube (~2 GB); a pool per app plus the visitors' kernels exhausted the 24 GiB of the test
-            # machine. Kernels start on visit and idle ones are culled after a minute.
-            [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
-             "--pool-size", "0", "--cull-idle", "60", "--apps-dir", str(served_apps_dir)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(url, proc, log)
+    # No preheated pool here: the gallery now has 8 apps and each app kernel holds the indicator
+    # cube (~2 GB); a pool per app plus the visitors' kernels exhausted the 24 GiB of the test
+    # machine. Kernels start on visit and idle ones are culled after a minute.
+    with spawned_server(serve_argv(served_apps_dir, port, "--cull-idle", "60"), url, log, env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")

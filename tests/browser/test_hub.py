@@ -61,27 +61,15 @@ def hub(hub_kb, bundle_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def public_gallery(hub, hub_kb, bundle_dir, served_apps_dir, tmp_path_factory):
     """``planeco serve --public`` over the hub's knowledge base, whose process has a local identity it must not lend."""
-    from tests.browser.conftest import _free_port, _wait_http
+    from tests.browser.conftest import _free_port, serve_argv, spawned_server
 
     port = _free_port()
     log = tmp_path_factory.mktemp("public") / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(hub_kb),
            "PLANECO_KB_USER": "modo"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel", "serve", "--public", "--sign-in-url", hub.url,
-                                 "--port", str(port), "--no-browser", "--pool-size", "0", "--apps-dir", str(served_apps_dir)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(url, proc, log)
+    with spawned_server(serve_argv(served_apps_dir, port, "--public", "--sign-in-url", hub.url), url, log, env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def sign_in(page, hub, user: str) -> None:

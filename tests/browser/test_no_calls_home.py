@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import urllib.request
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, _wait_http
+from tests.browser.conftest import ROOT, _free_port, spawned_server
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 90_000
@@ -33,23 +32,12 @@ def jupyterlab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
     log = work / "lab.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(work / "userconfig")}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-             "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
-             f"--ServerApp.root_dir={work}"],
-            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+    argv = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
+            f"--ServerApp.root_dir={work}"]
     url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(url + "api", proc, log)
+    with spawned_server(argv, url + "api", log, env, cwd=work):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def assert_lab_calls_nobody(op, lab_url: str) -> None:
