@@ -70,6 +70,12 @@ def atomic_write(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
     return path
 
 
+def stale_temps(path: str | Path) -> list[Path]:
+    """Temporary files a killed writer of ``path`` left beside it (to remove under the writer's lock)."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.name}.*{TEMP_SUFFIX}"))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path to write ``path`` with a library that wants a file name (parquet, zip...).

@@ -60,6 +60,36 @@ FRONTEND_EXTENSIONS: tuple[str, ...] = (
 """The only JupyterLab front-end extensions loaded by the apps (others cost seconds per page)."""
 
 
+POOL_MEMORY_BYTES = 8 * 1024**3
+"""Memory the default pool needs free: measured 4.8 GB for the six preheated app kernels of the gallery
+(3.6 GB of them the Comparateur's indicator cube), with room left for the visitors' own kernels."""
+
+
+def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
+    """``MemAvailable`` of the machine in bytes (Linux), ``None`` where it cannot be read."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def default_pool_size(available: int | None) -> tuple[int, str]:
+    """The pool size ``planeco serve`` uses without ``--pool-size``, and the sentence that says why.
+
+    One preheated kernel per app when the machine has :data:`POOL_MEMORY_BYTES` free (apps open in
+    about the time of a hello-world page); none on a smaller machine (each visit then starts its
+    kernel: a few seconds more, but the laptop does not run out of memory).
+    """
+    if available is None or available >= POOL_MEMORY_BYTES:
+        return 1, "un noyau préchauffé par application"
+    gib = available / 1024**3
+    return 0, (f"aucun noyau préchauffé : {gib:.1f} Go de mémoire disponible, il en faut "
+               f"{POOL_MEMORY_BYTES // 1024**3} (les applications démarrent à la visite ; --pool-size 1 pour forcer)")
+
+
 @dataclass
 class ServeOptions:
     """How to run the gallery server.

@@ -102,3 +102,19 @@ def test_local_admin_falls_back_to_the_os_account(monkeypatch):
     monkeypatch.setattr(local_kb, "_git_config", lambda key: "")
     monkeypatch.setattr("planeco_kernel.knowledge.identity.os_login", lambda: "J.Martin")
     assert local_kb.local_admin() == local_kb.LocalAdmin("j.martin", "J.Martin", "", "système", "J.Martin")
+
+
+def test_default_pool_follows_available_memory(tmp_path):
+    """Without --pool-size the gallery preheats one kernel per app only where memory allows (measured 4.8 GB)."""
+    from planeco_kernel.serve import POOL_MEMORY_BYTES, available_memory, default_pool_size
+
+    assert default_pool_size(POOL_MEMORY_BYTES)[0] == 1
+    assert default_pool_size(None)[0] == 1  # unknown (not Linux): keep the fast default
+    size, why = default_pool_size(3 * 1024**3)
+    assert size == 0 and "3.0 Go" in why and "--pool-size 1" in why
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemAvailable:    2097152 kB\n")
+    assert available_memory(meminfo) == 2 * 1024**3
+    meminfo.write_text("garbage")
+    assert available_memory(meminfo) is None
+    assert available_memory(tmp_path / "absent") is None

@@ -20,14 +20,18 @@ def register(app: typer.Typer) -> None:
                                         "affichée en mode public."),
         no_browser: bool = typer.Option(False, "--no-browser", help="Ne pas ouvrir le navigateur."),
         apps_dir: Path = typer.Option(None, "--apps-dir", help="Dossier des applications (par défaut : apps/ du dépôt)."),
-        pool_size: int = typer.Option(1, "--pool-size", help="Noyaux préchauffés par application (0 : aucun)."),
+        pool_size: int = typer.Option(-1, "--pool-size", help="Noyaux préchauffés par application (0 : aucun ; "
+                                      "par défaut 1 si la machine a 8 Go de mémoire disponible, sinon 0)."),
         cull_idle: int = typer.Option(900, "--cull-idle", help="Arrêter les noyaux inactifs depuis ce nombre de secondes."),
         no_kb_init: bool = typer.Option(False, "--no-kb-init", help="En usage local, ne pas créer de base d'échanges "
                                         "s'il n'y en a pas."),
     ) -> None:
         """Servir la galerie d'applications Voilà (par défaut sur http://127.0.0.1:PORT, pour la personne devant la machine)."""
-        from planeco_kernel.serve import DEFAULT_APPS_DIR, ServeOptions, serve
+        from planeco_kernel.serve import DEFAULT_APPS_DIR, ServeOptions, available_memory, default_pool_size, serve
 
+        if pool_size == -1:
+            pool_size, why = default_pool_size(available_memory())
+            typer.echo(f"Préchauffage : {why}.")
         opts = ServeOptions(
             port=port, ip=ip, public=public, sign_in_url=sign_in_url, open_browser=not no_browser,
             apps_dir=apps_dir or DEFAULT_APPS_DIR, pool_size=pool_size, cull_idle_s=cull_idle,

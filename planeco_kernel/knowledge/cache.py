@@ -15,11 +15,11 @@ writer folds it into the cache file.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
+from planeco_kernel.atomic import atomic_write
 from planeco_kernel.knowledge import frontmatter
 from planeco_kernel.knowledge.gitstore import head_sha, state_dir
 
@@ -117,11 +117,8 @@ def append(root: Path, old: str, new: str, added: dict[str, dict[str, Any]]) -> 
 def save(root: Path, head: str, records: dict[str, dict[str, Any]]) -> None:
     """Write the cache atomically (several readers may race; the last rename wins, all are valid)."""
     cache_file = state_dir(root) / CACHE_NAME
-    tmp = cache_file.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
     data = json.dumps({"head": head, "records": records}, ensure_ascii=False, separators=(",", ":"))  # C encoder
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-    os.replace(tmp, cache_file)
+    atomic_write(cache_file, data)
 
 
 def walk(root: Path, head: str):

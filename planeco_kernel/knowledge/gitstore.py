@@ -29,11 +29,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from planeco_kernel.atomic import atomic_write, stale_temps
 from planeco_kernel.knowledge.errors import KnowledgeError, LockTimeoutError
 
 STATE_DIR = "planeco-kb"
 FILE_MODE = 0o100644
-_TMP_SUFFIX = ".planeco-tmp"
+_OLD_TMP_SUFFIX = ".planeco-tmp"  # temporary name of earlier versions, still cleaned up
 
 
 def state_dir(root: Path) -> Path:
@@ -116,8 +117,8 @@ def recover(root: Path) -> bool:
         for rel in paths:
             with contextlib.suppress(Exception):
                 full = root / rel
-                tmp = full.with_name(full.name + _TMP_SUFFIX)
-                tmp.unlink(missing_ok=True)
+                for tmp in [full.with_name(full.name + _OLD_TMP_SUFFIX), *stale_temps(full)]:
+                    tmp.unlink(missing_ok=True)
                 try:
                     _mode, sha = _lookup(repo, tree, rel.encode())
                 except KeyError:
@@ -162,11 +163,7 @@ def _lookup(repo, tree_id: bytes, path: bytes) -> tuple[int, bytes]:
 
 
 def _write_atomic(full: Path, data: bytes) -> os.stat_result:
-    full.parent.mkdir(parents=True, exist_ok=True)
-    tmp = full.with_name(full.name + _TMP_SUFFIX)
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, full)
+    atomic_write(full, data)
     return os.stat(full)
 
 
