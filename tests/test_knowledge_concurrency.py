@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from planeco_kernel.atomic import TEMP_SUFFIX
 from planeco_kernel.knowledge import KnowledgeBase, Member
 from planeco_kernel.knowledge.cache import is_record_path
 
@@ -105,7 +106,7 @@ def test_kill_9_at_random_points(kb):
         untracked = [ln for ln in git(kb.root, "status", "--porcelain", "--untracked-files=all").stdout.splitlines() if ln.startswith("??")]
         for line in untracked:  # only possible state: committed, index not yet updated
             path = line[3:]
-            if path.endswith(".planeco-tmp"):
+            if Path(path).name.startswith(".") and path.endswith(TEMP_SUFFIX):
                 continue  # an unpublished temporary file, never read as a post; removed by recovery
             committed = git(kb.root, "show", f"HEAD:{path}", check=False)
             assert committed.returncode == 0 and committed.stdout == (kb.root / path).read_text("utf-8"), line

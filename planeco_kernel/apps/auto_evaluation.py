@@ -345,32 +345,21 @@ def show(**kw: Any) -> AutoEvaluation | None:
 
     With preheated Voilà kernels the notebook runs before anyone visits: the slow set-up
     (référentiel, territory model, matplotlib) happens then, while the visitor's identity and
-    stored answers are read only once the visit arrives (:func:`~planeco_kernel.apps.request.query_string`).
+    stored answers are read only once the visit arrives (:func:`~planeco_kernel.apps.hosting.show_when_visited`).
     """
-    from IPython.display import display
+    from planeco_kernel.apps.hosting import show_when_visited
 
-    from planeco_kernel.apps.request import query_string
-    from planeco_kernel.assessment import load_referentiel
-    from planeco_kernel.assessment.charts import radar_svg
-    from planeco_kernel.errors import PlanecoError
+    def preload() -> None:
+        from planeco_kernel.assessment import load_referentiel
+        from planeco_kernel.assessment.charts import radar_svg
 
-    host = _cls(W.VBox([W.HTML("<p>Chargement de l'auto-évaluation…</p>")]), "host")
-    display(host)
-    try:
         ref = load_referentiel(kw.get("referentiel"))
         radar_svg([f.title for f in ref.fields], [0.0] * len(ref.fields))  # warm matplotlib before the visit
         if kw.get("model") is None:
             from planeco_kernel.territory import load_model
 
             kw["model"] = load_model()
-    except PlanecoError:
-        pass  # reported below, once the visitor is there
-    query_string()  # preheated kernel: wait for the visitor before reading their answers
-    try:
-        app = AutoEvaluation(**kw)
-    except PlanecoError as exc:
-        host.children = [_cls(W.HTML(H.render_message(
-            "error", "L'auto-évaluation n'est pas disponible sur cette installation.", [str(exc)])), "app", "missing")]
-        return None
-    host.children = [app.widget]
-    return app
+
+    return show_when_visited(css=CSS, loading="Chargement de l'auto-évaluation…",
+                             unavailable="L'auto-évaluation n'est pas disponible sur cette installation.",
+                             preload=preload, build=lambda: AutoEvaluation(**kw))

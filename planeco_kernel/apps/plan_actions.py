@@ -239,16 +239,12 @@ def show(**kw: Any) -> PlanActions | None:
     """Display the app; return it (None with a French explanation when it cannot start).
 
     The territory model and the levers are loaded before the visit (preheated Voilà kernels);
-    the inventory is read from the knowledge base once the visitor arrives.
+    the inventory is read from the knowledge base once the visitor arrives
+    (:func:`~planeco_kernel.apps.hosting.show_when_visited`).
     """
-    from IPython.display import display
+    from planeco_kernel.apps.hosting import show_when_visited
 
-    from planeco_kernel.apps.request import query_string
-    from planeco_kernel.errors import PlanecoError
-
-    host = _cls(W.VBox([W.HTML("<p>Chargement du plan d'actions…</p>")]), "host")
-    display(host)
-    try:
+    def preload() -> None:
         if kw.get("model") is None:
             from planeco_kernel.territory import load_model
 
@@ -257,14 +253,7 @@ def show(**kw: Any) -> PlanActions | None:
             from planeco_kernel.assessment.levers import load_levers
 
             kw["levers"] = load_levers()
-    except PlanecoError:
-        pass  # reported below, once the visitor is there
-    query_string()  # preheated kernel: wait for the visitor before reading the inventory
-    try:
-        app = PlanActions(**kw)
-    except PlanecoError as exc:
-        host.children = [_cls(W.HTML(H.render_message(
-            "error", "Le plan d'actions n'est pas disponible sur cette installation.", [str(exc)])), "app", "missing")]
-        return None
-    host.children = [app.widget]
-    return app
+
+    return show_when_visited(css=CSS, loading="Chargement du plan d'actions…",
+                             unavailable="Le plan d'actions n'est pas disponible sur cette installation.",
+                             preload=preload, build=lambda: PlanActions(**kw))

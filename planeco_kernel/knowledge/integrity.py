@@ -34,12 +34,12 @@ costs a full verification), so only new commits are checked.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planeco_kernel.atomic import atomic_write
 from planeco_kernel.knowledge import cache
 from planeco_kernel.knowledge.identity import member_email
 from planeco_kernel.knowledge.location import MARKER
@@ -155,10 +155,7 @@ def load_checkpoint(root: Path) -> Verdict | None:
 def save_checkpoint(root: Path, v: Verdict) -> None:
     """Write the checkpoint atomically; a read-only copy simply verifies again next time."""
     try:
-        path = _checkpoint_path(root)
-        tmp = path.with_name(f"{CHECKPOINT}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(v.to_json(), ensure_ascii=False, separators=(",", ":")), "utf-8")
-        os.replace(tmp, path)
+        atomic_write(_checkpoint_path(root), json.dumps(v.to_json(), ensure_ascii=False, separators=(",", ":")))
     except OSError:
         pass
 

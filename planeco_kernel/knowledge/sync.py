@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from planeco_kernel.atomic import atomic_write
 from planeco_kernel.knowledge import integrity
 from planeco_kernel.knowledge.errors import InvalidInputError, SyncError
 from planeco_kernel.knowledge.gitstore import head_sha, locked, state_dir
@@ -126,9 +127,7 @@ def _remember(root: Path, remote: str, sha: str) -> None:
     except (OSError, ValueError):
         seen = {}
     seen[remote] = sha
-    tmp = _remotes_file(root).with_suffix(".tmp")
-    tmp.write_text(json.dumps(seen), "utf-8")
-    os.replace(tmp, _remotes_file(root))
+    atomic_write(_remotes_file(root), json.dumps(seen))
 
 
 def _quarantine(root: Path, remote: str, theirs: str, findings: list[str]) -> None:
