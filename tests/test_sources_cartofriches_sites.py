@@ -120,3 +120,12 @@ def test_build_step_offline_without_the_list_falls_back_to_the_mirror_aggregate(
     got = _cartofriches(mirror, network=False, origin="miroir")
     assert not got.tables and "hors ligne" in got.notes[0]
     assert got.frames["cartofriches"]["commune_code"].nunique() == 9138
+
+
+def test_backslash_escaped_quotes_in_names_are_read_as_quotes(tmp_path):
+    """Invented rows: a name with \\" (as in some exports) and one with a doubled quote, both one quote."""
+    text = (HEAD + '"a";"Usine \\"La Forge\\"";"friche industrielle";"friche sans projet";"X";"61214";10;"POINT(0.63 48.76)"\n'
+            '"b";"Hôtel ""Le Lion""";"friche industrielle";"friche sans projet";"X";"61214";20;"POINT(0.63 48.76)"\n')
+    s = cartofriches.parse_sites(_write(tmp_path, text), REL)
+    assert s["site_nom"].tolist() == ['Usine "La Forge"', 'Hôtel "Le Lion"']
+    assert s["surface_m2"].tolist() == [10, 20]

@@ -384,6 +384,7 @@ def read_csv(
                 df = pd.read_csv(
                     stream, sep=release.sep, dtype=str, keep_default_na=False, na_values=[""],
                     usecols=wanted, index_col=False, encoding=enc, engine="c",
+                    escapechar=release.extra.get("escapechar"),  # a parsing fact of the connector's release
                 )
             break
         except UnicodeDecodeError:

@@ -88,6 +88,9 @@ SITES_RELEASE = Release(
     "https://static.data.gouv.fr/resources/sites-references-dans-cartofriches/20260429-124852/friches-standard-2026-04-15.csv",
     "friches-standard.csv", mirror_path="cerema/friches-standard.csv", sep=";", encodings=("utf-8-sig", "utf-8"),
     note="Cerema, Cartofriches, liste des sites (standard CNIG Friches).",
+    # site names and addresses of the export may carry backslash-escaped quotes (\"), besides the
+    # doubled quotes of standard CSV (as read by bpineau/gazetteer); both are read as one quote
+    extra={"escapechar": "\\"},
 )
 
 SITE_COLUMNS = ["site_id", "site_nom", "site_type", "site_statut", "comm_insee", "unite_fonciere_surface"]
