@@ -47,6 +47,21 @@ class LoadedSource:
     notes: list[str] = field(default_factory=list)
 
 
+OFFICIAL_FIRST = frozenset({"cartofriches", "lovac"})
+"""Sources whose publisher's own file is read first (mirror copy, or the publisher when online); the
+mirror's per-commune aggregate is only their fallback, so an online machine without it still builds."""
+
+
+def _aggregate_or_explain(source_id: str, mirror, why: str):
+    """The mirror aggregate of ``source_id``; if it is absent too, one error giving both reasons."""
+    from planeco_kernel.sources import catalog
+
+    try:
+        return catalog.load(source_id, mirror=mirror)
+    except SourceUnavailableError as exc:
+        raise SourceUnavailableError(f"{catalog.SOURCES[source_id].title} : {why} ; et agrégat du miroir absent ({exc}).") from exc
+
+
 def load_source(source_id: str, *, mirror=None, network: bool = True, communes: list[str] | None = None,
                 availability: dict | None = None) -> LoadedSource:
     """Load one source's tidy frame(s) from the mirror, the cache or (if ``network``) the publisher.
@@ -59,7 +74,7 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
     from planeco_kernel.sources import catalog
 
     info = (availability or catalog.available(mirror, network=network))[source_id]
-    if info["status"] == "unavailable":
+    if info["status"] == "unavailable" and not (network and source_id in OFFICIAL_FIRST):
         raise SourceUnavailableError(f"{catalog.SOURCES[source_id].title} : {info['reason']}.")
     origin = f"{info['status']} : {info['location']}"
     with warnings.catch_warnings():
@@ -83,7 +98,7 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
     """Cartofriches: the official site list (points, for the Fiche's map) when it can be read — a
     mirror copy, the cache, or data.gouv.fr when online — else the mirror's per-commune aggregate."""
     from planeco_kernel import fmt
-    from planeco_kernel.sources import base, cartofriches, catalog
+    from planeco_kernel.sources import base, cartofriches
 
     rel = cartofriches.SITES_RELEASE
     root = base.resolve_mirror(mirror)
@@ -102,13 +117,13 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
     else:
         why = ("hors ligne : comptes par commune de l'agrégat du miroir, sans les points des sites (la liste "
                "officielle est téléchargée par « planeco data build » en ligne)")
-    return LoadedSource({"cartofriches": catalog.load("cartofriches", mirror=mirror)}, origin, notes=[f"cartofriches : {why}."])
+    return LoadedSource({"cartofriches": _aggregate_or_explain("cartofriches", mirror, why)}, origin, notes=[f"cartofriches : {why}."])
 
 
 def _lovac(mirror, network: bool, origin: str) -> LoadedSource:
     """LOVAC: the official per-commune file with counts (mirror copy, or data.gouv.fr when online),
     else the mirror's rates (merged communes and Paris / Lyon / Marseille then lack a rate)."""
-    from planeco_kernel.sources import base, catalog, lovac
+    from planeco_kernel.sources import base, lovac
 
     rel = lovac.OFFICIAL_RELEASE
     root = base.resolve_mirror(mirror)
@@ -124,7 +139,7 @@ def _lovac(mirror, network: bool, origin: str) -> LoadedSource:
             return LoadedSource({"lovac": frame}, where, notes=["lovac : fichier officiel par commune (comptes et parc privé)."])
     else:
         why = "hors ligne : taux de l'agrégat du miroir, sans le parc privé (le fichier officiel est lu en ligne)"
-    return LoadedSource({"lovac": catalog.load("lovac", mirror=mirror)}, origin, notes=[f"lovac : {why}."])
+    return LoadedSource({"lovac": _aggregate_or_explain("lovac", mirror, why)}, origin, notes=[f"lovac : {why}."])
 
 
 def _table_vintage(key: str, origin: str, default: str) -> str:
