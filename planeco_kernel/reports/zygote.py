@@ -13,7 +13,8 @@ factory answers with the child's pid. Starting a kernel this way costs a fork an
 own initialisation (~0.1–0.2 s) instead of a new interpreter plus all imports (~2 s).
 
 The factory never opens a ZeroMQ socket or starts a thread itself (that is what makes fork
-safe). When its stdin closes (the runner ended or was killed), it kills its kernels and exits.
+safe). When its stdin closes or its parent is gone (the runner ended or was killed), it kills its
+kernels and exits.
 POSIX only; elsewhere :class:`~planeco_kernel.reports.pool.KernelPool` starts ordinary kernels.
 """
 
@@ -46,6 +47,28 @@ def _child(req: dict) -> None:
         os._exit(0)
 
 
+def _requests(parent: int, every_s: float = 1.0):
+    """Lines of stdin until it closes **or the runner is gone** (then the factory is an orphan).
+
+    The end of stdin is not enough: a process forked by the runner (multiprocessing, a worker)
+    inherits the write end of the pipe and keeps it open after the runner died, and an orphaned
+    factory would hold a whole warmed interpreter (GBs) for ever. The runner writes one request
+    and waits for the pid before the next, so no second line is ever buffered behind ``select``.
+    """
+    import select
+
+    while True:
+        ready, _, _ = select.select([sys.stdin], [], [], every_s)
+        if not ready:
+            if os.getppid() != parent:
+                return
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            return
+        yield line
+
+
 def main() -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -61,7 +84,7 @@ def main() -> int:
     out.write("READY\n")
     out.flush()
     children: list[int] = []
-    for line in sys.stdin:
+    for line in _requests(os.getppid()):
         line = line.strip()
         if not line:
             continue

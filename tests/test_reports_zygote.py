@@ -1,0 +1,60 @@
+"""The kernel factory never outlives its runner, even when the runner's pipe stays open elsewhere."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A runner that starts the factory, forks a child that inherits (and keeps) the write end of the
+# factory's stdin, prints the factory's pid, and dies.
+RUNNER = textwrap.dedent(
+    """
+    import os, subprocess, sys, time
+    z = subprocess.Popen([sys.executable, "-m", "planeco_kernel.reports.zygote"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert z.stdout.readline().strip() == "READY"
+    if os.fork() == 0:  # like a multiprocessing worker: holds every inherited descriptor but our output
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        time.sleep(60)
+        os._exit(0)
+    print(z.pid, flush=True)
+    os._exit(0)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for init to reap it is gone for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the factory is POSIX only; /proc for the check")
+def test_orphaned_factory_exits_although_its_stdin_is_still_open():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", RUNNER], env=env, capture_output=True, text=True, timeout=50)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = _alive(pid)
+    if alive:
+        os.kill(pid, 9)
+    assert not alive, "the orphaned kernel factory kept running (it holds a warmed interpreter)"
