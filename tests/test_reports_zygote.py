@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ RUNNER = textwrap.dedent(
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
-        time.sleep(60)
+        time.sleep(20)
         os._exit(0)
     print(z.pid, flush=True)
     os._exit(0)
@@ -58,3 +59,31 @@ def test_orphaned_factory_exits_although_its_stdin_is_still_open():
     if alive:
         os.kill(pid, 9)
     assert not alive, "the orphaned kernel factory kept running (it holds a warmed interpreter)"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the factory is POSIX only; /proc for the check")
+def test_kernels_exit_when_their_factory_is_killed(tmp_path):
+    """`kill -9` of the factory (a killed batch) must not leave its forked kernels running."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    z = subprocess.Popen([sys.executable, "-m", "planeco_kernel.reports.zygote"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert z.stdout.readline().strip() == "READY"
+        z.stdin.write(json.dumps({"connection_file": str(tmp_path / "k.json"), "cwd": str(tmp_path), "env": {}}) + "\n")
+        z.stdin.flush()
+        kernel = int(z.stdout.readline())
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "k.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the kernel is up once it wrote its connection file
+        assert _alive(kernel)
+    finally:
+        z.kill()
+        z.wait()
+    deadline = time.monotonic() + 15
+    while _alive(kernel) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = _alive(kernel)
+    if alive:
+        os.killpg(kernel, 9)
+    assert not alive, "a kernel forked by the factory outlived it"

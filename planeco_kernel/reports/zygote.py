@@ -41,7 +41,9 @@ def _child(req: dict) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", req["connection_file"]])
+        # ipykernel reads JPY_PARENT_PID when it is imported (here: in the factory, before the fork),
+        # so the parent to watch is passed explicitly: a kernel whose factory was killed exits.
+        app.initialize(["-f", req["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"])
         app.start()
     finally:
         os._exit(0)
@@ -70,6 +72,7 @@ def _requests(parent: int, every_s: float = 1.0):
 
 
 def main() -> int:
+    parent = os.getppid()  # before the slow warm-up, during which the runner may already die
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import ipykernel.ipkernel  # noqa: F401
@@ -84,7 +87,7 @@ def main() -> int:
     out.write("READY\n")
     out.flush()
     children: list[int] = []
-    for line in _requests(os.getppid()):
+    for line in _requests(parent):
         line = line.strip()
         if not line:
             continue
