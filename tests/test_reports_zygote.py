@@ -45,6 +45,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _gone_within(pid: int, seconds: float, kill) -> bool:
+    """Whether ``pid`` ends within ``seconds``; if not, ``kill(pid, 9)`` so that no test leaves it behind."""
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        kill(pid, 9)
+        return False
+    return True
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the factory is POSIX only; /proc for the check")
 def test_orphaned_factory_exits_although_its_stdin_is_still_open():
@@ -52,13 +63,7 @@ def test_orphaned_factory_exits_although_its_stdin_is_still_open():
     out = subprocess.run([sys.executable, "-c", RUNNER], env=env, capture_output=True, text=True, timeout=50)
     assert out.returncode == 0, out.stderr
     pid = int(out.stdout.split()[0])
-    deadline = time.monotonic() + 15
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    alive = _alive(pid)
-    if alive:
-        os.kill(pid, 9)
-    assert not alive, "the orphaned kernel factory kept running (it holds a warmed interpreter)"
+    assert _gone_within(pid, 15, os.kill), "the orphaned kernel factory kept running (it holds a warmed interpreter)"
 
 
 @pytest.mark.slow
@@ -80,10 +85,4 @@ def test_kernels_exit_when_their_factory_is_killed(tmp_path):
     finally:
         z.kill()
         z.wait()
-    deadline = time.monotonic() + 15
-    while _alive(kernel) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    alive = _alive(kernel)
-    if alive:
-        os.killpg(kernel, 9)
-    assert not alive, "a kernel forked by the factory outlived it"
+    assert _gone_within(kernel, 15, os.killpg), "a kernel forked by the factory outlived it"
