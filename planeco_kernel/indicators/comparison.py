@@ -37,8 +37,8 @@ EVOLUTION_SPAN = 5
 class _LevelTables:
     ids: list[str]
     years: np.ndarray  # per indicator: index of the latest year with values at this level (-1: none)
-    values: np.ndarray  # (n, K, Y)
-    coverage: np.ndarray  # (n, K, Y), NaN where not stored
+    values: list[np.ndarray]  # per indicator: (n, Y), the cube's own array (a view, not a copy)
+    coverage: list[np.ndarray | None]  # per indicator: (n, Y), None where not stored
     latest: np.ndarray  # (n, K): value at the latest year
     row: dict[str, int]
     groups: dict[str, np.ndarray]  # group name -> key per territory (object, None = no group)
@@ -74,17 +74,17 @@ class Comparator:
         cube = self.cube
         ds = cube.dataset(level)
         ids = [i for i in cube.catalogue.indicators if cube.status[i].available]
-        values = np.stack([ds[i].values for i in ids], axis=1) if ids else np.zeros((ds.sizes["territory"], 0, ds.sizes["year"]))
-        coverage = np.stack([ds[f"{i}__coverage"].values if f"{i}__coverage" in ds else np.full(ds[i].shape, np.nan)
-                             for i in ids], axis=1) if ids else values.copy()
-        has = ~np.isnan(values)
-        any_year = has.any(axis=0)  # (K, Y)
-        years = np.array([np.flatnonzero(any_year[k])[-1] if any_year[k].any() else -1 for k in range(len(ids))])
-        n = values.shape[0]
+        # the cube's arrays themselves: stacking them copied ~0.9 GB at commune level
+        values = [ds[i].values for i in ids]
+        coverage = [ds[f"{i}__coverage"].values if f"{i}__coverage" in ds else None for i in ids]
+        n = ds.sizes["territory"]
+        years = np.full(len(ids), -1, dtype=np.int64)
         latest = np.full((n, len(ids)), np.nan)
-        for k, j in enumerate(years):
-            if j >= 0:
-                latest[:, k] = values[:, k, j]
+        for k, v in enumerate(values):
+            have = np.flatnonzero(~np.isnan(v).all(axis=0))
+            if len(have):
+                years[k] = have[-1]
+                latest[:, k] = v[:, have[-1]]
         codes = [str(c) for c in ds["territory"].values]
         terr = self._terr[level].reindex(codes)
         groups: dict[str, np.ndarray] = {}
@@ -152,9 +152,9 @@ class Comparator:
     def _item(self, ind, level, tab, i, k, j, years, parents) -> IndicatorComparison:
         cube = self.cube
         src = cube.catalogue.sources[ind.source]
-        value = float(tab.values[i, k, j]) if j >= 0 else math.nan
+        value = float(tab.values[k][i, j]) if j >= 0 else math.nan
         year = years[j] if j >= 0 else None
-        cover = float(tab.coverage[i, k, j]) if j >= 0 else math.nan
+        cover = float(tab.coverage[k][i, j]) if j >= 0 and tab.coverage[k] is not None else math.nan
         estimate = level != "commune" and not math.isnan(cover) and cover < 0.999
         provenance = self._provenance(ind, year)
         groups = []
@@ -164,7 +164,7 @@ class Comparator:
             else:
                 ptab = self.tables(g)
                 prow = ptab.row.get(info["code"])
-                pval = float(ptab.values[prow, ptab.ids.index(ind.id), j]) if prow is not None and j >= 0 else math.nan
+                pval = float(ptab.values[ptab.ids.index(ind.id)][prow, j]) if prow is not None and j >= 0 else math.nan
             count = _i(tab.count[g][i, k])
             groups.append(GroupComparison(
                 group=g, code=info["code"], name=info["name"], value=_f(pval),
@@ -172,7 +172,7 @@ class Comparator:
                 percentile=_f(tab.pct[g][i, k]), rank_from_bottom=_i(tab.rank_bottom[g][i, k]),
                 median=_f(tab.median[g][i, k]), value_note=_missing_note(ind, g) if math.isnan(pval) else "",
             ))
-        evo = _evolution(tab.values[i, k], years, j, ind.unit)
+        evo = _evolution(tab.values[k][i], years, j, ind.unit)
         sentence = ""
         if not math.isnan(value):
             target = (next((gr for gr in groups if gr.group != "peers" and (gr.count or 0) >= 4 and gr.median is not None), None)

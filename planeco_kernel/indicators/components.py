@@ -117,6 +117,21 @@ class Components:
     """``{component: {year: source id}}``: which source gave each year of a component (a component
     may come from several sources, in the catalogue's order of preference)."""
 
+    def live(self, name: str) -> np.ndarray:
+        """Years (bool per column of the year axis) where component ``name`` has a value somewhere.
+
+        Cached per array object: replacing ``values[name]`` recomputes it (arrays are not changed in place
+        once assembled)."""
+        arr = self.values[name]
+        import weakref
+
+        cache: dict[str, tuple[weakref.ref, np.ndarray]] = self.__dict__.setdefault("_live_cache", {})
+        hit = cache.get(name)
+        if hit is None or hit[0]() is not arr:
+            hit = (weakref.ref(arr), ~np.isnan(arr).all(axis=0))
+            cache[name] = hit
+        return hit[1]
+
     def year_index(self, year: int) -> int | None:
         try:
             return self.years.index(int(year))

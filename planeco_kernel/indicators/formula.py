@@ -17,49 +17,63 @@ class Unavailable(Exception):
     """An indicator cannot be computed; the message (French) says why and how to get it."""
 
 
-def _shifted(arr: np.ndarray, years: list[int], lag: int) -> np.ndarray:
-    """``arr`` with each year's column taken from year + ``lag`` (NaN where that year is absent)."""
+def _sources(f: Factor, comps: Components) -> list[np.ndarray]:
+    """For each lag of ``f``, the year column every output year reads (-1: that year is absent)."""
+    years = comps.years
+    if f.nearest:
+        have = np.flatnonzero(comps.live(f.component)).tolist()
+        if not have:
+            return [np.full(len(years), -1, dtype=np.int64)]
+        return [np.asarray([min(have, key=lambda h: (abs(years[h] - y), -years[h])) for y in years], dtype=np.int64)]
     pos = {y: j for j, y in enumerate(years)}
-    src = np.array([pos.get(y + lag, -1) for y in years], dtype=np.int64)
-    out = arr[:, np.where(src >= 0, src, 0)]  # one gather for all years
-    if (src < 0).any():
-        out[:, src < 0] = np.nan
-    return out
+    return [np.array([pos.get(y + lag, -1) for y in years], dtype=np.int64) for lag in f.lags()]
 
 
-def _nearest(arr: np.ndarray, years: list[int]) -> np.ndarray:
-    """Each year's column from the nearest year that has a value (the later one on a tie)."""
-    have = np.flatnonzero(~np.isnan(arr).all(axis=0)).tolist()
-    if not have:
-        return np.full_like(arr, np.nan)
-    src = [min(have, key=lambda h: (abs(years[h] - y), -years[h])) for y in years]
-    return arr[:, np.asarray(src, dtype=np.int64)]
+def _live(expr: Expression, comps: Components) -> np.ndarray:
+    """The year columns where ``expr`` can have a value: every factor it reads has one there.
+
+    A missing input makes the result missing (NaN propagates through ``+`` and ``×``), so the
+    other columns are all-NaN and need not be computed (a census indicator has 2 of 17 years)."""
+    live = np.ones(len(comps.years), dtype=bool)
+    for term in expr.terms:
+        for f in term.factors:
+            if f.component is None:
+                continue
+            has = comps.live(f.component)
+            for src in _sources(f, comps):
+                live &= (src >= 0) & has[np.maximum(src, 0)]
+    return live
 
 
-def _factor(f: Factor, comps: Components) -> np.ndarray | float:
+def _factor(f: Factor, comps: Components, cols: np.ndarray) -> np.ndarray | float:
     if f.component is None:
         return f.number
     arr = comps.values[f.component]
-    if f.nearest:
-        return _nearest(arr, comps.years)
     total = None
-    for lag in f.lags():
-        part = arr if lag == 0 else _shifted(arr, comps.years, lag)
+    for src in _sources(f, comps):
+        part = arr[:, src[cols]]  # one gather of the live columns, shifted by the lag
         total = part if total is None else total + part
     return total
 
 
-def evaluate_expression(expr: Expression, comps: Components) -> np.ndarray:
-    """The (communes × years) values of an expression; NaN wherever one of its inputs is missing."""
+def evaluate_expression(expr: Expression, comps: Components, cols: np.ndarray | None = None) -> np.ndarray:
+    """The (communes × years) values of an expression; NaN wherever one of its inputs is missing.
+
+    Only the live year columns (:func:`_live`, or ``cols``) are computed; the others are NaN."""
+    n, n_years = len(comps.codes), len(comps.years)
+    if cols is None:
+        cols = np.flatnonzero(_live(expr, comps))
+    out = np.full((n, n_years), np.nan)
+    if not len(cols):
+        return out
     result = None
     for term in expr.terms:
         value: np.ndarray | float = term.sign
         for f in term.factors:
-            value = value * _factor(f, comps)
-        if np.isscalar(value):
-            value = np.full((len(comps.codes), len(comps.years)), float(value))
+            value = value * _factor(f, comps, cols)
         result = value if result is None else result + value
-    return result
+    out[:, cols] = result
+    return out
 
 
 def evaluate(ind: Indicator, comps: Components) -> tuple[np.ndarray, np.ndarray | None]:
