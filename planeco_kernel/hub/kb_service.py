@@ -228,8 +228,11 @@ SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", ACCESS_SC
 
 
 def main() -> int:
-    """Serve until the hub stops the service (SIGTERM)."""
+    """Serve until the hub stops the service (SIGTERM); one log line per request on stderr (the hub's log)."""
     import asyncio
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="[planeco-kb %(asctime)s] %(message)s")
 
     url = urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", ""))
     if not url.port or not os.environ.get("JUPYTERHUB_API_TOKEN"):
