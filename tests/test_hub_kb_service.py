@@ -37,6 +37,7 @@ TOKENS = {  # token -> (hub user, scopes): invented
     "tok-acme": ("acme-hub", [S.ACCESS_SCOPE]),
     "tok-stranger": ("stranger-hub", [S.ACCESS_SCOPE]),     # signed in to the hub, not a member
     "tok-noscope": ("elue-hub", ["users:activity!user=elue-hub"]),  # a token without access to the service
+    "tok-culler": ("admin-hub", [S.ACCESS_SCOPE]),       # a hub *service* named like a member (kind "service")
 }
 
 
@@ -51,7 +52,8 @@ class FakeHubUser(web.RequestHandler):
             self.finish({"status": 403, "message": "Missing or invalid credentials."})
             return
         name, scopes = TOKENS[token]
-        self.finish({"kind": "user", "name": name, "admin": False, "groups": [], "scopes": scopes})
+        kind = "service" if token == "tok-culler" else "user"
+        self.finish({"kind": kind, "name": name, "admin": False, "groups": [], "scopes": scopes})
 
 
 class Servers:
@@ -191,6 +193,8 @@ def test_unknown_token_and_non_member_are_refused_in_french(kb, hub, monkeypatch
     assert status == 403 and "« stranger-hub » n'est pas membre" in d["message"]
     status, d = raw(hub, "api/start_thread", THREAD, token="tok-noscope")
     assert status == 403 and S.ACCESS_SCOPE in d["message"]
+    status, d = raw(hub, "api/start_thread", THREAD, token="tok-culler")
+    assert status == 403 and "seuls les serveurs des utilisateur·rices" in d["message"]
     monkeypatch.delenv("JUPYTERHUB_USER")
     kb.refresh()
     assert kb.threads("admin") == []
