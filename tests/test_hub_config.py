@@ -111,3 +111,18 @@ def test_planeco_hub_refuses_the_dummy_authenticator_on_the_network(kb, tmp_path
     monkeypatch.setenv("PLANECO_HUB_DIR", str(tmp_path / "state"))
     assert main(["hub", "--authenticator", "dummy", "--ip", "0.0.0.0"]) == 2
     assert "réservé aux essais" in capsys.readouterr().err
+
+
+def test_the_knowledge_base_service_is_hub_managed_and_users_tokens_may_call_it(kb, tmp_path):
+    from planeco_kernel.hub import kb_service as K
+
+    c = Config()
+    H.configure(c, H.HubSettings.from_environment(_env(kb, tmp_path, PLANECO_HUB_KB_SERVICE_PORT="18582")))
+    service = next(s for s in c.JupyterHub.services if s["name"] == K.SERVICE_NAME)
+    assert service["command"] == [sys.executable, "-m", "planeco_kernel.hub.kb_service"]
+    assert service["url"] == "http://127.0.0.1:18582" and service["environment"]["PLANECO_KB"] == str(kb)
+    assert "PLANECO_KB_SERVICE_URL" not in service["environment"]      # the service writes itself
+    assert c.Spawner.environment["PLANECO_KB_SERVICE_URL"] == "http://127.0.0.1:18582/services/planeco-kb/"
+    user_role = next(r for r in c.JupyterHub.load_roles if r["name"] == "user")
+    assert K.ACCESS_SCOPE in user_role["scopes"] and "self" in user_role["scopes"]
+    assert K.ACCESS_SCOPE in c.Spawner.server_token_scopes and "users:activity!user" in c.Spawner.server_token_scopes

@@ -8,9 +8,10 @@ Each signed-in person gets their own server, spawned as a local process
 - a named server ``lab`` is JupyterLab (``jupyterhub-singleuser``), for technical staff only:
   hub administrators and members whose role in the knowledge base is *agent* or who moderate.
 
-Every server shares one knowledge base (``PLANECO_KB`` in the spawner's environment) and the
-data bundle; identity is the hub user (the spawner sets ``JUPYTERHUB_USER``), matched to the
-member registry's ``hub_user``. Idle servers are stopped by ``jupyterhub-idle-culler``, run by the
+Every server reads one knowledge base (``PLANECO_KB`` in the spawner's environment) and the
+data bundle; every write goes to the knowledge-base service (:mod:`planeco_kernel.hub.kb_service`,
+a hub-managed service, ``PLANECO_KB_SERVICE_URL`` in the servers' environment), which acts as
+the hub user owning the request's API token, matched to the member registry's ``hub_user``. Idle servers are stopped by ``jupyterhub-idle-culler``, run by the
 hub as a managed service. The proxy is configurable-http-proxy from npm, installed by
 ``make setup`` in ``.hub-node/`` (no global install).
 
@@ -20,6 +21,7 @@ Settings come from the environment of the hub process (``planeco hub`` / ``make 
 ``PLANECO_HUB_IP``/``_PORT``    public address of the hub (``127.0.0.1:8000``)
 ``PLANECO_HUB_API_PORT``        the hub's internal API port (8081)
 ``PLANECO_HUB_PROXY_API_PORT``  the proxy's control port (8001)
+``PLANECO_HUB_KB_SERVICE_PORT`` the knowledge-base service's port, on 127.0.0.1 (8082)
 ``PLANECO_HUB_DIR``             hub state: database, cookie secret, users' folders
                                 (default ``<user data dir>/planeco/hub``)
 ``PLANECO_HUB_AUTHENTICATOR``   ``native`` (default), ``oauth``, ``dummy`` (loopback only) or a class
@@ -97,6 +99,7 @@ class HubSettings:
     port: int = 8000
     api_port: int = 8081
     proxy_api_port: int = 8001
+    kb_service_port: int = 8082
     state_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("planeco")) / "hub")
     authenticator: str = "native"
     admins: list[str] = field(default_factory=list)
@@ -115,6 +118,7 @@ class HubSettings:
         s.port = _int(env, "PLANECO_HUB_PORT", s.port)
         s.api_port = _int(env, "PLANECO_HUB_API_PORT", s.api_port)
         s.proxy_api_port = _int(env, "PLANECO_HUB_PROXY_API_PORT", s.proxy_api_port)
+        s.kb_service_port = _int(env, "PLANECO_HUB_KB_SERVICE_PORT", s.kb_service_port)
         if env.get("PLANECO_HUB_DIR"):
             s.state_dir = Path(env["PLANECO_HUB_DIR"]).expanduser().resolve()
         s.authenticator = env.get("PLANECO_HUB_AUTHENTICATOR") or s.authenticator
@@ -159,11 +163,14 @@ class HubSettings:
 
 
 def spawner_environment(s: HubSettings) -> dict[str, str]:
-    """Environment of every user's server (and so of their kernels): shared data and knowledge base."""
+    """Environment of every user's server (and so of their kernels): shared data, knowledge base and its writer."""
+    from planeco_kernel.hub.kb_service import client_url
+    from planeco_kernel.knowledge.remote import SERVICE_VARIABLE
     from planeco_kernel.serve import ServeOptions, kernel_environment
 
     env = kernel_environment(ServeOptions(behind_hub=True))
     env["PLANECO_KB"] = str(s.kb_dir)
+    env[SERVICE_VARIABLE] = client_url(s.kb_service_port)
     for name in ("PLANECO_CACHE", "PLANECO_MIRROR", "PLANECO_OFFLINE", "LANG", "LC_ALL"):
         if os.environ.get(name):
             env[name] = os.environ[name]
@@ -262,16 +269,20 @@ def configure(c, s: HubSettings | None = None) -> HubSettings:
     c.LocalProcessSpawner.interrupt_timeout = 2
     c.LocalProcessSpawner.term_timeout = 5
 
+    from planeco_kernel.hub import kb_service
+
     c.JupyterHub.services = [{
         "name": "idle-culler",
         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={s.cull_idle_s}",
                     f"--cull-every={max(30, s.cull_idle_s // 4)}"],
-    }]
+    }, kb_service.service_spec(s.kb_dir, s.kb_service_port, c.Spawner.environment)]
     c.JupyterHub.load_roles = [{
         "name": "idle-culler",
         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
         "services": ["idle-culler"],
-    }]
+    }, *kb_service.roles()]
+    # Users' servers identify their owner to the knowledge-base service with their API token.
+    c.Spawner.server_token_scopes = kb_service.SERVER_TOKEN_SCOPES
     return s
 
 

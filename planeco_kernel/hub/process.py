@@ -45,7 +45,8 @@ class HubProcess:
         self.env = {**os.environ, **env,
                     "PLANECO_HUB_DIR": str(self.state_dir), "PLANECO_HUB_IP": "127.0.0.1",
                     "PLANECO_HUB_PORT": str(self.port), "PLANECO_HUB_API_PORT": str(free_port()),
-                    "PLANECO_HUB_PROXY_API_PORT": str(free_port())}
+                    "PLANECO_HUB_PROXY_API_PORT": str(free_port()),
+                    "PLANECO_HUB_KB_SERVICE_PORT": str(free_port())}
         self.env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(planeco_config.PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
         self.url = f"http://127.0.0.1:{self.port}/"

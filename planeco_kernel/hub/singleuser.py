@@ -6,9 +6,11 @@ OAuth client of this server). It runs the very same Voilà application as ``plan
 (:func:`planeco_kernel.serve.make_app`: template, preheated kernels, culling, front-end
 extensions), with JupyterHub's OAuth identity provider so that only the owner gets in.
 
-Identity: the apps' kernels inherit ``JUPYTERHUB_USER`` from this process, which the hub set and
-the visitor cannot choose; the server therefore refuses anybody but its owner (even a hub admin
-allowed to reach other people's servers would otherwise act under the owner's name).
+Identity: the apps' kernels inherit ``JUPYTERHUB_USER`` and this server's hub API token; code in
+a kernel can change the former, so it only decides what is shown. Writes go to the hub's
+knowledge-base service (:mod:`planeco_kernel.hub.kb_service`) with the token, and the hub says
+whose it is. The server refuses anybody but its owner (even a hub admin allowed to reach other
+people's servers would otherwise act with the owner's token).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planeco_kernel.knowledge import integrity, model, records, rules
+from planeco_kernel.knowledge import integrity, model, records, remote, rules
 from planeco_kernel.knowledge.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from planeco_kernel.knowledge.gitstore import locked
 
@@ -33,6 +33,7 @@ class Documents:
         """
         return self.save_documents({path: text}, message, author=author)
 
+    @remote.through_service
     def save_documents(self, texts: dict[str, str], message: str, *, author: str | None = None) -> str:
         """Commit several documents at once (one commit, all or nothing) as :meth:`save_document` does one.
 

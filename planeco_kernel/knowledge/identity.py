@@ -1,8 +1,12 @@
 """Who is acting: from what the person cannot choose, matched against the member registry.
 
-- Behind JupyterHub, the authenticated hub user (``JUPYTERHUB_USER``, set by the hub for the
-  single-user server): the member whose ``hub_user`` — or id — is that name. Nothing else
-  counts there: a local git configuration or an option cannot override it.
+- Behind JupyterHub, the authenticated hub user: the member whose ``hub_user`` — or id — is that
+  name. Nothing else counts there: a local git configuration or an option cannot override it.
+  In the knowledge-base service (:mod:`planeco_kernel.hub.kb_service`, which performs every
+  write of a hub) the name is the one the hub gives for the request's API token, set for that
+  request with :func:`hub_session`; in a user's own server it is ``JUPYTERHUB_USER`` (set by the
+  spawner, but the user can change it in their kernel: there it only decides what is *shown*,
+  the service decides who *writes*).
 - For a local install, the identity configured on the machine: the git identity
   (``user.email`` as git resolves it for the knowledge-base repository: repository, then user
   configuration) matched against members' e-mail addresses, else the operating-system account
@@ -16,7 +20,9 @@ record and its commit say who really acted (``acted_by`` and the commit's commit
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from planeco_kernel.knowledge.errors import NotFoundError, PermissionDeniedError
@@ -24,10 +30,27 @@ from planeco_kernel.knowledge.model import Member
 
 HUB_VARIABLE = "JUPYTERHUB_USER"
 
+_SESSION_HUB_USER: ContextVar[str | None] = ContextVar("planeco_session_hub_user", default=None)
+
 
 def hub_user() -> str | None:
-    """The JupyterHub user name of this server, None outside JupyterHub."""
-    return os.environ.get(HUB_VARIABLE) or None
+    """The JupyterHub user acting: the one of :func:`hub_session`, else ``JUPYTERHUB_USER``; None outside JupyterHub."""
+    return _SESSION_HUB_USER.get() or os.environ.get(HUB_VARIABLE) or None
+
+
+@contextmanager
+def hub_session(name: str) -> Iterator[None]:
+    """Act as the hub user ``name`` (the one the hub identified for a request) inside this block.
+
+    Used by the knowledge-base service for each request; the environment is not consulted meanwhile.
+    """
+    if not name:
+        raise ValueError("hub_session needs the hub user's name")
+    token = _SESSION_HUB_USER.set(name)
+    try:
+        yield
+    finally:
+        _SESSION_HUB_USER.reset(token)
 
 
 def os_login() -> str:

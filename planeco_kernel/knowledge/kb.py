@@ -17,6 +17,9 @@ moderator when one acts on someone's behalf). The pieces: :mod:`~.identity` (who
 (one thread filter for listing and search), :mod:`~.integrity` (which commits are legitimate),
 :mod:`~.gitstore` (crash-safe commits), :mod:`~.cache` (the derived listing cache). Only what a
 member posts is stored: reading, listing and searching write nothing to the repository.
+Behind JupyterHub (``PLANECO_KB_SERVICE_URL`` set) the write methods go to the hub's
+knowledge-base service (:mod:`~.remote`), which commits as the hub user owning the request's
+token; reads stay local.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from planeco_kernel.knowledge import (
     integrity,
     model,
     records,
+    remote,
     rules,
 )
 from planeco_kernel.knowledge.documents import Documents
@@ -89,6 +93,7 @@ class KnowledgeBase(Writer, Documents, Notebooks):
         self._state: State | None = None
         self._raw: tuple[str, dict[str, dict[str, Any]]] | None = None
         self.pending_index = False
+        self._service = remote.client_from_environment()  # behind JupyterHub, writes go to the hub's service
         gitstore.repair_on_open(self.root)
 
     # ------------------------------------------------------------------ creation
@@ -215,6 +220,9 @@ class KnowledgeBase(Writer, Documents, Notebooks):
         """
         from dulwich.repo import Repo
 
+        if self._service is not None:
+            raise PermissionDeniedError("Derrière JupyterHub, vous êtes l'utilisateur·rice du hub : l'identité de cette copie "
+                                        "ne se change pas (demandez à un·e modérateur·rice de corriger votre fiche de membre).")
         target = self.member(member_id)
         current = self.identity()
         if current.id != target.id:
@@ -255,6 +263,7 @@ class KnowledgeBase(Writer, Documents, Notebooks):
                 )
         return v
 
+    @remote.through_service
     def add_member(self, member: Member, *, actor: str, acted_by: str | None = None) -> Member:
         """Add or update a member (moderators only); recorded as a commit by the moderator."""
         mod, by = self._acting(actor, acted_by)
@@ -267,6 +276,7 @@ class KnowledgeBase(Writer, Documents, Notebooks):
         return member
 
     # ------------------------------------------------------------------ posting
+    @remote.through_service
     def start_thread(
         self,
         author: str,
@@ -348,6 +358,7 @@ class KnowledgeBase(Writer, Documents, Notebooks):
         path = f"{model.anchor_dir(a_kind, a_key)}/{tid}/{pid}.md"
         return self._commit(who, path, meta, body, f"{kind}: {title}", by=by, client=key is not None)
 
+    @remote.through_service
     def reply(
         self,
         author: str,
@@ -394,6 +405,7 @@ class KnowledgeBase(Writer, Documents, Notebooks):
         return self._commit(who, f"{th.dir}/{pid}.md", meta, body, f"{kind}: réponse dans « {th.title} »", by=by,
                             client=key is not None)  # fmt: skip
 
+    @remote.through_service
     def edit(self, author: str, post_id: str, body: str, *, acted_by: str | None = None) -> str:
         """Edit a post (its author or a moderator): a new ``edit`` event; the original stays in history."""
         who, by = self._acting(author, acted_by)
@@ -409,18 +421,21 @@ class KnowledgeBase(Writer, Documents, Notebooks):
             )
         return self._event(who, post, "edit", reason="", body=body, by=by)
 
+    @remote.through_service
     def flag(self, actor: str, post_id: str, reason: str, *, acted_by: str | None = None) -> str:
         """Flag a post for moderators (any active member); return the event id."""
         who, by = self._acting(actor, acted_by)
         rules.require_active(who)
         return self._event(who, self._post(post_id), "flag", reason=reason, by=by)
 
+    @remote.through_service
     def hide(self, actor: str, post_id: str, reason: str, *, acted_by: str | None = None) -> str:
         """Hide a post (moderators; reason required); return the event id."""
         who, by = self._acting(actor, acted_by)
         rules.require_moderator(who, "masquer un message")
         return self._event(who, self._post(post_id), "hide", reason=reason, by=by)
 
+    @remote.through_service
     def restore(self, actor: str, post_id: str, reason: str, *, acted_by: str | None = None) -> str:
         """Restore a hidden post or publish a held one (moderators; reason required)."""
         who, by = self._acting(actor, acted_by)

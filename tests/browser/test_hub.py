@@ -244,3 +244,44 @@ def test_an_anonymous_visitor_of_the_public_gallery_reads_and_is_told_how_to_sig
     assert before == after                                          # nothing was written
     assert KnowledgeBase(hub_kb).threads(None, text="covoiturage")
     assert op.blocked == []
+
+
+def _server_environment(hub_user: str) -> dict[str, str]:
+    """The environment the hub gave ``hub_user``'s planeco server: what code in their kernel can read."""
+    import psutil
+
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            env = p.environ()
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        if env.get("JUPYTERHUB_USER") == hub_user and "planeco_kernel.hub.singleuser" in " ".join(p.info["cmdline"] or []):
+            return env
+    raise AssertionError(f"no planeco server of {hub_user} is running")
+
+
+def test_a_kernel_changing_jupyterhub_user_still_writes_as_its_owner(hub, hub_kb, sessions, browser, monkeypatch):
+    """Issue 15: with her server's token, claire's kernel claims to be the moderator; the hub's service says no."""
+    from planeco_kernel.knowledge import KnowledgeBase, PermissionDeniedError
+
+    session(sessions, browser, hub, "claire.hub")
+    env = _server_environment("claire.hub")
+    assert env["PLANECO_KB_SERVICE_URL"].endswith("/services/planeco-kb/")
+    for name in ("PLANECO_KB_SERVICE_URL", "JUPYTERHUB_API_TOKEN"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.setenv("JUPYTERHUB_USER", "modo")                      # what a notebook cell can do
+    kb = KnowledgeBase(hub_kb)
+    assert kb.identity().id == "modo"                                  # shown locally…
+    thread = kb.threads("modo", text="covoiturage")[0]
+    with pytest.raises(PermissionDeniedError, match="seul·es les modérateur·rices peuvent agir au nom"):
+        kb.hide("modo", kb.thread(thread.id, "modo").posts[0].id, "usurpation")
+    with pytest.raises(PermissionDeniedError, match="seul·es les modérateur·rices peuvent agir au nom"):
+        kb.reply("modo", thread.id, "Signé : le modérateur (usurpation, essai)")
+    r = kb.reply("claire", thread.id, "Réponse de Claire par le service (essai)")   # …written as the token's owner
+    assert r.author == "claire"
+    log = subprocess.run(["git", "log", "-1", "--format=%an"], cwd=hub_kb, capture_output=True, text=True, check=True)
+    assert log.stdout.strip() == MEMBERS["claire.hub"][1]
+    assert "POST /services/planeco-kb/api/reply" in hub.log_tail(200_000)   # the hub's managed service wrote it
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "jeton-invente")
+    with pytest.raises(PermissionDeniedError, match="ne reconnaît pas ce jeton"):
+        kb.reply("claire", thread.id, "Avec un jeton inventé (essai)")
