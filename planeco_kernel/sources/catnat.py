@@ -208,7 +208,7 @@ def load_official(*, mirror: str | Path | None = None, url: str | None = None, c
 
     if url is None and not official_mirror_files(mirror):
         url = resolve_official_url(datagouv.fetch_dataset(DATASET_API, cache=cache))
-    df, ref_year, _ = parse_official(base.obtain(OFFICIAL_RELEASE, mirror=mirror, url=url, cache=cache).path)
+    df, ref_year, _ = parse_official(base.obtain(OFFICIAL_RELEASE, mirror=mirror, url=url, cache=cache).path, OFFICIAL_RELEASE)
     return tidy(df, ref_year)
 
 

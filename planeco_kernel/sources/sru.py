@@ -133,7 +133,7 @@ def load_official(*, mirror: str | Path | None = None, url: str | None = None, c
     if url is None and not official_mirror_files(mirror):
         url = resolve_official_url(datagouv.fetch_dataset(DATASET_API, cache=cache))
     path = base.obtain(OFFICIAL_RELEASE, mirror=mirror, url=url, cache=cache).path
-    return tidy(parse_official(path))
+    return tidy(parse_official(path, OFFICIAL_RELEASE))
 
 
 def parse(path: Path, rel: Release = RELEASE) -> pd.DataFrame:
