@@ -305,3 +305,16 @@ def test_source_step_offline_without_official_copy_keeps_the_mirror_aggregate(tm
     got = sources_step.load_source("sru", mirror=tmp_path, network=False,
                                    availability={"sru": {"status": "mirror", "reason": "", "location": "agrégat"}})
     assert got.frames["sru"] is frame and got.origin == "mirror : agrégat" and "hors ligne" in got.notes[0]
+
+
+def test_registry_declares_the_official_files_the_connectors_read():
+    import yaml
+
+    registry = yaml.safe_load((Path(sources_step.__file__).parents[1] / "sources" / "registry.yaml").read_text(encoding="utf-8"))
+    releases = {"sru": [sru.OFFICIAL_RELEASE], "catnat": [catnat.OFFICIAL_RELEASE],
+                "anct_programmes": list(anct.OFFICIAL_RELEASES.values())}
+    for sid, rels in releases.items():
+        declared = registry[sid]["official_files"]
+        assert [f["mirror_path"] for f in declared] == [r.mirror_path for r in rels]
+        assert [f["url"] for f in declared] == [r.url for r in rels]
+        assert all("non compar" in f["verified"] for f in declared)  # never claimed verified on a real file
