@@ -318,3 +318,39 @@ def test_registry_declares_the_official_files_the_connectors_read():
         assert [f["mirror_path"] for f in declared] == [r.mirror_path for r in rels]
         assert [f["url"] for f in declared] == [r.url for r in rels]
         assert all("non compar" in f["verified"] for f in declared)  # never claimed verified on a real file
+
+
+def test_catnat_official_counts_match_a_naive_count(tmp_path):
+    """Invented random decree rows (repeats, several perils per decree) counted by a plain loop."""
+    import random
+
+    rng = random.Random(17)
+    labels = ["Inondations et/ou Coulées de Boue", "Sécheresse", "Mouvement de Terrain", "Tempête", "Grêle", "Avalanche"]
+    communes = ["01001", "01002", "2A004", "97411", "75056"]
+    rows = []
+    for i in range(400):
+        decree, commune = f"TEST{rng.randrange(60):04d}A", rng.choice(communes)
+        year = 1982 + int(decree[4:8]) % 43  # a decree has one event year
+        rows.append((decree, commune, rng.choice(labels), f"{year}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}"))
+    header = "cod_nat_catnat;cod_commune;lib_commune;num_risque_jo;lib_risque_jo;dat_deb;dat_fin;dat_pub_arrete;dat_pub_jo;dat_maj"
+    path = tmp_path / "catnat_gaspar.csv"
+    path.write_text("\n".join([header, *(f"{d};{c};X (TEST);R;{lab};{deb};;;;" for d, c, lab, deb in rows)]) + "\n", encoding="utf-8")
+    df, ref_year, window = catnat.parse_official(path, CATNAT_REL)
+    got = df.set_index("commune_code").astype(int).to_dict("index")
+
+    keys = {"Inondations et/ou Coulées de Boue": "inond", "Sécheresse": "sech", "Mouvement de Terrain": "mvt", "Tempête": "temp"}
+    years: dict[tuple[str, str], int] = {}
+    cats: dict[tuple[str, str], set[str]] = {}
+    for decree, commune, lab, deb in rows:
+        years[(commune, decree)] = int(deb[:4])
+        cats.setdefault((commune, decree), set()).update({keys[lab]} if lab in keys else set())
+    assert ref_year == max(years.values())
+    for commune in communes:
+        mine = [k for k in years if k[0] == commune]
+        if not mine:
+            assert commune not in got
+            continue
+        want = {"total": len(mine), "recent": sum(years[k] > ref_year - window for k in mine),
+                "last_year": max(years[k] for k in mine),
+                **{c: sum(c in cats[k] for k in mine) for c in ("inond", "sech", "mvt", "temp")}}
+        assert got[commune] == want
