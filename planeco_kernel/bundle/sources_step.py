@@ -47,7 +47,9 @@ class LoadedSource:
     notes: list[str] = field(default_factory=list)
 
 
-OFFICIAL_FIRST = frozenset({"cartofriches", "lovac"})
+OFFICIAL_B = ("sru", "catnat", "anct_programmes")
+"""Official-first sources whose module has ``official_mirror_files``, ``load_official`` and ``OFFICIAL_WHERE``."""
+OFFICIAL_FIRST = frozenset({"cartofriches", "lovac", *OFFICIAL_B})
 """Sources whose publisher's own file is read first (mirror copy, or the publisher when online); the
 mirror's per-commune aggregate is only their fallback, so an online machine without it still builds."""
 
@@ -85,6 +87,8 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
             return _cartofriches(mirror, network, origin)
         if source_id == "lovac":
             return _lovac(mirror, network, origin)
+        if source_id in OFFICIAL_B:
+            return _official_or_aggregate(source_id, mirror, network, origin)
         if source_id == "ademe_dpe":
             if info["status"] != "mirror":
                 raise SourceUnavailableError(DPE_TOO_BIG)
@@ -140,6 +144,26 @@ def _lovac(mirror, network: bool, origin: str) -> LoadedSource:
     else:
         why = "hors ligne : taux de l'agrégat du miroir, sans le parc privé (le fichier officiel est lu en ligne)"
     return LoadedSource({"lovac": _aggregate_or_explain("lovac", mirror, why)}, origin, notes=[f"lovac : {why}."])
+
+
+def _official_or_aggregate(source_id: str, mirror, network: bool, origin: str) -> LoadedSource:
+    """SRU, CatNat, ANCT programmes: the publishers' own files (mirror copies, or the publishers when
+    online), else the mirror's per-commune aggregate (same tidy frame)."""
+    from planeco_kernel.sources import anct_programmes, catnat, sru
+
+    mod = {"sru": sru, "catnat": catnat, "anct_programmes": anct_programmes}[source_id]
+    mirrored = mod.official_mirror_files(mirror)
+    if network or mirrored:
+        try:
+            frame = mod.load_official(mirror=mirror)
+        except SourceUnavailableError as exc:
+            why = f"fichier officiel indisponible ({exc}) : agrégat du miroir"
+        else:
+            where = f"miroir : {', '.join(map(str, mirrored))}" if mirrored else f"éditeur : {mod.OFFICIAL_WHERE}"
+            return LoadedSource({source_id: frame}, where, notes=[f"{source_id} : fichier officiel de l'éditeur."])
+    else:
+        why = "hors ligne : agrégat du miroir (le fichier officiel est lu en ligne)"
+    return LoadedSource({source_id: _aggregate_or_explain(source_id, mirror, why)}, origin, notes=[f"{source_id} : {why}."])
 
 
 def _table_vintage(key: str, origin: str, default: str) -> str:
