@@ -47,7 +47,30 @@ class LoadedSource:
     notes: list[str] = field(default_factory=list)
 
 
-OFFICIAL_FIRST = frozenset({"cartofriches", "lovac"})
+@dataclass(frozen=True)
+class Official:
+    """How the build names a source's official file in the manifest, and what the aggregate lacks."""
+
+    read: str
+    """What the official file gives (French, after « <source> : »)."""
+    offline: str
+    """What the mirror aggregate gives instead when the build is offline (French)."""
+
+
+OFFICIAL = {
+    "lovac": Official("fichier officiel par commune (comptes et parc privé)",
+                      "taux de l'agrégat du miroir, sans le parc privé"),
+    "sitadel_communes": Official("fichier SDES par commune (DIDO, millésime 2026-06)",
+                                 "agrégat par commune du miroir (bpineau/gazetteer), mêmes séries"),
+    "insee_rp_logement": Official("base communale logement 2021 de l'Insee (fichier officiel)",
+                                  "agrégat par commune du miroir (bpineau/gazetteer), mêmes comptes arrondis"),
+    "filosofi_2021": Official("fichier Filosofi 2021 par commune de l'Insee (FILO2021_DISP_COM)",
+                              "agrégat par commune du miroir (republication data.gouv.fr)"),
+}
+"""Sources read by :func:`_official_first`: module ``planeco_kernel.sources.<id>`` gives
+``OFFICIAL_RELEASE`` and ``load_official(mirror=, url=, cache=)``."""
+
+OFFICIAL_FIRST = frozenset({"cartofriches", *OFFICIAL})
 """Sources whose publisher's own file is read first (mirror copy, or the publisher when online); the
 mirror's per-commune aggregate is only their fallback, so an online machine without it still builds."""
 
@@ -83,8 +106,8 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
             return LoadedSource(_filosofi(mirror, network), origin)
         if source_id == "cartofriches":
             return _cartofriches(mirror, network, origin)
-        if source_id == "lovac":
-            return _lovac(mirror, network, origin)
+        if source_id in OFFICIAL:
+            return _official_first(source_id, mirror, network, origin)
         if source_id == "ademe_dpe":
             if info["status"] != "mirror":
                 raise SourceUnavailableError(DPE_TOO_BIG)
@@ -120,26 +143,30 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
     return LoadedSource({"cartofriches": _aggregate_or_explain("cartofriches", mirror, why)}, origin, notes=[f"cartofriches : {why}."])
 
 
-def _lovac(mirror, network: bool, origin: str) -> LoadedSource:
-    """LOVAC: the official per-commune file with counts (mirror copy, or data.gouv.fr when online),
-    else the mirror's rates (merged communes and Paris / Lyon / Marseille then lack a rate)."""
-    from planeco_kernel.sources import base, lovac
+def _official_first(source_id: str, mirror, network: bool, origin: str) -> LoadedSource:
+    """The publisher's own file (a mirror copy, or the publisher when online), else the mirror's
+    per-commune aggregate; the manifest note says which was read."""
+    import importlib
 
-    rel = lovac.OFFICIAL_RELEASE
+    from planeco_kernel.sources import base
+
+    module = importlib.import_module(f"planeco_kernel.sources.{source_id}")
+    spec = OFFICIAL[source_id]
+    rel = module.OFFICIAL_RELEASE
     root = base.resolve_mirror(mirror)
     local = root / rel.mirror_path if root is not None and rel.mirror_path is not None else None
     mirrored = local is not None and local.is_file()
     if network or mirrored:
         try:
-            frame = lovac.load_official(mirror=mirror)
+            frame = module.load_official(mirror=mirror)
         except SourceUnavailableError as exc:
-            why = f"fichier officiel indisponible ({exc}) : taux de l'agrégat du miroir"
+            why = f"fichier officiel indisponible ({exc}) : {spec.offline}"
         else:
-            where = f"miroir : {local}" if mirrored else f"éditeur : {lovac.DATASET_API}"
-            return LoadedSource({"lovac": frame}, where, notes=["lovac : fichier officiel par commune (comptes et parc privé)."])
+            where = f"miroir : {local}" if mirrored else f"éditeur : {rel.url}"
+            return LoadedSource({source_id: frame}, where, notes=[f"{source_id} : {spec.read}."])
     else:
-        why = "hors ligne : taux de l'agrégat du miroir, sans le parc privé (le fichier officiel est lu en ligne)"
-    return LoadedSource({"lovac": _aggregate_or_explain("lovac", mirror, why)}, origin, notes=[f"lovac : {why}."])
+        why = f"hors ligne : {spec.offline} (le fichier officiel est lu en ligne)"
+    return LoadedSource({source_id: _aggregate_or_explain(source_id, mirror, why)}, origin, notes=[f"{source_id} : {why}."])
 
 
 def _table_vintage(key: str, origin: str, default: str) -> str:
