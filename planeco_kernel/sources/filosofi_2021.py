@@ -159,7 +159,7 @@ def tidy(wide: pd.DataFrame, year: int = YEAR, *, name: str = RELEASE.filename) 
 def load_official(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:
     """INSEE's ``FILO2021_DISP_COM.csv`` (mirror copy, else insee.fr when online), checked and tidy as :func:`load`."""
     path = base.obtain(OFFICIAL_RELEASE, mirror=mirror, url=url, cache=cache).path
-    return tidy(parse_official(path), name=OFFICIAL_RELEASE.filename)
+    return tidy(parse_official(path, OFFICIAL_RELEASE), name=OFFICIAL_RELEASE.filename)
 
 
 def load(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:

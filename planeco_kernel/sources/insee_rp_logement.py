@@ -172,7 +172,7 @@ def load_official(*, mirror: str | Path | None = None, url: str | None = None, c
 
     Blank cells are dropped from the tidy frame (missing, never 0)."""
     path = base.obtain(OFFICIAL_RELEASE, mirror=mirror, url=url, cache=cache).path
-    long = tidy(parse_official(path), name=OFFICIAL_RELEASE.filename)
+    long = tidy(parse_official(path, OFFICIAL_RELEASE), name=OFFICIAL_RELEASE.filename)
     return long.dropna(subset=["value"]).reset_index(drop=True)
 
 

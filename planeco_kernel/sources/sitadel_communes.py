@@ -136,8 +136,9 @@ def parse_official(path: Path, rel: Release = OFFICIAL_RELEASE) -> pd.DataFrame:
     df = base.to_numeric(df, ["LOG_AUT", "LOG_COM"], name=name)
     for col in ("LOG_AUT", "LOG_COM"):
         v = df[col]
-        if ((v < 0) | (v != np.floor(v))).any():
-            raise SchemaError(f"{name}: column {col!r} must hold dwelling counts (integers ≥ 0), found {v[(v < 0) | (v != np.floor(v))].head(3).tolist()}")
+        bad = v.notna() & ((v < 0) | (v != np.floor(v)))
+        if bad.any():
+            raise SchemaError(f"{name}: column {col!r} must hold dwelling counts (integers ≥ 0), found {v[bad].head(3).tolist()}")
     dup = df.duplicated(["commune_code", "year", "type"])
     if dup.any():
         raise SchemaError(f"{name}: repeated rows (COMM, ANNEE, TYPE_LGT), e.g. {df.loc[dup, ['commune_code', 'year', 'type']].head(3).values.tolist()}")
@@ -240,7 +241,7 @@ def tidy(wide: pd.DataFrame, *, name: str = RELEASE.filename) -> pd.DataFrame:
 def load_official(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:
     """The SDES DIDO file (mirror copy, else the SDES API when online), checked and tidy as :func:`load`."""
     path = base.obtain(OFFICIAL_RELEASE, mirror=mirror, url=url, cache=cache).path
-    return tidy(parse_official(path), name=OFFICIAL_RELEASE.filename)
+    return tidy(parse_official(path, OFFICIAL_RELEASE), name=OFFICIAL_RELEASE.filename)
 
 
 def load(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:
