@@ -262,4 +262,4 @@ def test_offline_the_mirror_aggregate_is_read_unchanged_and_the_note_says_so(mon
     info = catalog.available(MIRROR, network=False)
     got = sources_step.load_source("filosofi_2021", mirror=MIRROR, network=False, availability=info)
     pd.testing.assert_frame_equal(got.frames["filosofi_2021"], filosofi_2021.load(mirror=MIRROR))
-    assert got.notes == [f"filosofi_2021 : hors ligne : {sources_step.OFFICIAL['filosofi_2021'].offline} (le fichier officiel est lu en ligne)."]
+    assert got.notes == [f"filosofi_2021 : hors ligne : {sources_step.OFFICIAL['filosofi_2021'].fallback} (le fichier officiel est lu en ligne)."]

@@ -53,15 +53,15 @@ class Official:
 
     read: str
     """What the official file gives (French, after « <source> : »)."""
-    offline: str
-    """What the mirror aggregate gives instead when the build is offline (French)."""
+    fallback: str
+    """What the mirror aggregate gives instead, offline or when the official file cannot be read (French)."""
 
 
 OFFICIAL = {
     "lovac": Official("fichier officiel par commune (comptes et parc privé)",
                       "taux de l'agrégat du miroir, sans le parc privé"),
     "sitadel_communes": Official("fichier SDES par commune (DIDO, millésime 2026-06)",
-                                 "agrégat par commune du miroir (bpineau/gazetteer), mêmes séries"),
+                                 "agrégat par commune du miroir (bpineau/gazetteer), sans les communes qui n'ont autorisé aucun logement"),
     "insee_rp_logement": Official("base communale logement 2021 de l'Insee (fichier officiel)",
                                   "agrégat par commune du miroir (bpineau/gazetteer), mêmes comptes arrondis"),
     "filosofi_2021": Official("fichier Filosofi 2021 par commune de l'Insee (FILO2021_DISP_COM)",
@@ -160,12 +160,12 @@ def _official_first(source_id: str, mirror, network: bool, origin: str) -> Loade
         try:
             frame = module.load_official(mirror=mirror)
         except SourceUnavailableError as exc:
-            why = f"fichier officiel indisponible ({exc}) : {spec.offline}"
+            why = f"fichier officiel indisponible ({exc}) : {spec.fallback}"
         else:
             where = f"miroir : {local}" if mirrored else f"éditeur : {rel.url}"
             return LoadedSource({source_id: frame}, where, notes=[f"{source_id} : {spec.read}."])
     else:
-        why = f"hors ligne : {spec.offline} (le fichier officiel est lu en ligne)"
+        why = f"hors ligne : {spec.fallback} (le fichier officiel est lu en ligne)"
     return LoadedSource({source_id: _aggregate_or_explain(source_id, mirror, why)}, origin, notes=[f"{source_id} : {why}."])
 
 

@@ -119,10 +119,11 @@ def parse_official(path: Path, rel: Release = OFFICIAL_RELEASE) -> pd.DataFrame:
     from planeco_kernel.sources.base import TableFile, peek_header
 
     yy = f"{rel.vintage % 100:02d}"
-    header, _enc = peek_header(TableFile(path, name=rel.filename, member=rel.member), sep=rel.sep, encodings=rel.encodings)
+    table = TableFile(path, name=rel.filename, member=rel.member)
+    header, _enc = peek_header(table, sep=rel.sep, encodings=rel.encodings)
     medians = [c for c in (f"Q2{yy}", f"MED{yy}") if c in header]
     if "CODGEO" not in header or len(medians) != 1:
-        raise SchemaError(f"{rel.filename}: expected CODGEO and one median column Q2{yy} (or MED{yy}), found "
+        raise SchemaError(f"{table.name}: expected CODGEO and one median column Q2{yy} (or MED{yy}), found "
                           f"{'both ' if len(medians) == 2 else ''}{header[:12]}{' …' if len(header) > 12 else ''}. "
                           f"Another vintage or layout: use the file of {rel.vintage}.")
     wanted = {"median_eur": medians[0], **({"minima_pct": f"PPMINI{yy}"} if f"PPMINI{yy}" in header else {})}
