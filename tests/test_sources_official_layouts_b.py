@@ -265,7 +265,7 @@ def test_anct_online_resolves_acv_pvd_through_the_api_and_reads_the_ort_export(t
         anct.resolve_official_url("pvd", {"resources": [{"title": "Notice", "format": "pdf", "url": "https://example.invalid/n.pdf"}]})
 
 
-UNAVAILABLE = {sid: {"status": "unavailable", "reason": "fichier absent du miroir", "location": "x"} for sid in sources_step.OFFICIAL_B}
+UNAVAILABLE = {sid: {"status": "unavailable", "reason": "fichier absent du miroir", "location": "x"} for sid in ("sru", "catnat", "anct_programmes")}
 
 
 @pytest.mark.parametrize("sid, module", [("sru", sru), ("catnat", catnat), ("anct_programmes", anct)])

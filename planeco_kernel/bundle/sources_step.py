@@ -47,9 +47,34 @@ class LoadedSource:
     notes: list[str] = field(default_factory=list)
 
 
-OFFICIAL_B = ("sru", "catnat", "anct_programmes")
-"""Official-first sources whose module has ``official_mirror_files``, ``load_official`` and ``OFFICIAL_WHERE``."""
-OFFICIAL_FIRST = frozenset({"cartofriches", "lovac", *OFFICIAL_B})
+@dataclass(frozen=True)
+class Official:
+    """How the build names a source's official file in the manifest, and what the aggregate lacks."""
+
+    read: str
+    """What the official file gives (French, after « <source> : »)."""
+    fallback: str
+    """What the mirror aggregate gives instead, offline or when the official file cannot be read (French)."""
+
+
+OFFICIAL = {
+    "lovac": Official("fichier officiel par commune (comptes et parc privé)",
+                      "taux de l'agrégat du miroir, sans le parc privé"),
+    "sitadel_communes": Official("fichier SDES par commune (DIDO, millésime 2026-06)",
+                                 "agrégat par commune du miroir (bpineau/gazetteer), sans les communes qui n'ont autorisé aucun logement"),
+    "insee_rp_logement": Official("base communale logement 2021 de l'Insee (fichier officiel)",
+                                  "agrégat par commune du miroir (bpineau/gazetteer), mêmes comptes arrondis"),
+    "filosofi_2021": Official("fichier Filosofi 2021 par commune de l'Insee (FILO2021_DISP_COM)",
+                              "agrégat par commune du miroir (republication data.gouv.fr)"),
+    "sru": Official("fichier officiel de l'éditeur (data.gouv.fr)", "agrégat du miroir"),
+    "catnat": Official("fichier officiel de l'éditeur (GASPAR, catnat_gaspar.csv)", "agrégat du miroir"),
+    "anct_programmes": Official("fichiers officiels des programmes (ANCT, DGALN)", "agrégat du miroir"),
+}
+"""Sources read by :func:`_official_first`: module ``planeco_kernel.sources.<id>`` gives
+``OFFICIAL_RELEASE`` and ``load_official(mirror=, …)``; a source of several official files also gives
+``official_mirror_files(mirror)`` (the mirror copies found) and ``OFFICIAL_WHERE`` (the publishers)."""
+
+OFFICIAL_FIRST = frozenset({"cartofriches", *OFFICIAL})
 """Sources whose publisher's own file is read first (mirror copy, or the publisher when online); the
 mirror's per-commune aggregate is only their fallback, so an online machine without it still builds."""
 
@@ -85,10 +110,8 @@ def load_source(source_id: str, *, mirror=None, network: bool = True, communes: 
             return LoadedSource(_filosofi(mirror, network), origin)
         if source_id == "cartofriches":
             return _cartofriches(mirror, network, origin)
-        if source_id == "lovac":
-            return _lovac(mirror, network, origin)
-        if source_id in OFFICIAL_B:
-            return _official_or_aggregate(source_id, mirror, network, origin)
+        if source_id in OFFICIAL:
+            return _official_first(source_id, mirror, network, origin)
         if source_id == "ademe_dpe":
             if info["status"] != "mirror":
                 raise SourceUnavailableError(DPE_TOO_BIG)
@@ -124,45 +147,32 @@ def _cartofriches(mirror, network: bool, origin: str) -> LoadedSource:
     return LoadedSource({"cartofriches": _aggregate_or_explain("cartofriches", mirror, why)}, origin, notes=[f"cartofriches : {why}."])
 
 
-def _lovac(mirror, network: bool, origin: str) -> LoadedSource:
-    """LOVAC: the official per-commune file with counts (mirror copy, or data.gouv.fr when online),
-    else the mirror's rates (merged communes and Paris / Lyon / Marseille then lack a rate)."""
-    from planeco_kernel.sources import base, lovac
+def _official_first(source_id: str, mirror, network: bool, origin: str) -> LoadedSource:
+    """The publisher's own file (a mirror copy, or the publisher when online), else the mirror's
+    per-commune aggregate; the manifest note says which was read."""
+    import importlib
 
-    rel = lovac.OFFICIAL_RELEASE
-    root = base.resolve_mirror(mirror)
-    local = root / rel.mirror_path if root is not None and rel.mirror_path is not None else None
-    mirrored = local is not None and local.is_file()
+    from planeco_kernel.sources import base
+
+    module = importlib.import_module(f"planeco_kernel.sources.{source_id}")
+    spec = OFFICIAL[source_id]
+    rel = module.OFFICIAL_RELEASE
+    if hasattr(module, "official_mirror_files"):
+        mirrored = [str(p) for p in module.official_mirror_files(mirror)]
+    else:
+        root = base.resolve_mirror(mirror)
+        local = root / rel.mirror_path if root is not None and rel.mirror_path is not None else None
+        mirrored = [str(local)] if local is not None and local.is_file() else []
     if network or mirrored:
         try:
-            frame = lovac.load_official(mirror=mirror)
+            frame = module.load_official(mirror=mirror)
         except SourceUnavailableError as exc:
-            why = f"fichier officiel indisponible ({exc}) : taux de l'agrégat du miroir"
+            why = f"fichier officiel indisponible ({exc}) : {spec.fallback}"
         else:
-            where = f"miroir : {local}" if mirrored else f"éditeur : {lovac.DATASET_API}"
-            return LoadedSource({"lovac": frame}, where, notes=["lovac : fichier officiel par commune (comptes et parc privé)."])
+            where = f"miroir : {', '.join(mirrored)}" if mirrored else f"éditeur : {getattr(module, 'OFFICIAL_WHERE', rel.url)}"
+            return LoadedSource({source_id: frame}, where, notes=[f"{source_id} : {spec.read}."])
     else:
-        why = "hors ligne : taux de l'agrégat du miroir, sans le parc privé (le fichier officiel est lu en ligne)"
-    return LoadedSource({"lovac": _aggregate_or_explain("lovac", mirror, why)}, origin, notes=[f"lovac : {why}."])
-
-
-def _official_or_aggregate(source_id: str, mirror, network: bool, origin: str) -> LoadedSource:
-    """SRU, CatNat, ANCT programmes: the publishers' own files (mirror copies, or the publishers when
-    online), else the mirror's per-commune aggregate (same tidy frame)."""
-    from planeco_kernel.sources import anct_programmes, catnat, sru
-
-    mod = {"sru": sru, "catnat": catnat, "anct_programmes": anct_programmes}[source_id]
-    mirrored = mod.official_mirror_files(mirror)
-    if network or mirrored:
-        try:
-            frame = mod.load_official(mirror=mirror)
-        except SourceUnavailableError as exc:
-            why = f"fichier officiel indisponible ({exc}) : agrégat du miroir"
-        else:
-            where = f"miroir : {', '.join(map(str, mirrored))}" if mirrored else f"éditeur : {mod.OFFICIAL_WHERE}"
-            return LoadedSource({source_id: frame}, where, notes=[f"{source_id} : fichier officiel de l'éditeur."])
-    else:
-        why = "hors ligne : agrégat du miroir (le fichier officiel est lu en ligne)"
+        why = f"hors ligne : {spec.fallback} (le fichier officiel est lu en ligne)"
     return LoadedSource({source_id: _aggregate_or_explain(source_id, mirror, why)}, origin, notes=[f"{source_id} : {why}."])
 
 
