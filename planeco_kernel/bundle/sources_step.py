@@ -156,10 +156,12 @@ def _official_first(source_id: str, mirror, network: bool, origin: str) -> Loade
 
     module = importlib.import_module(f"planeco_kernel.sources.{source_id}")
     spec = OFFICIAL[source_id]
-    rel = module.OFFICIAL_RELEASE
     if hasattr(module, "official_mirror_files"):
         mirrored = [str(p) for p in module.official_mirror_files(mirror)]
+        where_online = module.OFFICIAL_WHERE
     else:
+        rel = module.OFFICIAL_RELEASE
+        where_online = rel.url
         root = base.resolve_mirror(mirror)
         local = root / rel.mirror_path if root is not None and rel.mirror_path is not None else None
         mirrored = [str(local)] if local is not None and local.is_file() else []
@@ -169,7 +171,7 @@ def _official_first(source_id: str, mirror, network: bool, origin: str) -> Loade
         except SourceUnavailableError as exc:
             why = f"fichier officiel indisponible ({exc}) : {spec.fallback}"
         else:
-            where = f"miroir : {', '.join(mirrored)}" if mirrored else f"éditeur : {getattr(module, 'OFFICIAL_WHERE', rel.url)}"
+            where = f"miroir : {', '.join(mirrored)}" if mirrored else f"éditeur : {where_online}"
             return LoadedSource({source_id: frame}, where, notes=[f"{source_id} : {spec.read}."])
     else:
         why = f"hors ligne : {spec.fallback} (le fichier officiel est lu en ligne)"
