@@ -26,6 +26,28 @@ def bundle_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_bundle_dir(bundle_dir, tmp_path_factory) -> Path:
+    """The tests' fast bundle: départements 01, 42, 69 and 86 cut from the real bundle
+    (:mod:`planeco_kernel.bundle.subset`; commune values identical, roll-ups over these
+    départements only). For tests that start kernels (notebooks, reports, apps), which then load
+    1,242 communes instead of 34,875; integrity and reference tests keep ``bundle_dir``."""
+    from planeco_kernel.bundle.subset import derive_subset
+
+    d = tmp_path_factory.mktemp("small-bundle") / "bundle"
+    derive_subset(bundle_dir, d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def use_small_bundle(small_bundle_dir):
+    """``PLANECO_DATA_DIR`` on the fast bundle for a whole module (``pytest.mark.usefixtures``):
+    code run in the test process, and the kernels and commands it starts, read it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLANECO_DATA_DIR", str(small_bundle_dir))
+        yield small_bundle_dir
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

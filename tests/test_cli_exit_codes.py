@@ -97,20 +97,20 @@ def test_version_exits_0():
 
 
 @pytest.mark.bundle
-def test_territory_show_unknown_code_exits_2(bundle_dir):
-    r = planeco("territory", "show", "99999", env={"PLANECO_DATA_DIR": str(bundle_dir)})
+def test_territory_show_unknown_code_exits_2(small_bundle_dir):
+    r = planeco("territory", "show", "99999", env={"PLANECO_DATA_DIR": str(small_bundle_dir)})
     assert r.returncode == 2 and "Territoire inconnu" in r.stderr
 
 
 @pytest.mark.bundle
 @pytest.mark.slow
-def test_reports_run_exits_1_when_a_report_failed(tmp_path, bundle_dir):
+def test_reports_run_exits_1_when_a_report_failed(tmp_path, small_bundle_dir):
     """A weekly batch (cron, systemd timer) must see its failures: one report fails, the batch exits 1."""
     r = planeco("reports", "run", "--level", "commune", "-t", "01001", "-t", "01004", "--template", str(TINY),
                 "-p", "fail_on=01004", "--out", str(tmp_path), "--no-progress",
-                env={"PLANECO_DATA_DIR": str(bundle_dir)})  # fmt: skip
+                env={"PLANECO_DATA_DIR": str(small_bundle_dir)})  # fmt: skip
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "1 en échec" in r.stdout and "échec demandé pour 01004" in r.stderr
     ok = planeco("reports", "run", "--level", "commune", "-t", "01001", "--template", str(TINY), "--out", str(tmp_path),
-                 "--no-progress", env={"PLANECO_DATA_DIR": str(bundle_dir)})  # fmt: skip
+                 "--no-progress", env={"PLANECO_DATA_DIR": str(small_bundle_dir)})  # fmt: skip
     assert ok.returncode == 0, ok.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.bundle, pytest.mark.slow]
+pytestmark = [pytest.mark.bundle, pytest.mark.slow, pytest.mark.usefixtures("use_small_bundle")]
 FIXTURE = Path(__file__).parent / "fixtures" / "actions" / "plan_essai.csv"
 
 
@@ -38,7 +38,7 @@ def kb(tmp_path, monkeypatch):
     return k
 
 
-def test_engagement_report_runs_through_papermill(kb, tmp_path, bundle_dir):
+def test_engagement_report_runs_through_papermill(kb, tmp_path, small_bundle_dir):
     from planeco_kernel.reports import executor
     from planeco_kernel.reports.runner import RunOptions, run_reports
 

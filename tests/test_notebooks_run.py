@@ -36,13 +36,13 @@ def test_notebook_shape(path):
 
 @pytest.mark.bundle
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path, bundle_dir, monkeypatch):
+def test_notebook_runs(path, small_bundle_dir, monkeypatch):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     # the kernel imports this checkout's planeco_kernel and reads the same bundle
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))
-    monkeypatch.setenv("PLANECO_DATA_DIR", str(bundle_dir))
+    monkeypatch.setenv("PLANECO_DATA_DIR", str(small_bundle_dir))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()

@@ -23,7 +23,7 @@ import pytest
 from planeco_kernel.reports import executor
 from planeco_kernel.reports.runner import RunOptions, run_reports
 
-pytestmark = pytest.mark.bundle
+pytestmark = [pytest.mark.bundle, pytest.mark.usefixtures("use_small_bundle")]
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "reports" / "tiny_report.ipynb"
@@ -48,7 +48,7 @@ def _manifest(out: Path) -> dict[tuple[str, str], dict]:
 
 
 @pytest.fixture(scope="module")
-def real_batch(tmp_path_factory, bundle_dir, kernels):
+def real_batch(tmp_path_factory, small_bundle_dir, kernels):
     out = tmp_path_factory.mktemp("reports")
     results = {}
     for template in TEMPLATES:
@@ -113,7 +113,7 @@ def test_rerun_skips_then_force_reports_changes(real_batch):
     assert len(history) == 2
 
 
-def test_unknown_territory_and_failing_cell(tmp_path, bundle_dir, kernels):
+def test_unknown_territory_and_failing_cell(tmp_path, small_bundle_dir, kernels):
     res = run_reports(RunOptions(level="commune", territories=["99999", "01001", "01004"], template=str(TINY),
                                  out=tmp_path, parameters={"fail_on": "01004"}, progress=False, keep_kernels=True))
     by = {o.code: o for o in res.outcomes}
@@ -130,10 +130,10 @@ def test_unknown_territory_and_failing_cell(tmp_path, bundle_dir, kernels):
     assert "dont 2 en échec" in index and "échec demandé pour 01004" in index
 
 
-def test_kill_and_resume(tmp_path, bundle_dir):
+def test_kill_and_resume(tmp_path, small_bundle_dir):
     """kill -9 in the middle of a batch; the restarted batch skips what was finished and completes."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PLANECO_DATA_DIR=str(bundle_dir))
-    cmd = [sys.executable, "-m", "planeco_kernel", "reports", "run", "--level", "commune", "--within", "200000172",
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PLANECO_DATA_DIR=str(small_bundle_dir))
+    cmd = [sys.executable, "-m", "planeco_kernel", "reports", "run", "--level", "commune", "--within", "246900765",
            "--template", str(TINY), "-p", "delay=0.3", "--out", str(tmp_path), "--no-progress"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -162,7 +162,7 @@ def test_kill_and_resume(tmp_path, bundle_dir):
     assert not any((tmp_path / ".staging").iterdir()) if (tmp_path / ".staging").exists() else True
 
 
-def test_dask_local_cluster(tmp_path, bundle_dir, kernels):
+def test_dask_local_cluster(tmp_path, small_bundle_dir, kernels):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         res = run_reports(RunOptions(level="commune", territories=["01001", "01002"], template=str(TINY), out=tmp_path,
@@ -182,7 +182,7 @@ def test_cli_errors(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("0 6 * * 1 ")
 
 
-def test_pooled_kernels_are_fresh(tmp_path, bundle_dir, kernels):
+def test_pooled_kernels_are_fresh(tmp_path, small_bundle_dir, kernels):
     """Each report gets a never-used kernel: a global set by one notebook is absent from the next."""
     import nbformat
     import papermill as pm
@@ -206,7 +206,7 @@ def test_pooled_kernels_are_fresh(tmp_path, bundle_dir, kernels):
             pool.release(kernel)
 
 
-def test_pool_survives_a_dead_kernel_factory(bundle_dir):
+def test_pool_survives_a_dead_kernel_factory(small_bundle_dir):
     """The kernel factory killed between reports: the pool starts a new one (transient failure, retried)."""
     from planeco_kernel.reports.pool import KernelPool, KernelStartError
 

@@ -50,6 +50,23 @@ def build_cmd(
         typer.secho(f"Source ignorée : {s['source']} — {s['reason']}. {s['fix']}", fg=typer.colors.YELLOW, err=True)
 
 
+@app.command("subset")
+def subset_cmd(
+    destination: Path = typer.Argument(..., help="Dossier du paquet réduit (remplacé s'il existe)."),
+    departements: str = typer.Option(
+        ",".join(("01", "42", "69", "86")), "--departements",
+        help="Codes des départements à garder, séparés par des virgules."),
+) -> None:
+    """Découper dans le paquet complet un paquet réduit à quelques départements (tests rapides)."""
+    from planeco_kernel import config
+    from planeco_kernel.bundle.subset import derive_subset
+
+    man = derive_subset(config.data_dir(), destination, [d for d in departements.split(",") if d.strip()])
+    sub = man["subset"]
+    typer.echo(f"Paquet réduit ({', '.join(sub['departements'])} : {fmt.integer(sub['communes'])} communes) "
+               f"écrit dans {Path(destination).resolve()}.")
+
+
 @app.command("status")
 def status_cmd(as_json: bool = typer.Option(False, "--json", help="Sortie JSON (manifeste complet).")) -> None:
     """Afficher l'état du paquet de données : sources, millésimes, licences, âge."""
@@ -67,6 +84,10 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Sortie JSON (
     typer.echo(f"Construit le {m['built_at']} (il y a {_age(age)}) par planeco {m['planeco_version']}, "
                f"en {fmt.number(m['build_seconds'], 1)} s.")
     typer.echo(f"Géographie courante : COG {m['current_cog']} (paquet {m['current_package_version']}).")
+    if m.get("subset"):
+        sub = m["subset"]
+        typer.secho(f"Paquet réduit aux départements {', '.join(sub['departements'])} "
+                    f"({fmt.integer(sub['communes'])} communes) : {sub['note']}", fg=typer.colors.YELLOW)
     typer.echo("Sources :")
     for s in m["sources"]:
         label = s.get("file") or (f"version {s['version']}" if s.get("version") else "")

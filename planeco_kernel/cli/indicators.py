@@ -113,9 +113,13 @@ def export(
     from planeco_kernel.indicators.export import FORMATS, export as do_export
     from planeco_kernel.errors import PlanecoError
 
+    from planeco_kernel.levels import LEVELS
+
     if out.suffix.lower() not in FORMATS:
         raise PlanecoError(f"Extension « {out.suffix or '(aucune)'} » non prise en charge pour {out.name} : "
                            "choisissez .csv, .xlsx ou .parquet.")
+    if level not in LEVELS:  # before the cube is loaded (seconds for all France)
+        raise PlanecoError(f"Niveau inconnu : « {level} ». Niveaux : {', '.join(LEVELS)}.")
     path = do_export(load_cube(), level, out, within=within, year=year)
     typer.echo(f"Écrit : {path}")
 

@@ -119,12 +119,12 @@ def kb_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(served_apps_dir, bundle_dir, kb_dir, tmp_path_factory) -> str:
+def server(served_apps_dir, small_bundle_dir, kb_dir, tmp_path_factory) -> str:
     """Start ``planeco serve`` on a free port; yield its base URL; stop it at the end."""
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(kb_dir)}
+           "PLANECO_DATA_DIR": str(small_bundle_dir), "PLANECO_KB": str(kb_dir)}
     url = f"http://127.0.0.1:{port}/"
     # No preheated pool here: the gallery now has 8 apps and each app kernel holds the indicator
     # cube (~2 GB); a pool per app plus the visitors' kernels exhausted the 24 GiB of the test

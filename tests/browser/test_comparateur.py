@@ -26,7 +26,7 @@ TIMEOUT = 90_000
 
 
 @pytest.fixture(scope="module")
-def data(bundle_dir):
+def data(use_small_bundle):
     from planeco_kernel.apps.comparateur_data import ComparateurData
 
     return ComparateurData()

@@ -20,11 +20,11 @@ HAS_CONTOURS = True
 
 
 @pytest.fixture(scope="module")
-def model(bundle_dir):
+def model(use_small_bundle):
     global HAS_CONTOURS
     from planeco_kernel.bundle.schema import DISPLAY_GEOMETRY
 
-    HAS_CONTOURS = (bundle_dir / DISPLAY_GEOMETRY.path).is_file()
+    HAS_CONTOURS = (use_small_bundle / DISPLAY_GEOMETRY.path).is_file()
     from planeco_kernel.territory import load_model
 
     return load_model()

@@ -49,23 +49,23 @@ def hub_kb(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hub(hub_kb, bundle_dir, tmp_path_factory):
+def hub(hub_kb, small_bundle_dir, tmp_path_factory):
     from planeco_kernel.hub.process import HubProcess
 
-    env = {"PLANECO_KB": str(hub_kb), "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_HUB_AUTHENTICATOR": "dummy",
+    env = {"PLANECO_KB": str(hub_kb), "PLANECO_DATA_DIR": str(small_bundle_dir), "PLANECO_HUB_AUTHENTICATOR": "dummy",
            "PLANECO_HUB_POOL_SIZE": "0", "PLANECO_HUB_ADMINS": "modo"}
     with HubProcess(tmp_path_factory.mktemp("hubstate"), env) as h:
         yield h
 
 
 @pytest.fixture(scope="module")
-def public_gallery(hub, hub_kb, bundle_dir, served_apps_dir, tmp_path_factory):
+def public_gallery(hub, hub_kb, small_bundle_dir, served_apps_dir, tmp_path_factory):
     """``planeco serve --public`` over the hub's knowledge base, whose process has a local identity it must not lend."""
     from tests.browser.conftest import _free_port, serve_argv, spawned_server
 
     port = _free_port()
     log = tmp_path_factory.mktemp("public") / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_KB": str(hub_kb),
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLANECO_DATA_DIR": str(small_bundle_dir), "PLANECO_KB": str(hub_kb),
            "PLANECO_KB_USER": "modo"}
     url = f"http://127.0.0.1:{port}/"
     with spawned_server(serve_argv(served_apps_dir, port, "--public", "--sign-in-url", hub.url), url, log, env):

@@ -15,12 +15,12 @@ PASSWORD = "Tr3s-long-mot-de-passe-essai"
 
 
 @pytest.fixture(scope="module")
-def native_hub(bundle_dir, tmp_path_factory):
+def native_hub(small_bundle_dir, tmp_path_factory):
     from planeco_kernel.hub.process import HubProcess
     from planeco_kernel.knowledge import KnowledgeBase, Member
 
     kb = KnowledgeBase.init(tmp_path_factory.mktemp("nativekb") / "kb", Member("chef", "Cheffe Essai", "agent", hub_user="chef"))
-    env = {"PLANECO_KB": str(kb.root), "PLANECO_DATA_DIR": str(bundle_dir), "PLANECO_HUB_AUTHENTICATOR": "native",
+    env = {"PLANECO_KB": str(kb.root), "PLANECO_DATA_DIR": str(small_bundle_dir), "PLANECO_HUB_AUTHENTICATOR": "native",
            "PLANECO_HUB_ADMINS": "chef", "PLANECO_HUB_POOL_SIZE": "0"}
     with HubProcess(tmp_path_factory.mktemp("nativestate"), env) as h:
         yield h
