@@ -31,6 +31,7 @@ from pathlib import Path
 
 from planeco_kernel.atomic import atomic_write, stale_temps
 from planeco_kernel.knowledge.errors import KnowledgeError, LockTimeoutError
+from planeco_kernel.knowledge.signing import git_env
 
 STATE_DIR = "planeco-kb"
 FILE_MODE = 0o100644
@@ -167,10 +168,7 @@ def _write_atomic(full: Path, data: bytes) -> os.stat_result:
     return os.stat(full)
 
 
-def _git_env() -> dict[str, str]:
-    """The environment for git subprocesses, without variables that redirect the repository."""
-    drop = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES"}
-    return {k: v for k, v in os.environ.items() if k not in drop}
+_git_env = git_env  # the environment for git subprocesses (in signing, the lower layer)
 
 
 def _update_index(repo, root: Path, entries: dict[str, bytes]) -> None:

@@ -121,6 +121,12 @@ def settings_of(marker: dict[str, Any]) -> tuple[dict[str, str], str]:
 
 
 # ---------------------------------------------------------------------- git
+def git_env() -> dict[str, str]:
+    """The environment for git subprocesses, without variables that redirect the repository."""
+    drop = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
 def git_supports_ssh_signing() -> bool:
     git = shutil.which("git")
     if not git or not shutil.which("ssh-keygen"):
@@ -150,8 +156,6 @@ def local_key(root: Path) -> str:
 def signed_commit(root: Path, *, tree: bytes, parents: list[bytes], author: bytes, committer: bytes,
                   timestamp: int, message: str, key: str) -> bytes:  # fmt: skip
     """Write a commit signed with ``key`` by ``git commit-tree -S`` (nothing is moved); return its sha."""
-    from planeco_kernel.knowledge.gitstore import _git_env
-
     if not git_supports_ssh_signing():
         raise SigningError("Signer les commits demande git 2.34 ou plus récent et ssh-keygen : installez-les, ou retirez "
                            f"la clé de signature configurée ({KEY_VARIABLE} / user.signingkey).")  # fmt: skip
@@ -163,7 +167,7 @@ def signed_commit(root: Path, *, tree: bytes, parents: list[bytes], author: byte
 
     an, ae = split(author)
     cn, ce = split(committer)
-    env = {**_git_env(), "GIT_AUTHOR_NAME": an, "GIT_AUTHOR_EMAIL": ae, "GIT_AUTHOR_DATE": f"@{timestamp} +0000",
+    env = {**git_env(), "GIT_AUTHOR_NAME": an, "GIT_AUTHOR_EMAIL": ae, "GIT_AUTHOR_DATE": f"@{timestamp} +0000",
            "GIT_COMMITTER_NAME": cn, "GIT_COMMITTER_EMAIL": ce, "GIT_COMMITTER_DATE": f"@{timestamp} +0000"}  # fmt: skip
     cmd = ["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "-c", "commit.gpgsign=true",
            "commit-tree", tree.decode(), "-S"]  # fmt: skip
@@ -183,8 +187,6 @@ def signatures(root: Path, shas: list[str], keys: dict[str, str]) -> dict[str, t
     """
     if not shas:
         return {}
-    from planeco_kernel.knowledge.gitstore import _git_env
-
     if not git_supports_ssh_signing():
         return {s: ("E", "") for s in shas}
     with tempfile.TemporaryDirectory(prefix="planeco-signers-") as tmp:
@@ -192,7 +194,7 @@ def signatures(root: Path, shas: list[str], keys: dict[str, str]) -> dict[str, t
         allowed.write_text("".join(f'{who} namespaces="git" {k}\n' for who, k in sorted(keys.items()) if k), "utf-8")
         r = subprocess.run(["git", "-c", f"gpg.ssh.allowedSignersFile={allowed}", "log", "--no-walk=unsorted", "--stdin",
                             "--format=%H%x00%G?%x00%GK"], cwd=root, input="\n".join(shas) + "\n", capture_output=True,
-                           text=True, env=_git_env())  # fmt: skip
+                           text=True, env=git_env())  # fmt: skip
     out: dict[str, tuple[str, str]] = {s: ("E", "") for s in shas}
     for line in r.stdout.splitlines():
         parts = line.split("\0")
