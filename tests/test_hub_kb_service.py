@@ -90,6 +90,7 @@ def kb(tmp_path, monkeypatch):
     monkeypatch.setenv("PLANECO_DATA_DIR", str(tmp_path / "no-bundle"))
     for name in ("JUPYTERHUB_USER", SERVICE_VARIABLE, TOKEN_VARIABLE, "PLANECO_KB_USER"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(S.STATE_VARIABLE, str(tmp_path / "service-state"))  # the service's key, out of the home folder
     base = KnowledgeBase.init(tmp_path / "kb", Member("admin", "Admin Essai", "agent", hub_user="admin-hub"))
     base.add_member(Member("elue", "Élue Essai", "elu", hub_user="elue-hub"), actor="admin")
     base.add_member(Member("acme", "ACME Essai", "entreprise", hub_user="acme-hub"), actor="admin")

@@ -227,3 +227,22 @@ def test_cli_set_key_and_settings(kb, tmp_path, capsys):
     assert "signatures : required" in capsys.readouterr().out
     assert main(["kb", "members", "set-key", "paul", "-", "--kb", str(kb.root)]) == 2  # admin signs nothing here
     assert "exige des commits signés" in capsys.readouterr().err
+
+
+def test_the_hub_service_makes_its_key_and_signs_once_registered(kb, tmp_path, capsys):
+    pytest.importorskip("jupyterhub")
+    from planeco_kernel.hub import kb_service as S
+
+    w = S.Writer(kb.root, tmp_path / "service-state")
+    assert (tmp_path / "service-state" / "signing_key").is_file()
+    assert "non enregistrée" in w.key_note()
+    w.perform("claire", "start_thread", {"kind": "discussion", "title": "Avant", "body": "Texte.", "anchor": "app:zan"})
+    assert "Planeco-Hub-User" not in git(kb.root, "log", "-1", "--format=%B")  # unregistered key: not signed
+    kb.configure(actor="admin", signatures="required", service_key=w.public_key)
+    assert "enregistrée ; commits signés" in w.key_note()
+    w.perform("claire", "start_thread", {"kind": "discussion", "title": "Après", "body": "Texte.", "anchor": "app:zan",
+                                         "author": "paul"})  # fmt: skip
+    assert "Planeco-Hub-User: claire" in git(kb.root, "log", "-1", "--format=%B")
+    assert {"Avant", "Après"} <= _titles(kb)
+    assert _check(capsys, kb) == (0, "Base de connaissances saine.\n")
+    assert S.Writer(kb.root, tmp_path / "service-state").public_key == w.public_key  # the key is made once
