@@ -246,3 +246,25 @@ def test_the_hub_service_makes_its_key_and_signs_once_registered(kb, tmp_path, c
     assert {"Avant", "Après"} <= _titles(kb)
     assert _check(capsys, kb) == (0, "Base de connaissances saine.\n")
     assert S.Writer(kb.root, tmp_path / "service-state").public_key == w.public_key  # the key is made once
+
+
+def test_sync_accepts_a_signed_post_and_refuses_one_signed_by_the_wrong_key(kb, keys, tmp_path):
+    from planeco_kernel.knowledge import SyncError
+    from planeco_kernel.knowledge.sync import sync
+
+    kb.configure(actor="admin", signatures="required")
+    remote = tmp_path / "commun.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    sync(kb.root, str(remote), name="Admin Test", email="admin@test.invalid")
+    other = KnowledgeBase.clone(str(remote), tmp_path / "autre")
+    _commit_file(other, "paul", "paul@test.invalid", key=keys["paul"])
+    git(other.root, "push", "-q", str(remote), "HEAD:main")
+    sync(kb.root, str(remote), name="Admin Test", email="admin@test.invalid")
+    assert "Faux" in _titles(kb)
+    path = _commit_file(other, "paul", "paul@test.invalid", key=keys["claire"])
+    git(other.root, "push", "-q", str(remote), "HEAD:main")
+    head = git(kb.root, "rev-parse", "HEAD")
+    with pytest.raises(SyncError, match="Synchronisation refusée") as err:
+        sync(kb.root, str(remote), name="Admin Test", email="admin@test.invalid")
+    assert path in str(err.value) and "signé par une clé qui n'est pas celle de l'auteur" in str(err.value)
+    assert git(kb.root, "rev-parse", "HEAD") == head

@@ -289,28 +289,14 @@ class _Registry:
         return email in self.emails.get(member_id, ())
 
 
-def _marker(repo, blob: bytes) -> dict[str, Any] | None:
-    import yaml
-
-    try:
-        d = yaml.safe_load(repo[blob].as_raw_string().decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, KeyError):
-        return None
-    return d if isinstance(d, dict) else None
-
-
 def _marker_change(repo, v: Verdict, os_: bytes, ns: bytes, reg: _Registry, committer: str) -> str:
     """Why a change of the marker is illegitimate ('' when it is not; the settings are then applied)."""
-    if reg.who(committer) not in reg.moderators or not reg.members[reg.who(committer)].active:
-        return "marqueur de la base (réglages) modifié par un commit qui n'est pas d'un·e modérateur·rice"
-    old, new = _marker(repo, os_), _marker(repo, ns)
-    if new is None or old is None or new.get("format") != old.get("format"):
-        return "marqueur de la base modifié : illisible, ou son format changé"
-    settings, problem = signing.settings_of(new)
-    if problem:
-        return f"marqueur de la base : {problem}"
-    v.settings = settings
-    return ""
+    mod = reg.who(committer)
+    ok = mod in reg.moderators and reg.members[mod].active
+    settings, reason = signing.marker_change(repo[os_].as_raw_string(), repo[ns].as_raw_string(), by_moderator=ok)
+    if not reason:
+        v.settings = settings
+    return reason
 
 
 def _verify_commit(repo, c, v: Verdict, sig: tuple[str, str] | None = None) -> None:
@@ -370,7 +356,7 @@ def _verify_commit(repo, c, v: Verdict, sig: tuple[str, str] | None = None) -> N
                 if not creation:
                     bad("marqueur de la base ajouté après sa création")
                 else:
-                    settings, problem = signing.settings_of(_marker(repo, ns) or {})
+                    settings, problem = signing.settings_of(signing.parse_marker(repo[ns].as_raw_string()) or {})
                     v.settings = settings
                     if problem:
                         bad(f"marqueur de la base : {problem}")

@@ -120,6 +120,28 @@ def settings_of(marker: dict[str, Any]) -> tuple[dict[str, str], str]:
     return {"signatures": pol, "service_key": key}, ""
 
 
+def parse_marker(data: bytes) -> dict[str, Any] | None:
+    """The marker's YAML mapping, None if unreadable."""
+    import yaml
+
+    try:
+        d = yaml.safe_load(data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def marker_change(old: bytes, new: bytes, *, by_moderator: bool) -> tuple[dict[str, str], str]:
+    """``(new settings, why the change is illegitimate or '')`` for a commit changing the marker."""
+    if not by_moderator:
+        return {}, "marqueur de la base (réglages) modifié par un commit qui n'est pas d'un·e modérateur·rice"
+    o, n = parse_marker(old), parse_marker(new)
+    if o is None or n is None or o.get("format") != n.get("format"):
+        return {}, "marqueur de la base modifié : illisible, ou son format changé"
+    settings, problem = settings_of(n)
+    return settings, f"marqueur de la base : {problem}" if problem else ""
+
+
 # ---------------------------------------------------------------------- git
 def git_env() -> dict[str, str]:
     """The environment for git subprocesses, without variables that redirect the repository."""
