@@ -268,3 +268,13 @@ def test_sync_accepts_a_signed_post_and_refuses_one_signed_by_the_wrong_key(kb, 
         sync(kb.root, str(remote), name="Admin Test", email="admin@test.invalid")
     assert path in str(err.value) and "signé par une clé qui n'est pas celle de l'auteur" in str(err.value)
     assert git(kb.root, "rev-parse", "HEAD") == head
+
+
+def test_a_signature_altered_after_signing_is_refused(kb, keys, capsys):
+    _commit_file(kb, "paul", "paul@test.invalid", key=keys["paul"], message="original")
+    raw = git(kb.root, "cat-file", "commit", "HEAD").replace("\noriginal\n", "\naltéré\n")
+    forged = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], cwd=kb.root, input=raw,
+                            capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    git(kb.root, "update-ref", "refs/heads/main", forged)
+    code, out = _check(capsys, kb)
+    assert code == 1 and "signature invalide (le commit a été modifié après sa signature)" in out

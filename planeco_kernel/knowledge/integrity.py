@@ -219,7 +219,7 @@ def verify_from(repo, start: Verdict | None, head: str, *, incoming: bool = Fals
     v = start.copy() if start is not None else Verdict()
     walker = repo.get_walker(include=[head.encode()], exclude=[v.head.encode()] if v.head else None, order="topo", reverse=True)
     commits = [entry.commit for entry in walker]
-    signed = [c.id.decode() for c in commits if c.gpgsig]
+    signed = [c.id.decode() for c in commits if signing.ssh_signed(c.gpgsig)]
     sigs = signing.signatures(Path(repo.path), signed, _known_keys(v)) if signed else {}
     for c in commits:
         _verify_commit(repo, c, v, sigs.get(c.id.decode()))
@@ -313,7 +313,7 @@ def _verify_commit(repo, c, v: Verdict, sig: tuple[str, str] | None = None) -> N
     author, committer = _email(c.author), _email(c.committer)
     who = c.author.decode("utf-8", "replace")
     signed_badly = "" if creation else signing.commit_reason(
-        sig if c.gpgsig else None, policy=v.settings.get("signatures", "optional"), service_key=v.settings.get("service_key", ""),
+        sig if signing.ssh_signed(c.gpgsig) else None, policy=v.settings.get("signatures", "optional"), service_key=v.settings.get("service_key", ""),
         committer=reg.who(committer), keys=reg.keys, hub_users=reg.hub_users, message=c.message)  # fmt: skip
     new_members: dict[str, dict[str, Any]] = {}
     for op, np, om, nm, os_, ns in _changes(repo, parent_tree, c.tree):

@@ -22,7 +22,8 @@ made with a member's SSH key is not. Nothing cryptographic is done here: commits
   with a trailer naming that member's hub user; a signature by any other key, or a bad one, is
   illegitimate under both policies. Under ``required`` an unsigned commit is illegitimate too;
   under ``optional`` it is judged by its e-mail addresses as before. The trailer of an unsigned
-  commit, or of one not signed by the service, means nothing.
+  commit, or of one not signed by the service, means nothing. An OpenPGP signature (``gpg``) is
+  not checked and counts as none.
 """
 
 from __future__ import annotations
@@ -226,6 +227,11 @@ def signatures(root: Path, shas: list[str], keys: dict[str, str]) -> dict[str, t
 
 
 # ---------------------------------------------------------------------- the rule
+def ssh_signed(gpgsig: bytes | None) -> bool:
+    """Whether a commit carries an SSH signature (an OpenPGP one is not checked: it counts as unsigned)."""
+    return bool(gpgsig) and gpgsig.lstrip().startswith(b"-----BEGIN SSH SIGNATURE-----")
+
+
 def hub_user_of(message: bytes) -> str:
     """The hub user a service commit names (``Planeco-Hub-User:`` trailer), '' if none."""
     found = _TRAILER.findall(message.decode("utf-8", "replace"))
@@ -241,10 +247,12 @@ def commit_reason(sig: tuple[str, str] | None, *, policy: str, service_key: str,
     key / hub user name, from the registry at that point of history.
     """
     if sig is None or sig[0] == "N":
-        return "commit non signé (la base exige des commits signés)" if policy == "required" else ""
+        return "commit non signé (la base exige des commits signés avec une clé SSH)" if policy == "required" else ""
     status, fp = sig
+    if status == "B":
+        return "signature invalide (le commit a été modifié après sa signature)"
     if status not in ("G", "U") or not fp:
-        return "signature invalide ou invérifiable (commit altéré, ou clé d'un type que git ne vérifie pas ici)"
+        return "signature invérifiable ici (git 2.34 ou plus récent et ssh-keygen sont nécessaires pour la vérifier)"
     if service_key and fp == fingerprint(service_key):
         user = hub_user_of(message)
         if not user:
