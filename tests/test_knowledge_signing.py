@@ -221,6 +221,8 @@ def test_cli_set_key_and_settings(kb, tmp_path, capsys):
     other = keygen(tmp_path / "keys", "claire2")
     assert main(["kb", "members", "set-key", "claire", f"{other}.pub", "--kb", str(kb.root)]) == 0
     assert "Clé de signature de claire enregistrée." in capsys.readouterr().out
+    assert main(["kb", "members", "list", "--kb", str(kb.root)]) == 0
+    assert f"[clé {signing.fingerprint(signing.read_public_key(other))}]" in capsys.readouterr().out
     assert main(["kb", "settings", "--signatures", "obligatoire", "--kb", str(kb.root)]) == 2
     assert "Réglage « signatures » inconnu" in capsys.readouterr().err
     assert main(["kb", "settings", "--signatures", "required", "--kb", str(kb.root)]) == 0

@@ -399,6 +399,7 @@ def members_list(
 ) -> None:
     """Lister les membres."""
     from planeco_kernel.knowledge.model import ROLES
+    from planeco_kernel.knowledge.signing import fingerprint
 
     ms = _open(kb).members(include_inactive=all_)
     if as_json:
@@ -406,7 +407,8 @@ def members_list(
         return
     for m in ms:
         mod = " (modérateur·rice)" if m.moderator else ""
-        typer.echo(f"{m.id:<20} {ROLES[m.role]:<18} {m.territory or '-':<9} {m.name} — {m.organisation or '-'}{mod}")
+        key = f" [clé {fingerprint(m.signing_key)}]" if m.signing_key else ""
+        typer.echo(f"{m.id:<20} {ROLES[m.role]:<18} {m.territory or '-':<9} {m.name} — {m.organisation or '-'}{mod}{key}")
 
 
 @members_app.command("add")
