@@ -189,6 +189,9 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
     data: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
     status: dict[str, IndicatorStatus] = {}
     for ind in cat:
+        if ind.aggregation == "published":  # published per région / for France: read, never rolled up
+            status[ind.id] = _published(ind, cat, components, level_codes, data)
+            continue
         try:
             num, den = evaluate(ind, components)
         except Unavailable as exc:
@@ -317,6 +320,33 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                    "title": f"Indicateurs planeco — niveau {level}"},
         )
     return Cube(cat, datasets, territories, status, components)
+
+
+def _published(ind: Indicator, cat: Catalogue, comps: Components, level_codes: dict[str, np.ndarray],
+               data: dict[str, dict[str, tuple]]) -> IndicatorStatus:
+    """Evaluate a ``published`` indicator at each of its levels on the territorial components
+    (:mod:`planeco_kernel.indicators.territorial`); the other levels get no value."""
+    from dataclasses import replace
+
+    from planeco_kernel.indicators.territorial import level_values
+
+    absent = sorted(c for c in ind.components if c not in comps.territorial)
+    if absent:
+        cat_sources = {s for c in absent for s in cat.components[c].sources}
+        why = "; ".join(dict.fromkeys(comps.sources[s].reason for s in sorted(cat_sources)
+                                      if s in comps.sources and not comps.sources[s].available))
+        return IndicatorStatus(False, why or f"séries {absent} absentes du paquet de données. {HOW_TO_GET}")
+    have = np.zeros(len(comps.years), dtype=bool)
+    for level in ind.levels:
+        codes = level_codes[level]
+        sub = replace(comps, codes=codes, values=level_values(comps, ind.components, level, codes), flags={})
+        num, den = evaluate(ind, sub)
+        value = _finish(ind, num, den)
+        data[level][ind.id] = (value, None)
+        have |= ~np.isnan(value).all(axis=0)
+    if not have.any():
+        return IndicatorStatus(False, f"aucune valeur {' / '.join(ind.levels)} dans le paquet de données. {HOW_TO_GET}")
+    return IndicatorStatus(True, "", [y for y, k in zip(comps.years, have) if k])
 
 
 def _partial_sources(ind: Indicator, sources_of: dict[str, tuple[str, ...]], comps: Components) -> list:
