@@ -326,3 +326,71 @@ def test_distance_matches_the_trajectories_code():
     assert {k: d[k] for k in direct} == direct
     assert direct["required_pace"] == pytest.approx(2.42) and direct["observed_pace"] == pytest.approx(0.7)
     assert direct["gap"] == pytest.approx(-12.1)
+
+
+# --------------------------------------------------------------------------- the REAL bundle and mirror
+
+
+def _mirror_file(rel: str):
+    from planeco_kernel import config
+
+    env = config.mirror_dir()
+    for p in ([env] if env else []) + config.default_mirror_candidates():
+        if p and (p / rel).is_file():
+            return p / rel
+    pytest.skip(f"offline mirror with {rel} not found (set PLANECO_MIRROR)")
+
+
+@pytest.fixture(scope="module")
+def real_cube(bundle_dir):
+    from planeco_kernel.indicators.cube import load_cube
+
+    cube = load_cube(bundle_dir)
+    if not cube.status["conso_enaf_region"].available:
+        pytest.skip("bundle built without the Écolab series (rebuild with `planeco data build`)")
+    return cube
+
+
+@pytest.mark.bundle
+def test_real_regions_equal_the_ecolab_file(real_cube):
+    """Every région-year of Écolab 611 (ENAF, ha), read with ``json`` only, is the cube's value."""
+    import json
+
+    d = json.loads(_mirror_file("sgpe/barometre/ecolab/indicators/611.json").read_text(encoding="utf-8"))
+    naive = {(r["conso_enaf_com.geocode_region"], int(r["conso_enaf_com.date_mesure.year"][:4])):
+             float(r["conso_enaf_com.id_611"]) for r in d["data"] if r["conso_enaf_com.id_611"] is not None}
+    got = _cube_values(real_cube, "conso_enaf_region", "region")
+    assert {k: v for k, v in naive.items() if k[1] >= 2009} == pytest.approx(got)
+
+
+@pytest.mark.bundle
+def test_real_france_is_the_barometre_series(real_cube):
+    """France = the baromètre's three ENAF sub-series (kha, French number format) × 1000, read with ``csv``."""
+    import csv
+
+    path = _mirror_file("sgpe/barometre/grist/grist-indicators.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh)
+                if " ".join(r["Indicateur"].split()) == "Consommation d'espaces naturels, agricoles et forestiers"]
+    assert len(rows) == 3
+    naive = {}
+    for y in range(2017, 2024):
+        cells = [r[str(y)].replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".") for r in rows]
+        if all(cells):
+            naive[("FR", y)] = round(sum(float(c) for c in cells) * 1000, 6)
+    got = {k: round(v, 6) for k, v in _cube_values(real_cube, "conso_enaf_region", "france").items()}
+    assert naive and got == naive
+
+
+@pytest.mark.bundle
+def test_real_commune_and_epci_never_get_a_regional_value(real_cube):
+    from planeco_kernel.indicators.comparison import compare
+
+    for level in ("commune", "epci", "scot", "departement"):
+        for ind in real_cube.catalogue:
+            if ind.aggregation == "published":
+                assert np.isnan(real_cube.dataset(level)[ind.id].values).all(), (ind.id, level)
+    lyon = compare("69123", "commune", cube=real_cube)
+    assert lyon["part_sau_bio"].value is None
+    assert lyon["part_sau_bio"].reason == "disponible à l'échelle régionale / nationale"
+    assert lyon["part_residences_principales_dpe_g"].reason == "disponible à l'échelle régionale"

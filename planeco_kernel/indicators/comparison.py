@@ -182,7 +182,7 @@ class Comparator:
                     level=level, group=target.group, subject=ind.subject, percentile=target.percentile,
                     polarity=ind.polarity, value_text=fr.format_value(value, ind.unit),
                     reference_text=f"{fr.format_value(target.median, ind.unit)} {fr.median_reference(level, target.group)}",
-                    provenance=provenance, estimate=estimate, context_text=_context(ind, value, target))
+                    provenance=provenance, estimate=estimate, context_text=self._cited_context(ind, value, target, level, year))
             else:
                 sentence = f"{fr.LEVEL_WORDS[level][0]} : {ind.subject} vaut {fr.format_value(value, ind.unit)} ({provenance})."
             clause = self.target_clause(ind, level)
@@ -196,6 +196,18 @@ class Comparator:
                 ind.level_note(level) or _scope_reason(cube.status[ind.id].reason)
                 or "pas de valeur pour ce territoire (secret statistique ou donnée absente)"),
         )
+
+    def _cited_context(self, ind, value: float, target: GroupComparison, level: str, year: int | None) -> str | None:
+        """:func:`_context`; for a ``published`` indicator whose parent level has another source (France:
+        the baromètre, the régions: Écolab), that source is cited beside the parent's value."""
+        text = _context(ind, value, target)
+        if text is None or ind.aggregation != "published" or target.group == "peers":
+            return text
+        cat = self.cube.catalogue
+        comps = [cat.components[c] for c in sorted(ind.components)]
+        if [_published_source(cat, c, level, None) for c in comps] == [_published_source(cat, c, target.group, None) for c in comps]:
+            return text
+        return f"{text} ({' ; '.join(dict.fromkeys(_published_source(cat, c, target.group, year) for c in comps))})"
 
     def national_target(self, ind) -> dict | None:
         """The official national target of ``ind`` (baromètre SGPE) with France's distance to it, or ``None``.

@@ -417,11 +417,17 @@ def barometre_territorial(indicators: pd.DataFrame, variables: dict[str, Territo
                 src = g["target_source"].dropna()
                 url = g["target_url"].dropna()
                 targets.append({"variable": var, "year": target_year, "value": float(per_year[target_year]),
-                                "target_source": " ".join(str(src.iloc[0]).split()) if len(src) else None,
+                                "target_source": _sources_text(str(src.iloc[0])) if len(src) else None,
                                 "target_url": str(url.iloc[0]) if len(url) else None, "series": spec.national})
     vals = _typed(pd.concat(values, ignore_index=True) if values else pd.DataFrame(columns=list(TERRITORIAL_COLUMNS)))
     tg = pd.DataFrame(targets, columns=list(TARGET_COLUMNS))
     return vals, tg
+
+
+def _sources_text(text: str) -> str:
+    """« SNBC 3 (provisoire)\nLOSARGA » (one source a line in the file) → « SNBC 3 (provisoire) et LOSARGA »."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return ", ".join(lines[:-1]) + " et " + lines[-1] if len(lines) > 1 else (lines[0] if lines else "")
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
