@@ -394,3 +394,19 @@ def test_real_commune_and_epci_never_get_a_regional_value(real_cube):
     assert lyon["part_sau_bio"].value is None
     assert lyon["part_sau_bio"].reason == "disponible à l'échelle régionale / nationale"
     assert lyon["part_residences_principales_dpe_g"].reason == "disponible à l'échelle régionale"
+
+
+def test_each_level_cites_its_own_source(tiny):
+    from planeco_kernel.indicators.comparison import Comparator
+
+    _, _, cube = tiny
+    cmp = Comparator(cube)
+    cat = cube.catalogue
+    france = cmp.compare("FR", "france")
+    region = cmp.compare("R84", "region")
+    assert france["conso_enaf_region"].source == cat.sources["sgpe_barometre"].title
+    assert region["conso_enaf_region"].source == cat.sources["ecolab"].title
+    # France as the sum of the régions says so
+    assert f"somme des régions, {cat.sources['ecolab'].short} 2024" in france["conso_energie_tertiaire"].sentence
+    # the région sentence cites the baromètre beside France's value
+    assert f"ensemble de la France : 111{NB}ha ({cat.sources['sgpe_barometre'].short} 2024)" in region["conso_enaf_region"].sentence

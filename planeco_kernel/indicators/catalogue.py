@@ -19,6 +19,15 @@ average of ratios.
 denominator — at the commune or after the roll-up — is zero or negative, instead of a negative
 or infinite ratio: a consumption « par nouveau ménage » has no meaning where households did not
 increase.
+
+Territorial components and ``aggregation: published``
+-----------------------------------------------------
+A component declared with ``levels:`` (``[region, france]`` or ``[region]``) is published per
+territory of those levels (the régions' Écolab series, France's baromètre series), never per
+commune (:mod:`planeco_kernel.indicators.territorial`); ``france: sum_of_regions`` makes France the
+sum of the régions for an extensive one without a national series. Indicators over such
+components take ``aggregation: published``: read level by level, never rolled up, and their
+``levels`` (default: those of their components) say where they exist.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ class Comparator:
 
     def _item(self, ind, level, tab, i, k, j, years, parents) -> IndicatorComparison:
         cube = self.cube
-        src = cube.catalogue.sources[ind.source]
+        src = cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)]
         value = float(tab.values[i, k, j]) if j >= 0 else math.nan
         year = years[j] if j >= 0 else None
         cover = float(tab.coverage[i, k, j]) if j >= 0 else math.nan
@@ -287,15 +287,31 @@ class Comparator:
         return t.level, t.code
 
 
+def _component_source_id(comp, level: str) -> str:
+    """The source that publishes a territorial component at ``level``: the first of its sources whose
+    registry entry lists the level (the régions: Écolab; France: the baromètre), else its first source."""
+    from planeco_kernel.sources.catalog import ALL
+
+    return next((s for s in comp.sources if s in ALL and level in ALL[s].levels), comp.sources[0])
+
+
+def _level_source_id(cat, ind, level: str) -> str:
+    """The indicator's source at ``level`` (a ``published`` indicator: the source of that level)."""
+    if ind.aggregation != "published":
+        return ind.source
+    ids = {_component_source_id(cat.components[c], level) for c in ind.components}
+    return ids.pop() if len(ids) == 1 else ind.source
+
+
 def _published_source(cat, comp, level: str, year: int | None) -> str:
     """« Écolab (SDES) 2023 », « SGPE, baromètre 2025 », « somme des régions, Écolab (SDES) 2023 »."""
     from planeco_kernel.sources.catalog import ALL
 
     when = f" {year}" if year else ""
-    sid = next((s for s in comp.sources if s in ALL and level in ALL[s].levels), None)
-    if sid is None and level == "france" and comp.france == "sum_of_regions":
+    if level == "france" and comp.france == "sum_of_regions" and not any(
+            s in ALL and "france" in ALL[s].levels for s in comp.sources):
         return f"somme des régions, {cat.sources[comp.sources[0]].short}{when}"
-    return f"{cat.sources[sid or comp.sources[0]].short}{when}"
+    return f"{cat.sources[_component_source_id(comp, level)].short}{when}"
 
 
 def _f(x) -> float | None:

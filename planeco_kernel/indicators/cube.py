@@ -26,6 +26,11 @@ commune's indicator missing wherever they are read (a change of population over 
 density over a contour that still covers the split-off communes); they still count in the
 roll-ups, whose sums are right as long as the whole split group lies in the territory — where it
 does not, the territory's value is missing too.
+
+Indicators with ``aggregation: published`` read territorial components (series published per
+région or for France, :mod:`planeco_kernel.indicators.territorial`): they are evaluated on each of
+their levels' own values, never from communes, and hold no value at the other levels (the
+dataset's ``level_note`` attribute says « disponible à l'échelle régionale »).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """National series of the baromètre and how far they are from their official 2030 target.
 
-:func:`distance_to_target` is what a comparison shows for France when an indicator has a national
-target: the last realised value, the 2030 target and its source (SNBC-3, PPE, SNB…), the gap, the
-yearly pace observed over the last three years and the pace needed to reach the target.
+:func:`distance_to_target` reads a series of the baromètre's table: the last realised value, the
+2030 target and its source (SNBC-3, PPE, SNB…), the gap, the yearly pace observed over the last
+three years and the pace needed to reach the target. :func:`distance` is the same computation on
+any realised series: the indicator comparisons use it on the cube's France series
+(:meth:`planeco_kernel.indicators.comparison.Comparator.national_target`).
 """
 
 from __future__ import annotations
