@@ -47,6 +47,7 @@ from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catal
 from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
 from planeco_kernel.indicators.formula import Unavailable, evaluate
 from planeco_kernel.indicators.rollup import GroupIndex
+from planeco_kernel.indicators.published import evaluate_published
 from planeco_kernel.levels import PARENT_COLUMNS
 
 def _extracts() -> dict:
@@ -79,12 +80,12 @@ PERIMETER_TOLERANCE = 0.005
 """Relative gap allowed between an EPCI's official household count and its current members' sum."""
 
 
-
 @dataclass
 class IndicatorStatus:
     available: bool
     reason: str = ""
     years: list[int] = field(default_factory=list)
+
 
 
 @dataclass
@@ -329,24 +330,15 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
 
 def _published(ind: Indicator, cat: Catalogue, comps: Components, level_codes: dict[str, np.ndarray],
                data: dict[str, dict[str, tuple]]) -> IndicatorStatus:
-    """Evaluate a ``published`` indicator at each of its levels on the territorial components
-    (:mod:`planeco_kernel.indicators.territorial`); the other levels get no value."""
-    from dataclasses import replace
-
-    from planeco_kernel.indicators.territorial import level_values
-
-    absent = sorted(c for c in ind.components if c not in comps.territorial)
-    if absent:
-        cat_sources = {s for c in absent for s in cat.components[c].sources}
-        why = "; ".join(dict.fromkeys(comps.sources[s].reason for s in sorted(cat_sources)
+    """Status of a ``published`` indicator; its values per level go into ``data``."""
+    per_level = evaluate_published(ind, comps, level_codes)
+    if per_level is None:
+        sources = sorted({s for c in ind.components if c not in comps.territorial for s in cat.components[c].sources})
+        why = "; ".join(dict.fromkeys(comps.sources[s].reason for s in sources
                                       if s in comps.sources and not comps.sources[s].available))
-        return IndicatorStatus(False, why or f"séries {absent} absentes du paquet de données. {HOW_TO_GET}")
+        return IndicatorStatus(False, why or f"séries absentes du paquet de données. {HOW_TO_GET}")
     have = np.zeros(len(comps.years), dtype=bool)
-    for level in ind.levels:
-        codes = level_codes[level]
-        sub = replace(comps, codes=codes, values=level_values(comps, ind.components, level, codes), flags={})
-        num, den = evaluate(ind, sub)
-        value = _finish(ind, num, den)
+    for level, value in per_level.items():
         data[level][ind.id] = (value, None)
         have |= ~np.isnan(value).all(axis=0)
     if not have.any():

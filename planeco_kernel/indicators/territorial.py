@@ -12,8 +12,9 @@ targets to ``sources/sgpe_barometre_targets.parquet``.
 each level takes the first source (catalogue order) that gives it; France is the sum of the
 régions only where the catalogue says so (``france: sum_of_regions``, extensive components) and
 only in the years where every région of the bundle has a value. The indicators reading them
-(``aggregation: published``) are evaluated level by level on these values by the cube; at the
-other levels they say « disponible à l'échelle régionale » and never show a number.
+(``aggregation: published``) are evaluated level by level on these values by the cube
+(:mod:`planeco_kernel.indicators.published`); at the other levels they say « disponible à
+l'échelle régionale » and never show a number.
 """
 
 from __future__ import annotations
@@ -87,17 +88,4 @@ def territorial_components(frames: dict[str, pd.DataFrame], catalogue: Catalogue
                         "target_url": None if pd.isna(r["target_url"]) else str(r["target_url"]),
                         "series": None if pd.isna(r["series"]) else str(r["series"]),
                     }
-    return out
-
-
-def level_values(comps, names: set[str], level: str, codes: np.ndarray) -> dict[str, np.ndarray]:
-    """The territorial components ``names`` at ``level``, as (len(codes), len(years)) arrays (NaN where absent)."""
-    years = comps.years
-    out = {}
-    for name in names:
-        df = comps.territorial.get(name, {}).get(level)
-        arr = np.full((len(codes), len(years)), np.nan)
-        if df is not None and len(df):
-            arr = df.reindex(index=pd.Index(codes.astype(str)), columns=years).to_numpy(dtype="float64")
-        out[name] = arr
     return out
