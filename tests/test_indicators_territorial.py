@@ -84,6 +84,12 @@ def test_every_territorial_variable_is_a_catalogue_component():
         assert ("sgpe_barometre" in comp.sources) == national, name
         if not national and "france" in comp.levels:
             assert comp.france == "sum_of_regions" and comp.kind == "extensive", name
+        # every level is published by one of its sources (registry levels), or is France as Σ régions
+        from planeco_kernel.sources.catalog import ALL
+
+        for level in comp.levels:
+            assert any(level in ALL[s].levels for s in comp.sources) or (
+                level == "france" and comp.france == "sum_of_regions"), (name, level)
 
 
 def test_catalogue_declares_the_levels():
