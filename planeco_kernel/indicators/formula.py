@@ -65,8 +65,8 @@ def _narrow(expr: Expression, comps: Components, cols: np.ndarray) -> np.ndarray
             value = value * _factor(f, comps, cols)
         result = value if result is None else result + value
     if np.isscalar(result):
-        return np.full((len(comps.codes), len(cols)), float(result))  # type: ignore[arg-type]
-    return result  # type: ignore[return-value]
+        return np.full((len(comps.codes), len(cols)), float(result))
+    return result
 
 
 def evaluate_expression(expr: Expression, comps: Components, cols: np.ndarray | None = None) -> np.ndarray:
