@@ -21,7 +21,7 @@ Layout (format :data:`FORMAT`):
 - ``territories(i INTEGER PRIMARY KEY, <every column of territories>)``: ``i`` is the row of
   ``territories.parquet`` (same order), indexed on ``code``;
 - ``population(i, census_year, population, source, flag)``: the ``population`` rows whose
-  ``(level, code)`` is a territory, ``i`` its row, indexed on ``(i, census_year)``.
+  ``(level, code)`` is a territory, ``i`` its row; primary key ``(i, census_year)``.
 
 This module imports pyarrow only to write the index.
 """
@@ -77,7 +77,7 @@ def write(data_dir: Path, tables: dict[str, dict[str, Any]]) -> dict[str, Any] |
         con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         con.execute(f"CREATE TABLE territories (i INTEGER PRIMARY KEY, {cols_sql})")
         con.execute("CREATE TABLE population (i INTEGER NOT NULL, census_year INTEGER NOT NULL, "
-                    "population INTEGER, source TEXT, flag TEXT)")
+                    "population INTEGER, source TEXT, flag TEXT, PRIMARY KEY (i, census_year)) WITHOUT ROWID")
         values = [terr.column(c).to_pylist() for c in columns]
         rows = list(zip(range(terr.num_rows), *values))
         con.executemany(f"INSERT INTO territories VALUES ({', '.join('?' * (len(columns) + 1))})", rows)
@@ -90,7 +90,6 @@ def write(data_dir: Path, tables: dict[str, dict[str, Any]]) -> dict[str, Any] |
             key=lambda r: (r[0], r[1]))
         con.executemany("INSERT INTO population VALUES (?, ?, ?, ?, ?)", prow)
         con.execute("CREATE INDEX territories_code ON territories(code)")
-        con.execute("CREATE INDEX population_row ON population(i, census_year)")
         if any("\n" in x for x in [*values[0], *values[1]]):
             raise ValueError("territories: a level or a code contains a line break")
         meta = {"format": str(FORMAT), "columns": json.dumps(columns),
