@@ -112,7 +112,9 @@ class TerritoryIndex:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._con = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        # read-only; immutable: a bundle's files are replaced by renames, never rewritten in place
+        uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+        self._con = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
 
     def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
