@@ -27,10 +27,10 @@ def bundle_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def small_bundle_dir(bundle_dir, tmp_path_factory) -> Path:
-    """The tests' fast bundle: départements 01, 42, 69 and 86 cut from the real bundle
+    """The tests' fast bundle: départements 01, 42, 59, 69, 84 and 86 cut from the real bundle
     (:mod:`planeco_kernel.bundle.subset`; commune values identical, roll-ups over these
     départements only). For tests that start kernels (notebooks, reports, apps), which then load
-    1,242 communes instead of 34,875; integrity and reference tests keep ``bundle_dir``."""
+    about 2,000 communes instead of 34,875; integrity and reference tests keep ``bundle_dir``."""
     from planeco_kernel.bundle.subset import derive_subset
 
     d = tmp_path_factory.mktemp("small-bundle") / "bundle"

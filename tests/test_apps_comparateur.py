@@ -181,12 +181,17 @@ def test_widgets_select_map_click_theme_and_url(app, data):
     assert app.indicator.value in data.available_indicators("revenus_pauvrete")
     assert f"data-indicator='{app.indicator.value}'" in app.legend.value
     assert "theme=revenus_pauvrete" in app.url_state.value
-    # a theme without data: a plain note and the collapsed list, the map keeps its indicator
-    # (mobilités: commuting is in the census dossier complet, online only; foncier now has Lyon's data)
-    before = app.indicator.value
+    # a theme without commune data: commuting is in the census dossier complet (online only), the
+    # electric-car shares are regional series (Écolab): their cards say where to read them, never a
+    # number, and the unavailable ones are in the collapsed list
     app.theme.value = "mobilites"
-    assert "Aucun indicateur du thème" in app.cards.value and "<details" in app.cards.value
-    assert app.indicator.value == before
+    if any(data.catalogue.get(i).available_at("commune") for i in data.available_indicators("mobilites")):
+        pytest.skip("this bundle has commune data for Mobilités")
+    if data.available_indicators("mobilites"):
+        assert "disponible à l&#39;échelle régionale" in app.cards.value or "disponible à l'échelle régionale" in app.cards.value
+    else:
+        assert "Aucun indicateur du thème" in app.cards.value
+    assert "<details" in app.cards.value
 
 
 def test_widgets_compare_at_most_four(app, data):
@@ -263,3 +268,20 @@ def test_legend_class_count_agrees(data, n_classes, expected):
                          indicator="x", method="quantiles")
     scope = SimpleNamespace(key="k", title="T")
     assert f"Classes : quantiles, {expected}" in H.legend_html(ch, scope, "commune:1")
+
+
+def test_regional_series_in_the_comparateur(data):
+    """Écolab series: a value and a sentence for a région, the level note (never a number) for a commune."""
+    if not data.cube.status["part_sau_bio"].available:
+        pytest.skip("bundle built without the Écolab series")
+    region = data.model.get("region:84")
+    cards, _ = data.cards(region, "agriculture_biodiversite")
+    bio = next(c for c in cards if c.id == "part_sau_bio")
+    assert bio.has_value and bio.sentence and "Objectif national" in bio.sentence
+    commune = data.model.get("42218")
+    cards, _ = data.cards(commune, "agriculture_biodiversite")
+    bio = next(c for c in cards if c.id == "part_sau_bio")
+    assert not bio.has_value and bio.value_text == "disponible à l'échelle régionale / nationale"
+    ch = data.choropleth(data.map_scope(commune), "part_sau_bio")
+    assert all(v is None for v in ch.values.values())
+    assert [x["label"] for x in ch.legend] == ["disponible à l'échelle régionale / nationale"]

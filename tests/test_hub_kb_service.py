@@ -90,6 +90,7 @@ def kb(tmp_path, monkeypatch):
     monkeypatch.setenv("PLANECO_DATA_DIR", str(tmp_path / "no-bundle"))
     for name in ("JUPYTERHUB_USER", SERVICE_VARIABLE, TOKEN_VARIABLE, "PLANECO_KB_USER"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(S.STATE_VARIABLE, str(tmp_path / "service-state"))  # the service's key, out of the home folder
     base = KnowledgeBase.init(tmp_path / "kb", Member("admin", "Admin Essai", "agent", hub_user="admin-hub"))
     base.add_member(Member("elue", "Élue Essai", "elu", hub_user="elue-hub"), actor="admin")
     base.add_member(Member("acme", "ACME Essai", "entreprise", hub_user="acme-hub"), actor="admin")
@@ -229,3 +230,18 @@ def test_whoami_and_malformed_requests(kb, hub):
     assert status == 404 and "Opération inconnue" in d["message"]
     status, d = raw(hub, "api/start_thread", {"title": "sans corps"}, token="tok-elue")
     assert status == 400 and d["error"] == "InvalidInputError" and "Requête incomplète" in d["message"]
+
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"  # an invented public key
+
+
+def test_signing_keys_go_through_the_service_a_member_for_themself_only(kb, hub, monkeypatch):
+    mine = as_server_of(monkeypatch, hub, "tok-elue", claimed_hub_user="admin-hub")
+    assert mine.set_signing_key("elue", KEY, actor="elue").signing_key == KEY
+    with pytest.raises(PermissionDeniedError):
+        mine.set_signing_key("admin", KEY, actor="elue")
+    with pytest.raises(PermissionDeniedError):
+        mine.configure(actor="elue", signatures="required")
+    kb.refresh()
+    assert kb.member("elue").signing_key == KEY and kb.member("admin").signing_key == ""
+    assert kb.check() == []

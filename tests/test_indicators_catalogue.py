@@ -18,7 +18,8 @@ from planeco_kernel.indicators.catalogue import (
 )
 
 THEMES = {"demographie", "vieillissement", "menages", "logement", "energie_logements", "construction", "foncier",
-          "emploi_economie", "mobilites", "revenus_pauvrete", "energie_climat", "cadre_de_vie", "risques", "programmes"}
+          "emploi_economie", "mobilites", "revenus_pauvrete", "energie_climat", "cadre_de_vie", "risques", "programmes",
+          "agriculture_biodiversite", "dechets"}
 
 # the examples the issue names, by the id that implements each
 EXPECTED = [
@@ -36,7 +37,8 @@ def _connector_variables() -> dict[str, set[str]]:
     """The variable names each connector's tidy output can hold, read from the connector modules."""
     from planeco_kernel.sources import (
         ademe_dpe, anct_programmes, cartofriches, catnat, cerema_conso, cerema_lyon, energy, filosofi, filosofi_2021,
-        ghg, insee_comparateur, insee_iris_pop, insee_rp, insee_rp_logement, lovac, sitadel, sitadel_communes,
+        ghg, insee_comparateur, insee_iris_pop, insee_rp, insee_rp_logement, lovac, sgpe_barometre, sitadel,
+        sitadel_communes,
     )
 
     out = {
@@ -63,6 +65,8 @@ def _connector_variables() -> dict[str, set[str]]:
                                               insee_comparateur.FILOSOFI) for v, _ in table.values()}
         | set(insee_comparateur.CIVIL),
         "cerema_lyon": {"conso_naf_ha", *cerema_lyon.DESTINATIONS.values(), "logements_autorises", "logements_commences"},
+        "ecolab": set(sgpe_barometre.TERRITORIAL_VARIABLES),
+        "sgpe_barometre": {k for k, v in sgpe_barometre.TERRITORIAL_VARIABLES.items() if v.national is not None},
     }
     return out
 
@@ -95,11 +99,15 @@ def test_components_are_connector_variables():
 
 
 def test_never_an_average_of_ratios():
-    """Intensive components (rates, medians) only appear weighted, or as official non-additive values."""
+    """Intensive components (rates, medians) only appear weighted, or as official non-additive values
+    (medians of the EPCI, or the rates Écolab and the baromètre publish per région and for France)."""
     cat = load_catalogue()
     for ind in cat:
         if ind.aggregation == "official_only":
             assert ind.kind == "median"
+            continue
+        if ind.aggregation == "published":
+            assert all(cat.components[c].territorial for c in ind.components), ind.id
             continue
         for expr in filter(None, (ind.numerator, ind.denominator)):
             for term in expr.terms:

@@ -34,7 +34,8 @@ def test_nothing_reachable_offline(bundle_dir, tmp_path, monkeypatch):
     empty.mkdir()
     out = _bundle_copy(bundle_dir, tmp_path)
     entries = build_sources(out, empty)
-    assert {e["source"] for e in entries} == set(SOURCES)
+    # the territorial series (Écolab, baromètre) come from the planning tables, absent from this copy
+    assert {e["source"] for e in entries} == set(SOURCES) | {"ecolab", "sgpe_barometre"}
     assert not any(e["included"] for e in entries)
     assert all(e["reason"] and "planeco data build" in e["fix"] for e in entries)
     comps = Components.from_parquet(out / "indicators" / "components.parquet")
@@ -65,3 +66,29 @@ def test_mirrored_filosofi_is_included(bundle_dir, tmp_path, monkeypatch):
     assert comps.sources["filosofi"].available and 2016 in comps.years
     i = list(comps.codes).index("01004")
     assert comps.values["taux_pauvrete_pct"][i, comps.years.index(2016)] == pytest.approx(17.0)
+
+
+@pytest.mark.bundle
+def test_territorial_frames_from_the_planning_tables(bundle_dir, tmp_path):
+    """The source step turns the planning tables into territorial frames and national targets."""
+    from planeco_kernel.bundle.reader import Bundle
+    from planeco_kernel.bundle.sources_step import territorial_frames
+
+    src = Bundle(bundle_dir)
+    if not (src.has("ecolab_series") and src.has("barometre_indicators")):
+        pytest.skip("bundle built without the planning tables")
+    out = _bundle_copy(bundle_dir, tmp_path)
+    (out / "planning").mkdir()
+    for table in ("ecolab_series", "barometre_indicators"):
+        shutil.copy(src.path(table), Bundle(out).path(table))
+    Bundle(out).source_path("x").parent.mkdir(parents=True, exist_ok=True)
+    frames: dict = {}
+    status: dict = {}
+    entries = territorial_frames(Bundle(out), frames, status)
+    assert {e["name"] for e in entries} == {"ecolab", "sgpe_barometre", "sgpe_barometre_targets"}
+    assert all(e["included"] for e in entries) and status["ecolab"].available
+    assert set(frames["ecolab"]["level"]) == {"region"} and set(frames["sgpe_barometre"]["level"]) == {"france"}
+    back = pd.read_parquet(out / "sources" / "ecolab.parquet")
+    assert list(back.columns) == ["level", "code", "year", "variable", "value"]
+    tg = frames["sgpe_barometre_targets"].set_index("variable")
+    assert tg.loc["puissance_solaire_mw", "value"] == pytest.approx(48000.0)  # 48 GW, PPE 2026-2035

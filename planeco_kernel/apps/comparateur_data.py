@@ -142,7 +142,8 @@ def card_of(item: IndicatorComparison, definition: str = "") -> Card:
     has = item.value is not None
     return Card(
         id=item.id, label=item.label, unit=item.unit, definition=definition, has_value=has, value=item.value,
-        value_text=item.value_text if has else MISSING_VINTAGE, year=item.year, source=item.source,
+        value_text=item.value_text if has else (item.reason if item.reason.startswith("disponible à l'échelle")
+                                                 else MISSING_VINTAGE), year=item.year, source=item.source,
         vintage=item.vintage, evolution_text=(item.evolution or {}).get("text") if has else None,
         positions=_positions(item) if has else (), sentence=item.sentence if has else "",
         estimate=item.estimate, note="" if has else item.reason,
@@ -393,15 +394,16 @@ class ComparateurData:
         year = self.latest_year(indicator, scope.level)
         vals = self.values(indicator, scope.level, scope.codes, year)
         finite = vals.dropna()
+        missing = ind.level_note(scope.level) or MISSING_VINTAGE  # a regional series has no commune value
         if finite.empty:
             breaks, colors = None, {}
-            legend = [{"label": MISSING_VINTAGE, "color": geo.MISSING_COLOR, "lower": None, "upper": None}]
+            legend = [{"label": missing, "color": geo.MISSING_COLOR, "lower": None, "upper": None}]
         else:
             breaks = geo.classify(finite, k=min(k, max(finite.nunique(), 1)), method=method)
             colors = dict(zip(vals.index, geo.colors_for(vals.to_numpy(), breaks)))
             legend = geo.legend_items(breaks, unit=ind.unit if ind.unit != "ratio" else "")
             if finite.size < vals.size:
-                legend[-1]["label"] = MISSING_VINTAGE
+                legend[-1]["label"] = missing
             else:
                 legend = legend[:-1]
         values: dict[str, float | None] = {c: (None if math.isnan(v) else float(v)) for c, v in vals.items()}
@@ -410,7 +412,7 @@ class ComparateurData:
             code = f["id"]
             v = values.get(code)
             props = {"code": code, "name": f["properties"]["name"], "level": scope.level,
-                     "value_text": format_value(v, ind.unit) if v is not None else MISSING_VINTAGE,
+                     "value_text": format_value(v, ind.unit) if v is not None else missing,
                      "style": geo.fill_style(colors.get(code, geo.MISSING_COLOR), weight=0.6, opacity=0.9)}
             features.append({"type": "Feature", "id": code, "properties": props, "geometry": f["geometry"]})
         return Choropleth(indicator, ind.label, ind.unit, year, method, breaks, legend, values,

@@ -223,6 +223,38 @@ def _fold_merged(source_id: str, got: LoadedSource, frames: dict[str, pd.DataFra
     return folded.notes(source_id)
 
 
+def territorial_frames(bundle: Bundle, frames: dict[str, pd.DataFrame], status: dict) -> list[dict[str, Any]]:
+    """The territorial frames (``level, code, year, variable, value``) of the Écolab series (régions) and
+    of the baromètre's national series (France, with their 2030 targets), from the planning tables the
+    build has just written: ``sources/ecolab.parquet``, ``sources/sgpe_barometre.parquet`` and
+    ``sources/sgpe_barometre_targets.parquet``. Fills ``frames`` and ``status``; returns manifest entries."""
+    from planeco_kernel.indicators import components as comp_mod
+    from planeco_kernel.sources import catalog, sgpe_barometre
+
+    out_dir = bundle.data_dir
+    jobs = [(sgpe_barometre.ECOLAB_SOURCE_ID, "ecolab_series", lambda t: {"ecolab": sgpe_barometre.ecolab_territorial(t)}),
+            (sgpe_barometre.SOURCE_ID, "barometre_indicators", lambda t: dict(zip(
+                ("sgpe_barometre", "sgpe_barometre_targets"), sgpe_barometre.barometre_territorial(t))))]
+    entries: list[dict[str, Any]] = []
+    for sid, table, convert in jobs:
+        info = catalog.info(sid)
+        if not bundle.has(table):
+            reason = f"table {table} absente du paquet (source ignorée à l'étape de planification)"
+            status[sid] = comp_mod.SourceStatus(False, f"{reason}. {comp_mod.HOW_TO_GET}")
+            entries.append({"source": sid, "title": info.title, "included": False, "reason": reason, "fix": comp_mod.HOW_TO_GET})
+            continue
+        for key, df in convert(bundle.read(table)).items():
+            path = bundle.source_path(key)
+            df.to_parquet(path, index=False)
+            frames[key] = df
+            entries.append({"name": key, "source": sid, "title": info.title, "included": True,
+                            "file": str(path.relative_to(out_dir)), "rows": len(df),
+                            "years": sorted(int(y) for y in df["year"].unique()), "origin": f"paquet de données ({table})",
+                            "licence": info.licence, "vintage": info.vintage_text, "coverage": info.coverage})
+        status[sid] = comp_mod.SourceStatus(True, "", origin=f"paquet de données ({table})")
+    return entries
+
+
 def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                   results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Write each reachable source's tidy frame and the indicator components into ``out_dir``.
@@ -300,6 +332,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                             "years": [], "origin": got.origin, "licence": info.licence,
                             "vintage": _table_vintage(key, got.origin, info.vintage_text), "coverage": info.coverage})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
+    with step("Séries régionales et nationales (Écolab, baromètre SGPE)"):
+        entries += territorial_frames(bundle, frames, status)
     with step("Composantes des indicateurs"):
         comps = comp_mod.assemble(bundle, frames=frames, status=status)
     with step("Contrôles des sources (totaux publiés)"):

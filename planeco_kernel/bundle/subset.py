@@ -15,7 +15,7 @@ région, France) sums the communes of the subset. The manifest says so (``subset
 Écolab, ZAN targets) are kept whole. The integrity, reference and benchmark tests read the complete
 bundle; unit, notebook, report and app tests read this one (``tests/conftest.py``).
 
-Command: ``planeco data subset --departements 01,42,69,86 DESTINATION``.
+Command: ``planeco data subset DESTINATION`` (``--departements 01,42,59,69,84,86`` by default).
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from planeco_kernel.bundle import manifest, schema, territory_index
 from planeco_kernel.bundle.reader import Bundle
 from planeco_kernel.errors import BundleError
 
-DEFAULT_DEPARTEMENTS = ("01", "42", "69", "86")
-"""The tests' subset: Ain, Loire, Rhône (with the Métropole de Lyon and its extract), Vienne —
-the communes the app, report and notebook tests open (Poitiers 86194, Saint-Étienne 42218, Lyon
-69123, Bourg-en-Bresse 01053), split and merged communes of the Ain among them."""
+DEFAULT_DEPARTEMENTS = ("01", "42", "59", "69", "84", "86")
+"""The tests' subset: Ain, Loire, Nord, Rhône (with the Métropole de Lyon and its extract), Vaucluse,
+Vienne — the territories the app, report and notebook tests open (Poitiers 86194, Saint-Étienne
+42218, Lyon 69123, Bourg-en-Bresse 01053, Lille 59350 and the Hauts-de-France of the COP app,
+Vaucluse beside the région 84 for a code shared by two levels), split and merged communes of the
+Ain among them."""
 
 
 def _keep_sets(b: Bundle, deps: set[str]) -> dict[str, set[str]]:
@@ -141,7 +143,7 @@ def derive_subset(source: str | os.PathLike, target: str | os.PathLike,
     deps = {str(d).strip().upper().zfill(2) if str(d).strip().isdigit() else str(d).strip().upper()
             for d in departements if str(d).strip()}
     if not deps:
-        raise BundleError("Aucun département donné pour le paquet réduit (par exemple --departements 01,42,69,86).")
+        raise BundleError("Aucun département donné pour le paquet réduit (par exemple --departements 01,42,59,69,84,86).")
     keep = _keep_sets(b, deps)
     target = Path(target).resolve()
     tmp = target.with_name(f".{target.name}.subset-{os.getpid()}")

@@ -54,7 +54,7 @@ def build_cmd(
 def subset_cmd(
     destination: Path = typer.Argument(..., help="Dossier du paquet réduit (remplacé s'il existe)."),
     departements: str = typer.Option(
-        ",".join(("01", "42", "69", "86")), "--departements",
+        "01,42,59,69,84,86", "--departements",
         help="Codes des départements à garder, séparés par des virgules."),
 ) -> None:
     """Découper dans le paquet complet un paquet réduit à quelques départements (tests rapides)."""

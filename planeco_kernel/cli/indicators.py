@@ -55,7 +55,8 @@ def list_(
         a = avail(ind)
         mark = "" if not a else (f"  [{', '.join(map(str, a['years']))}]" if a["available"]
                                  else f"  [non disponible — {a['how_to_get']}]")
-        typer.echo(f"  {ind.id:<52} {label_with_unit(ind.label, ind.unit)}{mark}")
+        where = "" if ind.available_at("commune") else f"  ({ind.level_note('commune')})"
+        typer.echo(f"  {ind.id:<52} {label_with_unit(ind.label, ind.unit)}{where}{mark}")
     n_ok = sum(1 for i in items if avail(i).get("available"))
     summary = plural(len(items), "indicateur") + (
         f", dont {n_ok} disponible{'s' if n_ok >= 2 else ''} dans ce paquet de données" if status else "")
@@ -77,7 +78,8 @@ def show(indicator_id: str = typer.Argument(..., metavar="ID", help="Identifiant
         return
     polarity = {"higher_better": "plus haut = mieux", "higher_worse": "plus haut = moins bien", "neutral": "neutre"}
     agg = {"sum": "somme", "ratio_of_sums": "rapport des sommes", "population_weighted": "moyenne pondérée par la population",
-           "growth_of_sums": "taux de croissance des sommes", "official_only": "non agrégeable : valeur officielle de l'EPCI"}
+           "growth_of_sums": "taux de croissance des sommes", "official_only": "non agrégeable : valeur officielle de l'EPCI",
+           "published": "valeurs publiées par territoire (jamais calculées à partir des communes)"}
     lines = [
         f"{ind.label} ({ind.id})",
         f"  Thème       : {cat.themes[ind.theme]}",
@@ -85,6 +87,7 @@ def show(indicator_id: str = typer.Argument(..., metavar="ID", help="Identifiant
         f"  Unité       : {ind.unit or 'sans unité'}",
         f"  Formule     : {ind.formula_text()}",
         f"  Agrégation  : {agg[ind.aggregation]}" + (" (estimation sur les communes renseignées)" if ind.coverage == "estimate" else ""),
+        *([f"  Niveaux     : {ind.level_note('commune')} seulement"] if not ind.available_at("commune") else []),
         f"  Polarité    : {polarity[ind.polarity]}",
         f"  Source      : {src.title} — {src.vintage}",
         f"                {src.url}",

@@ -399,6 +399,7 @@ def members_list(
 ) -> None:
     """Lister les membres."""
     from planeco_kernel.knowledge.model import ROLES
+    from planeco_kernel.knowledge.signing import fingerprint
 
     ms = _open(kb).members(include_inactive=all_)
     if as_json:
@@ -406,7 +407,8 @@ def members_list(
         return
     for m in ms:
         mod = " (modérateur·rice)" if m.moderator else ""
-        typer.echo(f"{m.id:<20} {ROLES[m.role]:<18} {m.territory or '-':<9} {m.name} — {m.organisation or '-'}{mod}")
+        key = f" [clé {fingerprint(m.signing_key)}]" if m.signing_key else ""
+        typer.echo(f"{m.id:<20} {ROLES[m.role]:<18} {m.territory or '-':<9} {m.name} — {m.organisation or '-'}{mod}{key}")
 
 
 @members_app.command("add")
@@ -431,6 +433,52 @@ def members_add(
         id=member_id, name=name, role=role, territory=territory, organisation=organisation, email=email,
         moderator=moderator, hub_user=hub_user, active=not inactive,
     )  # fmt: skip
+    known = {x.id: x for x in base.members(include_inactive=True)}
+    if member_id in known:  # an update keeps the signing key (`members set-key` changes it)
+        m.signing_key = known[member_id].signing_key
     actor, by = _actor(base, as_)
     base.add_member(m, actor=actor, acted_by=by)
     typer.echo(f"Membre {member_id} enregistré.")
+
+
+def _key_arg(value: str) -> str:
+    """A public key given inline (``ssh-ed25519 AAAA…``) or as a key file; '' removes it."""
+    from planeco_kernel.knowledge import signing
+
+    if value in ("", "-"):
+        return ""
+    return signing.public_key(value) if value.split(" ", 1)[0].startswith(("ssh-", "ecdsa-", "sk-")) else signing.read_public_key(value)
+
+
+@members_app.command("set-key")
+def members_set_key(
+    member_id: str = typer.Argument(..., help="Membre dont c'est la clé."),
+    key: str = typer.Argument(..., help="Clé publique SSH (« ssh-ed25519 AAAA… ») ou son fichier .pub ; « - » la retire."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+) -> None:
+    """Enregistrer la clé SSH qui signe les commits d'un membre (un·e modérateur·rice, ou le membre pour lui·elle-même)."""
+    base = _open(kb)
+    actor, by = _actor(base, as_)
+    m = base.set_signing_key(member_id, _key_arg(key), actor=actor, acted_by=by)
+    typer.echo(f"Clé de signature de {m.id} enregistrée." if m.signing_key else f"Clé de signature de {m.id} retirée.")
+
+
+@app.command("settings")
+def settings_cmd(
+    signatures: str = typer.Option(None, "--signatures", help="optional (défaut) ou required : exiger des commits signés."),
+    service_key: str = typer.Option(None, "--service-key", help="Clé publique (ou fichier .pub) du service de la base du hub ; « - » la retire."),
+    as_: str = AS_OPT,
+    kb: Path = KB_OPT,
+) -> None:
+    """Afficher ou changer les réglages de la base (signatures ; modérateur·rices pour changer)."""
+    from planeco_kernel.knowledge import signing
+
+    base = _open(kb)
+    if signatures is not None or service_key is not None:
+        actor, by = _actor(base, as_)
+        base.configure(actor=actor, signatures=signatures, service_key=None if service_key is None else _key_arg(service_key),
+                       acted_by=by)  # fmt: skip
+    s = base.signature_settings()
+    typer.echo(f"signatures : {s['signatures']}")
+    typer.echo(f"clé du service : {signing.fingerprint(s['service_key']) if s['service_key'] else 'aucune'}")

@@ -275,7 +275,8 @@ def configure(c, s: HubSettings | None = None) -> HubSettings:
         "name": "idle-culler",
         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={s.cull_idle_s}",
                     f"--cull-every={max(30, s.cull_idle_s // 4)}"],
-    }, kb_service.service_spec(s.kb_dir, s.kb_service_port, c.Spawner.environment)]
+    }, kb_service.service_spec(s.kb_dir, s.kb_service_port,
+                              {**c.Spawner.environment, kb_service.STATE_VARIABLE: str(s.state_dir / "kb-service")})]
     c.JupyterHub.load_roles = [{
         "name": "idle-culler",
         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],

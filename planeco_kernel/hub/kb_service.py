@@ -24,8 +24,15 @@ API (JSON, under the service's prefix ``/services/planeco-kb/``):
 - ``GET api/whoami``: the member the hub says the token's owner is;
 - 401 without a token, 403 for a token the hub does not know or that lacks the scope.
 
-Run by the hub as ``python -m planeco_kernel.hub.kb_service`` (``PLANECO_KB``, and the
-``JUPYTERHUB_*`` variables the hub gives its services).
+Signed commits (:mod:`~planeco_kernel.knowledge.signing`): at first start the service makes its
+own SSH key (``ssh-keygen -t ed25519 -N ""``) in its state directory (``PLANECO_KB_SERVICE_STATE``,
+set by the hub configuration, outside the repository); once a moderator has registered its
+public key as the base's ``service_key`` (``planeco kb settings --service-key …``, printed at
+start while it is not), it signs every commit with it and names the hub user whose token it
+checked in a ``Planeco-Hub-User:`` trailer, which makes the commit legitimate for that user.
+
+Run by the hub as ``python -m planeco_kernel.hub.kb_service`` (``PLANECO_KB``,
+``PLANECO_KB_SERVICE_STATE`` and the ``JUPYTERHUB_*`` variables the hub gives its services).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from urllib.parse import urlsplit
 from jupyterhub.services.auth import HubAuth
 from tornado import web
 
-from planeco_kernel.knowledge import identity, remote
+from planeco_kernel.knowledge import identity, remote, signing
 from planeco_kernel.knowledge.errors import (
     InvalidInputError,
     KnowledgeError,
@@ -54,6 +61,7 @@ from planeco_kernel.knowledge.kb import KnowledgeBase
 from planeco_kernel.knowledge.model import Member
 
 SERVICE_NAME = "planeco-kb"
+STATE_VARIABLE = "PLANECO_KB_SERVICE_STATE"
 ACCESS_SCOPE = f"access:services!service={SERVICE_NAME}"
 
 
@@ -71,9 +79,20 @@ def status_for(exc: KnowledgeError) -> int:
 class Writer:
     """The shared knowledge base, written as the hub user of each request."""
 
-    def __init__(self, kb_dir: str | os.PathLike | None):
+    def __init__(self, kb_dir: str | os.PathLike | None, state_dir: str | os.PathLike | None = None):
         self.kb = KnowledgeBase(kb_dir)
         self.kb._service = None  # this *is* the service: commit here
+        key = signing.generate_key(Path(state_dir) if state_dir else default_state_dir())
+        self.kb.service_key_file = str(key)
+        self.public_key = signing.read_public_key(key)
+
+    def key_note(self) -> str:
+        """What to tell the hub's log about the service's signing key."""
+        if self.kb.signature_settings().get("service_key") == self.public_key:
+            return f"Clé de signature du service : {signing.fingerprint(self.public_key)} (enregistrée ; commits signés)."
+        return ("Clé de signature du service non enregistrée dans la base : ses commits ne sont pas signés (refusés si la "
+                "base exige des signatures). Un·e modérateur·rice l'enregistre avec : planeco kb settings --service-key "
+                f"'{self.public_key}'")  # fmt: skip
 
     def session(self, hub_name: str) -> Member:
         """The member of hub user ``hub_name``; a hub user who is not a member may not write."""
@@ -193,8 +212,16 @@ class HealthHandler(web.RequestHandler):
         self.finish({"service": SERVICE_NAME})
 
 
+def default_state_dir() -> Path:
+    """``PLANECO_KB_SERVICE_STATE``, else ``<user state dir>/planeco/kb-service`` (holds the service's private key)."""
+    import platformdirs
+
+    env = os.environ.get(STATE_VARIABLE, "").strip()
+    return Path(env).expanduser() if env else Path(platformdirs.user_state_dir("planeco")) / "kb-service"
+
+
 def make_app(kb_dir: str | os.PathLike | None, *, prefix: str = f"/services/{SERVICE_NAME}/",
-             hub_auth: HubAuth | None = None) -> web.Application:  # fmt: skip
+             hub_auth: HubAuth | None = None, state_dir: str | os.PathLike | None = None) -> web.Application:  # fmt: skip
     """The tornado application (``hub_auth`` defaults to one configured from the hub's ``JUPYTERHUB_*`` variables)."""
     prefix = "/" + prefix.strip("/") + "/"
     auth = hub_auth or HubAuth(allow_token_in_url=False, access_scopes={ACCESS_SCOPE})
@@ -202,7 +229,7 @@ def make_app(kb_dir: str | os.PathLike | None, *, prefix: str = f"/services/{SER
         (prefix + r"api/whoami", WhoamiHandler),
         (prefix + r"api/([a-z_]+)", OperationHandler),
         (prefix, HealthHandler),
-    ], hub_auth=auth, planeco_writer=Writer(kb_dir))  # fmt: skip
+    ], hub_auth=auth, planeco_writer=Writer(kb_dir, state_dir))  # fmt: skip
 
 
 def service_spec(kb_dir: Path, port: int, environment: dict[str, str]) -> dict[str, Any]:
@@ -249,6 +276,7 @@ def main() -> int:
     async def serve() -> None:
         app.listen(url.port, address=url.hostname or "127.0.0.1")
         print(f"Service {SERVICE_NAME} : {url.geturl()} (base {app.settings['planeco_writer'].kb.root})", flush=True)
+        print(app.settings["planeco_writer"].key_note(), flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(serve())

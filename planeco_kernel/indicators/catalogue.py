@@ -19,6 +19,15 @@ average of ratios.
 denominator — at the commune or after the roll-up — is zero or negative, instead of a negative
 or infinite ratio: a consumption « par nouveau ménage » has no meaning where households did not
 increase.
+
+Territorial components and ``aggregation: published``
+-----------------------------------------------------
+A component declared with ``levels:`` (``[region, france]`` or ``[region]``) is published per
+territory of those levels (the régions' Écolab series, France's baromètre series), never per
+commune (:mod:`planeco_kernel.indicators.territorial`); ``france: sum_of_regions`` makes France the
+sum of the régions for an extensive one without a national series. Indicators over such
+components take ``aggregation: published``: read level by level, never rolled up, and their
+``levels`` (default: those of their components) say where they exist.
 """
 
 from __future__ import annotations
@@ -38,18 +47,18 @@ from planeco_kernel.levels import LEVEL, LEVELS
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
 Kind = Literal["sum", "ratio", "growth", "median"]
-Aggregation = Literal["sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only"]
+Aggregation = Literal["sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only", "published"]
 Polarity = Literal["higher_better", "higher_worse", "neutral"]
 
 KINDS = ("sum", "ratio", "growth", "median")
-AGGREGATIONS = ("sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only")
+AGGREGATIONS = ("sum", "ratio_of_sums", "population_weighted", "growth_of_sums", "official_only", "published")
 POLARITIES = ("higher_better", "higher_worse", "neutral")
 COVERAGES = ("strict", "estimate")
 DENOMINATOR_RULES = ("any", "positive")
 # formula kind -> aggregation rules that are consistent with it
 _COMPATIBLE = {
-    "sum": {"sum"},
-    "ratio": {"ratio_of_sums", "population_weighted"},
+    "sum": {"sum", "published"},
+    "ratio": {"ratio_of_sums", "population_weighted", "published"},
     "growth": {"growth_of_sums"},
     "median": {"official_only"},
 }
@@ -170,6 +179,17 @@ class Component:
     absent_is_zero: bool = False
     """``absent: zero`` in the YAML: a commune absent from the source's file has the value 0 (an
     inventory: CatNat decrees, referenced brownfields, programme members), not a missing value."""
+    levels: tuple[str, ...] = ()
+    """``levels:`` in the YAML: a *territorial* component, published per territory of these levels
+    (the régions' Écolab series, France's baromètre series) rather than per commune; ``()`` for a
+    commune component. Each level's values come from the first of its sources that gives that level."""
+    france: str = ""
+    """``france: sum_of_regions``: France is the sum of the régions (an extensive territorial
+    component whose sources give no national value), in the years where every région has one."""
+
+    @property
+    def territorial(self) -> bool:
+        return bool(self.levels)
 
     @property
     def source(self) -> str:
@@ -352,8 +372,18 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             problems.append(f"composante {name} : absent {spec['absent']!r} (attendu missing ou zero)")
         if spec.get("absent") == "zero" and spec["kind"] != "extensive":
             problems.append(f"composante {name} : absent: zero ne vaut que pour un effectif (extensive)")
+        clevels = tuple(str(x) for x in spec.get("levels") or ())
+        if any(lv not in LEVELS or lv == "commune" for lv in clevels):
+            problems.append(f"composante {name} : levels {list(clevels)} (niveaux supra-communaux attendus parmi {LEVELS[1:]})")
+        rule = str(spec.get("france") or "")
+        if rule not in ("", "sum_of_regions"):
+            problems.append(f"composante {name} : france {rule!r} (attendu sum_of_regions)")
+        elif rule and (spec["kind"] != "extensive" or "france" not in clevels or "region" not in clevels):
+            problems.append(f"composante {name} : france: sum_of_regions demande un effectif (extensive) "
+                            "de niveaux [region, france]")
         components[name] = Component(name, srcs, str(spec["unit"]), spec["kind"],
-                                     " ".join(str(spec.get("when_absent", "")).split()), spec.get("absent") == "zero")
+                                     " ".join(str(spec.get("when_absent", "")).split()), spec.get("absent") == "zero",
+                                     clevels, rule)
     indicators: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         iid = raw.get("id", "?")
@@ -377,7 +407,7 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
             scale=float(f.get("scale", 1)), growth_years=int(f.get("growth_years", 0)),
             aggregation=raw["aggregation"], coverage=raw.get("coverage", "strict"), polarity=raw["polarity"],
             reference=raw["reference"], denominator_rule=f.get("denominator_rule", "any"),
-            levels=tuple(raw.get("levels") or LEVELS),
+            levels=tuple(raw.get("levels") or _published_levels(raw, num, den, components) or LEVELS),
         )
         problems += _check_indicator(ind, themes, sources, components)
         if iid in indicators:
@@ -394,6 +424,18 @@ def parse_catalogue(data: dict, *, sha256: str = "") -> Catalogue:
         raise CatalogueError("catalogue.yaml incohérent :\n- " + "\n- ".join(problems))
     return Catalogue(themes, sources, components, indicators, size, dens, " ".join(str(peers["description"]).split()),
                      sha256)
+
+
+def _published_levels(raw: dict, num: Expression, den: Expression | None, components: dict) -> tuple[str, ...]:
+    """Default levels of a ``published`` indicator: those all its components are published at."""
+    if raw.get("aggregation") != "published":
+        return ()
+    names = num.components | (den.components if den is not None else set())
+    sets = [components[c].levels for c in names if c in components and components[c].territorial]
+    if not sets:
+        return ()
+    common = set.intersection(*(set(s) for s in sets))
+    return tuple(lv for lv in LEVELS if lv in common)
 
 
 def _check_indicator(ind: Indicator, themes, sources, components) -> list[str]:
@@ -422,6 +464,18 @@ def _check_indicator(ind: Indicator, themes, sources, components) -> list[str]:
     bad_levels = [lv for lv in ind.levels if lv not in LEVELS]
     if bad_levels:
         out.append(f"{where} : niveaux inconnus {bad_levels} (attendu parmi {LEVELS})")
+    territorial = sorted(c for c in ind.components if c in components and components[c].territorial)
+    if ind.aggregation == "published":
+        if len(territorial) != len(ind.components):
+            out.append(f"{where} : aggregation published ne lit que des composantes territoriales (levels:), "
+                       f"pas {sorted(set(ind.components) - set(territorial))}")
+        else:
+            common = set.intersection(*(set(components[c].levels) for c in territorial)) if territorial else set()
+            beyond = [lv for lv in ind.levels if lv not in common]
+            if beyond:
+                out.append(f"{where} : niveaux {beyond} absents des composantes {territorial}")
+    elif territorial:
+        out.append(f"{where} : les composantes territoriales {territorial} demandent aggregation: published")
     if ind.kind in ("ratio", "growth") and ind.denominator is None:
         out.append(f"{where} : un {ind.kind} demande un dénominateur")
     if ind.kind == "growth" and ind.growth_years <= 0:
@@ -432,7 +486,7 @@ def _check_indicator(ind: Indicator, themes, sources, components) -> list[str]:
     for expr in filter(None, (ind.numerator, ind.denominator)):
         for t in expr.terms:
             intensive = [f.component for f in t.factors if f.component in components and components[f.component].kind == "intensive"]
-            if ind.kind != "median" and intensive and len(t.factors) < 2:
+            if ind.kind != "median" and ind.aggregation != "published" and intensive and len(t.factors) < 2:
                 out.append(f"{where} : la composante intensive {intensive} doit être pondérée (produit par un effectif)")
     if ind.aggregation == "population_weighted":
         if ind.denominator is None or not all(len(t.factors) == 2 for t in ind.numerator.terms):

@@ -151,12 +151,12 @@ class Comparator:
 
     def _item(self, ind, level, tab, i, k, j, years, parents) -> IndicatorComparison:
         cube = self.cube
-        src = cube.catalogue.sources[ind.source]
+        src = cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)]
         value = float(tab.values[k][i, j]) if j >= 0 else math.nan
         year = years[j] if j >= 0 else None
         cover = float(tab.coverage[k][i, j]) if j >= 0 and tab.coverage[k] is not None else math.nan
         estimate = level != "commune" and not math.isnan(cover) and cover < 0.999
-        provenance = self._provenance(ind, year)
+        provenance = self._provenance(ind, year, level)
         groups = []
         for g, info in parents.items():
             if g == "peers":
@@ -182,9 +182,12 @@ class Comparator:
                     level=level, group=target.group, subject=ind.subject, percentile=target.percentile,
                     polarity=ind.polarity, value_text=fr.format_value(value, ind.unit),
                     reference_text=f"{fr.format_value(target.median, ind.unit)} {fr.median_reference(level, target.group)}",
-                    provenance=provenance, estimate=estimate, context_text=_context(ind, value, target))
+                    provenance=provenance, estimate=estimate, context_text=self._cited_context(ind, value, target, level, year))
             else:
                 sentence = f"{fr.LEVEL_WORDS[level][0]} : {ind.subject} vaut {fr.format_value(value, ind.unit)} ({provenance})."
+            clause = self.target_clause(ind, level)
+            if clause:
+                sentence = f"{sentence} {clause}"
         return IndicatorComparison(
             ind.id, ind.label, ind.unit, ind.theme, available=not math.isnan(value), year=year, value=_f(value),
             value_text=fr.format_value(value, ind.unit), source=src.title, vintage=src.vintage,
@@ -194,10 +197,65 @@ class Comparator:
                 or "pas de valeur pour ce territoire (secret statistique ou donnée absente)"),
         )
 
-    def _provenance(self, ind, year: int | None) -> str:
-        """« Insee, Filosofi 2016 »; a fixed-vintage source among the components is cited with its own
-        vintage (« Insee, populations municipales 2023 ; contours COG 2025 »), not the indicator's year."""
+    def _cited_context(self, ind, value: float, target: GroupComparison, level: str, year: int | None) -> str | None:
+        """:func:`_context`; for a ``published`` indicator whose parent level has another source (France:
+        the baromètre, the régions: Écolab), that source is cited beside the parent's value."""
+        text = _context(ind, value, target)
+        if text is None or ind.aggregation != "published" or target.group == "peers":
+            return text
         cat = self.cube.catalogue
+        comps = [cat.components[c] for c in sorted(ind.components)]
+        if [_published_source(cat, c, level, None) for c in comps] == [_published_source(cat, c, target.group, None) for c in comps]:
+            return text
+        return f"{text} ({' ; '.join(dict.fromkeys(_published_source(cat, c, target.group, year) for c in comps))})"
+
+    def national_target(self, ind) -> dict | None:
+        """The official national target of ``ind`` (baromètre SGPE) with France's distance to it, or ``None``.
+
+        Only an indicator that reads one territorial component (``kind: sum``) whose France values come
+        from the same national series as the target has one; the distance is computed on the cube's
+        France series by :func:`planeco_kernel.trajectories.national.distance`."""
+        from planeco_kernel.trajectories.national import distance
+
+        terms = ind.numerator.terms
+        if ind.aggregation != "published" or ind.kind != "sum" or len(terms) != 1 or len(terms[0].factors) != 1:
+            return None
+        comp = terms[0].factors[0].component
+        target = self.cube.components.targets.get(comp) if comp else None
+        if target is None or "france" not in ind.levels:
+            return None
+        ds = self.cube.dataset("france")
+        series = ds[ind.id].values[0]
+        years = [int(y) for y in ds["year"].values]
+        have = [(y, float(v)) for y, v in zip(years, series) if not math.isnan(v)]
+        if not have:
+            return None
+        d = distance([y for y, _ in have], [v for _, v in have], float(target["value"]), int(target["year"]))
+        src = self.cube.catalogue.sources.get(target.get("source_id", ""))
+        cited = " ; ".join(x for x in (target.get("target_source"), f"{src.short}, {src.vintage}" if src else "") if x)
+        return {**d, "target_source": cited, "series": target.get("series")}
+
+    def target_clause(self, ind, level: str) -> str:
+        """The clause on the distance to the national 2030 target (France and région levels), or ``""``."""
+        if level not in ("france", "region"):
+            return ""
+        d = self.national_target(ind)
+        if d is None:
+            return ""
+        return fr.target_clause(level=level, unit=ind.unit, polarity=ind.polarity, last_year=d["last_year"],
+                                last_value=d["last_value"], target_year=d["target_year"], target=d["target"],
+                                required_pace=d["required_pace"], observed_pace=d["observed_pace"],
+                                pace_from=d["pace_from"], target_source=d["target_source"])
+
+    def _provenance(self, ind, year: int | None, level: str | None = None) -> str:
+        """« Insee, Filosofi 2016 »; a fixed-vintage source among the components is cited with its own
+        vintage (« Insee, populations municipales 2023 ; contours COG 2025 »), not the indicator's year.
+        A ``published`` indicator cites the source that publishes ``level`` (Écolab for the régions, the
+        baromètre for France), or « somme des régions »."""
+        cat = self.cube.catalogue
+        if ind.aggregation == "published" and level is not None:
+            return " ; ".join(dict.fromkeys(_published_source(cat, cat.components[c], level, year)
+                                            for c in sorted(ind.components)))
         fixed = {"geometry"}
         used = [cat.components[c].source for c in sorted(ind.components) if c in cat.components]
         yearly = [ind.source] if ind.source not in fixed else [sid for sid in dict.fromkeys(used) if sid not in fixed][:1]
@@ -227,6 +285,33 @@ class Comparator:
         except Exception as exc:  # noqa: BLE001 - re-raised as a territory error below
             raise TerritoryNotFoundError(code) from exc
         return t.level, t.code
+
+
+def _component_source_id(comp, level: str) -> str:
+    """The source that publishes a territorial component at ``level``: the first of its sources whose
+    registry entry lists the level (the régions: Écolab; France: the baromètre), else its first source."""
+    from planeco_kernel.sources.catalog import ALL
+
+    return next((s for s in comp.sources if s in ALL and level in ALL[s].levels), comp.sources[0])
+
+
+def _level_source_id(cat, ind, level: str) -> str:
+    """The indicator's source at ``level`` (a ``published`` indicator: the source of that level)."""
+    if ind.aggregation != "published":
+        return ind.source
+    ids = {_component_source_id(cat.components[c], level) for c in ind.components}
+    return ids.pop() if len(ids) == 1 else ind.source
+
+
+def _published_source(cat, comp, level: str, year: int | None) -> str:
+    """« Écolab (SDES) 2023 », « SGPE, baromètre 2025 », « somme des régions, Écolab (SDES) 2023 »."""
+    from planeco_kernel.sources.catalog import ALL
+
+    when = f" {year}" if year else ""
+    if level == "france" and comp.france == "sum_of_regions" and not any(
+            s in ALL and "france" in ALL[s].levels for s in comp.sources):
+        return f"somme des régions, {cat.sources[comp.sources[0]].short}{when}"
+    return f"{cat.sources[_component_source_id(comp, level)].short}{when}"
 
 
 def _f(x) -> float | None:

@@ -51,12 +51,13 @@ from planeco_kernel.bundle import schema
 from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.errors import BundleError
 from planeco_kernel.indicators.catalogue import Catalogue, load_catalogue
+from planeco_kernel.indicators.territorial import territorial_components
 
 log = logging.getLogger(__name__)
 
 BUNDLE_COMPONENTS = schema.COMPONENTS_PATH
 SOURCES_DIR = schema.SOURCE_FRAME_PATH.split("/", 1)[0]
-FORMAT = 3
+FORMAT = 4
 SPLIT_FLAGS = ("split_unallocated", "split_recreated")
 HOW_TO_GET = (
     "Lancez `planeco data build` sur une machine ayant accès à internet (ou avec un miroir contenant "
@@ -116,6 +117,12 @@ class Components:
     provenance: dict[str, dict[int, str]] = field(default_factory=dict)
     """``{component: {year: source id}}``: which source gave each year of a component (a component
     may come from several sources, in the catalogue's order of preference)."""
+    territorial: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    """``{component: {level: DataFrame}}`` (code × year) of the territorial components (published per
+    région or for France, :mod:`planeco_kernel.indicators.territorial`); never a commune value."""
+    targets: dict[str, dict] = field(default_factory=dict)
+    """``{component: {year, value, target_source, target_url, series}}``: the official national target
+    of a territorial component (baromètre SGPE), in the component's unit."""
 
     def live(self, name: str) -> np.ndarray:
         """Years (bool per column of the year axis) where component ``name`` has a value somewhere.
@@ -156,16 +163,14 @@ class Components:
             for j, y in enumerate(self.years):
                 if mask[:, j].any():
                     cols[f"flag:{name}|{y}"] = pa.array(mask[:, j])
-        official = {
-            name: {"index": df.index.astype(str).tolist(), "columns": [int(c) for c in df.columns],
-                   "data": [[None if np.isnan(v) else float(v) for v in row] for row in df.to_numpy()]}
-            for name, df in self.official.items()
-        }
+        official = {name: _frame_json(df) for name, df in self.official.items()}
         meta = {
             "format": FORMAT, "years": self.years, "components": sorted(self.values),
             "sources": {k: v.to_dict() for k, v in self.sources.items()}, "official": official, "notes": self.notes,
             "split_groups": self.split_groups,
             "provenance": {k: {str(y): s for y, s in v.items()} for k, v in self.provenance.items()},
+            "territorial": {k: {lv: _frame_json(df) for lv, df in v.items()} for k, v in self.territorial.items()},
+            "targets": self.targets,
         }
         table = pa.table(cols).replace_schema_metadata({b"planeco_components": json.dumps(meta).encode()})
         # A unique temporary name: two kernels sharing the user cache never write the same file.
@@ -199,15 +204,24 @@ class Components:
                 continue
             name, y = col.rsplit("|", 1)
             values[name][:, years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False)
-        official = {
-            name: pd.DataFrame(spec["data"], index=pd.Index(spec["index"], name="epci_siren"),
-                               columns=spec["columns"], dtype="float64")
-            for name, spec in meta["official"].items()
-        }
+        official = {name: _frame_from_json(spec, "epci_siren") for name, spec in meta["official"].items()}
+        territorial = {k: {lv: _frame_from_json(spec, "code") for lv, spec in v.items()}
+                       for k, v in meta.get("territorial", {}).items()}
         sources = {k: SourceStatus(v["available"], v["reason"], v["years"], v.get("origin", "")) for k, v in meta["sources"].items()}
         provenance = {k: {int(y): s for y, s in v.items()} for k, v in meta.get("provenance", {}).items()}
         return cls(codes, years, values, sources, official, meta.get("notes", []), scope, flags,
-                   [list(g) for g in meta.get("split_groups", [])], provenance)
+                   [list(g) for g in meta.get("split_groups", [])], provenance, territorial, meta.get("targets", {}))
+
+
+def _frame_json(df: pd.DataFrame) -> dict:
+    """A code × year frame as JSON (the components file's metadata)."""
+    return {"index": df.index.astype(str).tolist(), "columns": [int(c) for c in df.columns],
+            "data": [[None if np.isnan(v) else float(v) for v in row] for row in df.to_numpy(dtype="float64")]}
+
+
+def _frame_from_json(spec: dict, index_name: str) -> pd.DataFrame:
+    return pd.DataFrame(spec["data"], index=pd.Index(spec["index"], name=index_name), columns=spec["columns"],
+                        dtype="float64")
 
 
 # --------------------------------------------------------------------------- crosswalk
@@ -313,9 +327,10 @@ def _read_source_frames(bundle: Bundle, catalogue: Catalogue) -> tuple[dict[str,
         if df is not None:
             frames[sid] = df
             status[sid] = SourceStatus(True, "", origin=f"paquet de données ({bundle.source_path(sid).relative_to(bundle.data_dir)})")
-            epci = bundle.read_source(f"{sid}_epci")
-            if epci is not None:
-                frames[f"{sid}_epci"] = epci
+            for extra in (f"{sid}_epci", f"{sid}_targets"):
+                more = bundle.read_source(extra)
+                if more is not None:
+                    frames[extra] = more
         elif sid in skipped:
             status[sid] = SourceStatus(False, f"source ignorée à la construction du paquet : {skipped[sid].get('reason', '')}. {HOW_TO_GET}")
         else:
@@ -392,8 +407,11 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
     code_map = None
     subdivisions: frozenset[str] = frozenset()
     official: dict[str, pd.DataFrame] = {}
+    territorial = territorial_components(frames, cat, bundle.read("territories", ["level", "code"]))
     for sid, tidy in frames.items():
         # each component from the source the catalogue declares for it, never a namesake of another
+        if "level" in tidy.columns or sid.endswith("_targets"):
+            continue  # a territorial frame (régions, France): indicators.territorial
         if sid.endswith("_epci"):
             sub = tidy[tidy["variable"].isin(declared.get(sid[: -len("_epci")], set()))]
             for var, g in sub.groupby("variable"):
@@ -446,6 +464,11 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
         if sid in status:
             status[sid].years = sorted({int(y) for _, y in wide.columns})
     years = sorted({y for _, y in per_var})
+    first = years[0] if years else None  # territorial series start no earlier than the commune ones
+    years = sorted(set(years) | {y for y in territorial.years if first is None or y >= first})
+    for sid, yrs in territorial.source_years.items():
+        if sid in status:
+            status[sid].years = [y for y in yrs if y in years]
     values = {}
     for (var, y), arr in per_var.items():
         values.setdefault(var, np.full((n, len(years)), np.nan))[:, years.index(y)] = arr
@@ -455,7 +478,9 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
             flags.setdefault(var, np.zeros((n, len(years)), dtype=bool))[:, years.index(y)] = mask
     for sid in {s for c in cat.components.values() for s in c.sources}:
         status.setdefault(sid, SourceStatus(False, f"source non lue. {HOW_TO_GET}"))
-    return Components(codes, years, values, status, official, notes, scope, flags, split_groups, provenance)
+    return Components(codes, years, values, status, official, notes, scope, flags, split_groups, provenance,
+                      {k: {lv: df.reindex(columns=[y for y in df.columns if y in years]) for lv, df in v.items()}
+                       for k, v in territorial.values.items()}, territorial.targets)
 
 
 def split_groups_of(code_history: pd.DataFrame, current: pd.Index) -> list[list[str]]:

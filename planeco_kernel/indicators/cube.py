@@ -26,6 +26,11 @@ commune's indicator missing wherever they are read (a change of population over 
 density over a contour that still covers the split-off communes); they still count in the
 roll-ups, whose sums are right as long as the whole split group lies in the territory — where it
 does not, the territory's value is missing too.
+
+Indicators with ``aggregation: published`` read territorial components (series published per
+région or for France, :mod:`planeco_kernel.indicators.territorial`): they are evaluated on each of
+their levels' own values, never from communes, and hold no value at the other levels (the
+dataset's ``level_note`` attribute says « disponible à l'échelle régionale »).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catal
 from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
 from planeco_kernel.indicators.formula import Unavailable, evaluate
 from planeco_kernel.indicators.rollup import GroupIndex
+from planeco_kernel.indicators.published import evaluate_published
 from planeco_kernel.levels import PARENT_COLUMNS
 
 def _extracts() -> dict:
@@ -74,12 +80,12 @@ PERIMETER_TOLERANCE = 0.005
 """Relative gap allowed between an EPCI's official household count and its current members' sum."""
 
 
-
 @dataclass
 class IndicatorStatus:
     available: bool
     reason: str = ""
     years: list[int] = field(default_factory=list)
+
 
 
 @dataclass
@@ -189,6 +195,9 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
     data: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
     status: dict[str, IndicatorStatus] = {}
     for ind in cat:
+        if ind.aggregation == "published":  # published per région / for France: read, never rolled up
+            status[ind.id] = _published(ind, cat, components, level_codes, data)
+            continue
         try:
             num, den = evaluate(ind, components)
         except Unavailable as exc:
@@ -320,6 +329,24 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                    "title": f"Indicateurs planeco — niveau {level}"},
         )
     return Cube(cat, datasets, territories, status, components)
+
+
+def _published(ind: Indicator, cat: Catalogue, comps: Components, level_codes: dict[str, np.ndarray],
+               data: dict[str, dict[str, tuple]]) -> IndicatorStatus:
+    """Status of a ``published`` indicator; its values per level go into ``data``."""
+    per_level = evaluate_published(ind, comps, level_codes)
+    if per_level is None:
+        sources = sorted({s for c in ind.components if c not in comps.territorial for s in cat.components[c].sources})
+        why = "; ".join(dict.fromkeys(comps.sources[s].reason for s in sources
+                                      if s in comps.sources and not comps.sources[s].available))
+        return IndicatorStatus(False, why or f"séries absentes du paquet de données. {HOW_TO_GET}")
+    have = np.zeros(len(comps.years), dtype=bool)
+    for level, value in per_level.items():
+        data[level][ind.id] = (value, None)
+        have |= ~np.isnan(value).all(axis=0)
+    if not have.any():
+        return IndicatorStatus(False, f"aucune valeur {' / '.join(ind.levels)} dans le paquet de données. {HOW_TO_GET}")
+    return IndicatorStatus(True, "", [y for y, k in zip(comps.years, have) if k])
 
 
 def _partial_sources(ind: Indicator, sources_of: dict[str, tuple[str, ...]], comps: Components) -> list:

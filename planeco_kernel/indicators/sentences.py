@@ -192,3 +192,30 @@ def comparison_sentence(*, level: str, group: str, subject: str, percentile: flo
         good = (high and polarity == "higher_better") or (not high and polarity == "higher_worse")
         text += " Situation favorable." if good else " Situation défavorable."
     return text
+
+
+def target_clause(*, level: str, unit: str, polarity: str, last_year: int, last_value: float, target_year: int,
+                  target: float, required_pace: float | None, observed_pace: float, pace_from: int,
+                  target_source: str) -> str:
+    """The distance of France's series to its national target, as one clause of a comparison.
+
+    At région level the figures are France's and the clause says the target is national.
+
+    Examples
+    --------
+    « Objectif national 2030 : 15 % (3e stratégie nationale bas-carbone ; SGPE, baromètre août 2026) ;
+    France en 2025 : 2,9 %, à +12,1 points de l'objectif : il faut +2,4 points par an d'ici 2030,
+    contre +0,7 point par an de 2022 à 2025. »
+    """
+    national = "Objectif national" if level == "france" else "Objectif national (fixé pour la France entière, non décliné par région)"
+    head = (f"{national} {target_year} : {format_value(target, unit)} ({target_source}) ; "
+            f"France en {last_year} : {format_value(last_value, unit)}")
+    reached = (polarity == "higher_better" and last_value >= target) or (polarity == "higher_worse" and last_value <= target)
+    recent = f"{format_signed(observed_pace, unit)} par an de {pace_from} à {last_year}" if pace_from < last_year else ""
+    if reached:
+        return f"{head}, objectif déjà atteint" + (f" (évolution récente : {recent})." if recent else ".")
+    if required_pace is None:
+        return f"{head}, à {format_signed(target - last_value, unit)} de l'objectif, échéance passée."
+    text = (f"{head}, à {format_signed(target - last_value, unit)} de l'objectif : il faut "
+            f"{format_signed(required_pace, unit)} par an d'ici {target_year}")
+    return text + (f", contre {recent}." if recent else ".")

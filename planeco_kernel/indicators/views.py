@@ -110,7 +110,8 @@ def theme_summary(cube: Cube, theme: str) -> str:
              f"{'s' if len(ok) > 1 else ''} sur {len(inds)} dans ce paquet de données."]
     for i in ok:
         st = cube.status[i.id]
-        lines.append(f"- disponible : {i.label} ({', '.join(map(str, st.years))})")
+        where = "" if i.available_at("commune") else f", {i.level_note('commune')}"
+        lines.append(f"- disponible : {i.label} ({', '.join(map(str, st.years))}{where})")
     sources = {}
     for i in missing:
         sources.setdefault(i.source, []).append(i.label)

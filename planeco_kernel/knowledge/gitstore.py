@@ -31,6 +31,7 @@ from pathlib import Path
 
 from planeco_kernel.atomic import atomic_write, stale_temps
 from planeco_kernel.knowledge.errors import KnowledgeError, LockTimeoutError
+from planeco_kernel.knowledge.signing import git_env
 
 STATE_DIR = "planeco-kb"
 FILE_MODE = 0o100644
@@ -167,10 +168,7 @@ def _write_atomic(full: Path, data: bytes) -> os.stat_result:
     return os.stat(full)
 
 
-def _git_env() -> dict[str, str]:
-    """The environment for git subprocesses, without variables that redirect the repository."""
-    drop = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES"}
-    return {k: v for k, v in os.environ.items() if k not in drop}
+_git_env = git_env  # the environment for git subprocesses (in signing, the lower layer)
 
 
 def _update_index(repo, root: Path, entries: dict[str, bytes]) -> None:
@@ -208,6 +206,7 @@ def commit_files(
     allow_overwrite: bool = False,
     timestamp: int | None = None,
     committer: bytes | None = None,
+    sign: str = "",
 ) -> bytes:
     """Commit new files (paths relative to ``root``) as one commit by ``author``; return its sha.
 
@@ -219,7 +218,8 @@ def commit_files(
     Once the branch has moved the commit is published: a failure to update the working tree or
     the index after that (another program holding ``.git/index.lock``) does not raise; the
     journal stays and the next writer, or the next opening of the knowledge base, finishes the
-    job (:func:`recover`). :data:`pending` says whether that happened.
+    job (:func:`recover`). :data:`pending` says whether that happened. ``sign``: an SSH key file
+    to sign the commit with (:func:`planeco_kernel.knowledge.signing.signed_commit`, by git).
     """
     from dulwich.file import FileLocked
     from dulwich.object_store import commit_tree_changes
@@ -259,8 +259,15 @@ def commit_files(
         c.author_timezone = c.commit_timezone = 0
         c.encoding = b"UTF-8"
         c.message = message.encode("utf-8") if message.endswith("\n") else (message + "\n").encode("utf-8")
-        store.add_object(c)
-        if not repo.refs.set_if_equals(b"HEAD", head, c.id):
+        if sign:
+            from planeco_kernel.knowledge.signing import signed_commit
+
+            sha = signed_commit(root, tree=tree, parents=[head], author=c.author, committer=c.committer,
+                                timestamp=c.commit_time, message=c.message.decode("utf-8"), key=sign)  # fmt: skip
+        else:
+            store.add_object(c)
+            sha = c.id
+        if not repo.refs.set_if_equals(b"HEAD", head, sha):
             raise KnowledgeError(
                 "La branche de la base de connaissances a changé pendant l'envoi (un outil git externe ?). "
                 "Réessayez l'envoi."
@@ -274,10 +281,10 @@ def commit_files(
             _update_index(repo, root, shas)
         except (OSError, KnowledgeError, subprocess.SubprocessError, FileLocked):
             pending = True  # published; the journal stays and recovery completes the working tree and index
-            return c.id
+            return sha
     pending = False
     journal.unlink(missing_ok=True)
-    return c.id
+    return sha
 
 
 pending = False

@@ -38,6 +38,11 @@ def hub_user() -> str | None:
     return _SESSION_HUB_USER.get() or os.environ.get(HUB_VARIABLE) or None
 
 
+def session_hub_user() -> str | None:
+    """The hub user of the current :func:`hub_session` (a request of the hub service), else None."""
+    return _SESSION_HUB_USER.get()
+
+
 @contextmanager
 def hub_session(name: str) -> Iterator[None]:
     """Act as the hub user ``name`` (the one the hub identified for a request) inside this block.

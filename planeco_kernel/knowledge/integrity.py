@@ -14,11 +14,16 @@ the e-mail addresses of their registry entries at that point of history):
   its ``by:`` field (the founding entry of the base: by the first moderator for themself);
 - a **document** (``documents/…``, :meth:`KnowledgeBase.save_document`) is added by a member,
   and changed or removed only by the member who created it or a moderator;
-- the marker ``planeco-kb.yaml`` is written once, by the creation commit; no symbolic link
+- the marker ``planeco-kb.yaml`` is written by the creation commit and changed only by an active
+  moderator (its settings: ``signatures``, ``service_key``; never its ``format``); no symbolic link
   is ever committed in these areas;
 - a **merge** introduces nothing of its own: every path it changes has the content of one of
   its parents;
-- **history is never rewritten**: the last verified commit stays an ancestor of ``HEAD``.
+- **history is never rewritten**: the last verified commit stays an ancestor of ``HEAD``;
+- **signatures** (:mod:`~.signing`): a commit signed by a key that is not its committer's (nor
+  the hub service's for the hub user its trailer names) is illegitimate; under the setting
+  ``signatures: required`` of the marker, so is an unsigned one. The marker's settings are
+  changed by a commit of an active moderator only (the creation commit is judged by its e-mail).
 
 What fails is quarantined: an illegitimate addition is left out of what the knowledge base
 shows, an illegitimate modification or deletion is undone in what it shows (the last legitimate
@@ -40,14 +45,14 @@ from pathlib import Path
 from typing import Any
 
 from planeco_kernel.atomic import atomic_write
-from planeco_kernel.knowledge import cache
+from planeco_kernel.knowledge import cache, signing
 from planeco_kernel.knowledge.identity import member_email
 from planeco_kernel.knowledge.location import MARKER
 from planeco_kernel.knowledge.model import Member
-from planeco_kernel.knowledge.state import fold_members
+from planeco_kernel.knowledge.state import fold_members, own_key_entry
 
 CHECKPOINT = "verified.json"
-FORMAT = 1
+FORMAT = 2
 DOCUMENTS = "documents/"
 _LINK = 0o120000
 _DIR = 0o040000
@@ -101,17 +106,18 @@ class Verdict:
     owners: dict[str, str] = field(default_factory=dict)
     authors: dict[str, str] = field(default_factory=dict)
     created: bool = False
+    settings: dict[str, str] = field(default_factory=lambda: {"signatures": "optional", "service_key": ""})
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "head": self.head, "findings": [f.to_dict() for f in self.findings],
                 "exclude": sorted(self.exclude), "restore": self.restore, "member_records": self.member_records,
-                "owners": self.owners, "authors": self.authors, "created": self.created}  # fmt: skip
+                "owners": self.owners, "authors": self.authors, "created": self.created, "settings": self.settings}  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Verdict:
         return cls(head=d["head"], findings=[Finding(**f) for f in d["findings"]], exclude=set(d["exclude"]),
                    restore=dict(d["restore"]), member_records=dict(d["member_records"]), owners=dict(d["owners"]),
-                   authors=dict(d["authors"]), created=bool(d["created"]))  # fmt: skip
+                   authors=dict(d["authors"]), created=bool(d["created"]), settings=dict(d["settings"]))  # fmt: skip
 
     def copy(self) -> Verdict:
         return Verdict.from_json(json.loads(json.dumps(self.to_json())))
@@ -212,8 +218,11 @@ def verify_from(repo, start: Verdict | None, head: str, *, incoming: bool = Fals
             rewritten, start = start, None
     v = start.copy() if start is not None else Verdict()
     walker = repo.get_walker(include=[head.encode()], exclude=[v.head.encode()] if v.head else None, order="topo", reverse=True)
-    for entry in walker:
-        _verify_commit(repo, entry.commit, v)
+    commits = [entry.commit for entry in walker]
+    signed = [c.id.decode() for c in commits if signing.ssh_signed(c.gpgsig)]
+    sigs = signing.signatures(Path(repo.path), signed, _known_keys(v)) if signed else {}
+    for c in commits:
+        _verify_commit(repo, c, v, sigs.get(c.id.decode()))
     v.head = head
     if rewritten is not None:
         _rewrite(repo, rewritten, v)
@@ -244,11 +253,25 @@ def _changes(repo, old_tree: bytes | None, new_tree: bytes):
         yield (op.decode("utf-8", "replace") if op else None, np.decode("utf-8", "replace") if np else None, om, nm, os_, ns)
 
 
+def _known_keys(v: Verdict) -> dict[str, str]:
+    """The allowed signers git is given: the keys of the legitimate member entries so far, and the service's.
+
+    Which key may sign which commit is decided by :func:`~.signing.commit_reason` with the registry
+    at that commit; a good signature by a key listed nowhere yet shows as ``U`` with its fingerprint.
+    """
+    keys = {m.id: m.signing_key for m in fold_members(v.member_records).values() if m.signing_key}
+    if v.settings.get("service_key"):
+        keys["planeco-kb-service"] = v.settings["service_key"]
+    return keys
+
+
 class _Registry:
     """Members as known at one point of history (from the legitimate entries so far)."""
 
     def __init__(self, records: dict[str, dict[str, Any]]):
         self.members = fold_members(records)
+        self.keys = {mid: m.signing_key for mid, m in self.members.items()}
+        self.hub_users = {mid: m.hub_user or mid for mid, m in self.members.items()}
         self.emails: dict[str, set[str]] = {}
         self.moderators: set[str] = set()
         for r in records.values():
@@ -266,7 +289,17 @@ class _Registry:
         return email in self.emails.get(member_id, ())
 
 
-def _verify_commit(repo, c, v: Verdict) -> None:
+def _marker_change(repo, v: Verdict, os_: bytes, ns: bytes, reg: _Registry, committer: str) -> str:
+    """Why a change of the marker is illegitimate ('' when it is not; the settings are then applied)."""
+    mod = reg.who(committer)
+    ok = mod in reg.moderators and reg.members[mod].active
+    settings, reason = signing.marker_change(repo[os_].as_raw_string(), repo[ns].as_raw_string(), by_moderator=ok)
+    if not reason:
+        v.settings = settings
+    return reason
+
+
+def _verify_commit(repo, c, v: Verdict, sig: tuple[str, str] | None = None) -> None:
     sha = c.id.decode()
     has_marker = _has(repo, c.tree, MARKER) is not None
     if not has_marker and not v.created:
@@ -279,6 +312,9 @@ def _verify_commit(repo, c, v: Verdict) -> None:
     reg = _Registry(v.member_records)
     author, committer = _email(c.author), _email(c.committer)
     who = c.author.decode("utf-8", "replace")
+    signed_badly = "" if creation else signing.commit_reason(
+        sig if signing.ssh_signed(c.gpgsig) else None, policy=v.settings.get("signatures", "optional"), service_key=v.settings.get("service_key", ""),
+        committer=reg.who(committer), keys=reg.keys, hub_users=reg.hub_users, message=c.message)  # fmt: skip
     new_members: dict[str, dict[str, Any]] = {}
     for op, np, om, nm, os_, ns in _changes(repo, parent_tree, c.tree):
         path = np or op
@@ -294,7 +330,20 @@ def _verify_commit(repo, c, v: Verdict) -> None:
             continue
         if not managed(path):
             continue
+        cleanup = (np is None and op in v.exclude) or (np is not None and op is None and v.restore.get(np) == ns.decode())
+        if signed_badly and not cleanup:
+            bad(signed_badly)
+            if os_ is not None and path not in v.exclude:
+                v.restore.setdefault(path, os_.decode())
+            if ns is not None:
+                v.exclude.add(path)
+            continue
         if op is not None and np is not None and op == np:  # modified
+            if path == MARKER:
+                reason = _marker_change(repo, v, os_, ns, reg, committer)
+                if reason:
+                    bad(reason)
+                continue
             _modified(repo, v, path, os_, ns, om, reg, author, bad)
         elif np is None:  # deleted
             _deleted(v, op, os_, reg, author, bad)
@@ -306,6 +355,11 @@ def _verify_commit(repo, c, v: Verdict) -> None:
             if np == MARKER:
                 if not creation:
                     bad("marqueur de la base ajouté après sa création")
+                else:
+                    settings, problem = signing.settings_of(signing.parse_marker(repo[ns].as_raw_string()) or {})
+                    v.settings = settings
+                    if problem:
+                        bad(f"marqueur de la base : {problem}")
                 continue
             rec = cache.parse_record(np, repo[ns].as_raw_string()) if not np.startswith(DOCUMENTS) else None
             if np.startswith(DOCUMENTS):
@@ -346,9 +400,6 @@ def _modified(repo, v, path, os_, ns, om, reg, author, bad) -> None:
         if path in v.exclude or reg.is_(owner, author) or (reg.who(author) in reg.moderators):
             return
         bad(f"document de « {owner} » modifié par un commit qui n'est ni le sien ni d'un·e modérateur·rice")
-    elif path == MARKER:
-        bad("marqueur de la base modifié")
-        return
     else:
         bad("message modifié : un message n'est jamais réécrit (une modification est un nouvel événement)")
     if path not in v.exclude:
@@ -380,6 +431,8 @@ def _member_reason(rec, reg: _Registry, author: str, creation: bool) -> str:
         if by == rec["id"] and rec.get("moderator") and author == mine:
             return ""
         return "fiche fondatrice invalide (elle doit être celle d'un·e modérateur·rice, écrite par lui·elle-même)"
+    if by == rec["id"] and rec["id"] in reg.members and own_key_entry(reg.members[by], rec):
+        return "" if reg.is_(by, author) else f"clé de signature de « {by} » enregistrée par {author or 'une identité inconnue'}"
     m = reg.members.get(by)
     if m is None or not (m.moderator and m.active):
         return f"fiche de membre écrite par « {by} », qui n'est pas modérateur·rice"

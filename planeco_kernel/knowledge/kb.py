@@ -49,6 +49,7 @@ from planeco_kernel.knowledge.errors import (
 )
 from planeco_kernel.knowledge.filters import ThreadFilter
 from planeco_kernel.knowledge.gitstore import commit_files, head_sha, locked
+from planeco_kernel.knowledge.keys import Keys
 from planeco_kernel.knowledge.location import MARKER, default_kb_dir, find_root
 from planeco_kernel.knowledge.model import Member, Post, Thread
 from planeco_kernel.knowledge.notebooks import Notebooks
@@ -64,7 +65,7 @@ from planeco_kernel.knowledge.writing import Writer, initial_commit, set_git_ide
 DETAIL_FIELDS = records.DETAIL_FIELDS
 
 
-class KnowledgeBase(Writer, Documents, Notebooks):
+class KnowledgeBase(Writer, Documents, Notebooks, Keys):
     """A knowledge base rooted at a git working tree.
 
     Opening it finishes a commit interrupted by a killed writer (so that the git index matches

@@ -247,6 +247,7 @@ class Member:
     moderator: bool = False
     hub_user: str = ""
     active: bool = True
+    signing_key: str = ""
 
     @property
     def is_public_sector(self) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from planeco_kernel.knowledge import frontmatter, model
+from planeco_kernel.knowledge import frontmatter, model, signing
 from planeco_kernel.knowledge.errors import InvalidInputError
 from planeco_kernel.knowledge.model import Member
 
@@ -35,6 +35,7 @@ def validated_member(d: dict[str, Any], *, resolve: bool = True) -> Member:
         moderator=bool(d.get("moderator", False)),
         hub_user=model.text(d.get("hub_user") or "", "L'utilisateur JupyterHub", 100, required=False),
         active=bool(d.get("active", True)),
+        signing_key=signing.public_key(d.get("signing_key") or ""),
     )
 
 

@@ -37,11 +37,13 @@ TOKEN_VARIABLE = "JUPYTERHUB_API_TOKEN"
 OPERATIONS: dict[str, str] = {
     "add_member": "actor", "start_thread": "author", "reply": "author", "edit": "author",
     "flag": "actor", "hide": "actor", "restore": "actor", "save_documents": "author",
+    "set_signing_key": "actor", "configure": "actor",
 }  # fmt: skip
 """The writes the service performs, each with the parameter that names the acting member."""
 
 RESULTS: dict[str, Callable[[Any], Any]] = {
     "add_member": lambda d: Member(**d), "start_thread": lambda d: Post(**d), "reply": lambda d: Post(**d),
+    "set_signing_key": lambda d: Member(**d),
 }  # fmt: skip
 """How an operation's JSON result becomes the value the façade returns (others return a string)."""
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from planeco_kernel.knowledge import model
+from planeco_kernel.knowledge import model, signing
 from planeco_kernel.knowledge.model import Member, Post, Thread
 
-MEMBER_FIELDS = ("id", "name", "role", "territory", "organisation", "email", "moderator", "hub_user", "active")
+MEMBER_FIELDS = ("id", "name", "role", "territory", "organisation", "email", "moderator", "hub_user", "active", "signing_key")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$")
 _STATUSES = ("published", "held")
 _PATH = re.compile(r"(?:^|/)(t-\d{8}-[0-9a-f]{8})/([pe]-\d{8}T\d{6}-[0-9a-f]{8})\.md$")
@@ -154,6 +154,9 @@ def _validate_member(path: str, r: dict[str, Any]) -> str | None:
     for k in ("moderator", "active"):
         if not isinstance(r.get(k, k == "active"), bool):
             return f"champ {k} invalide (vrai/faux attendu)"
+    if r.get("signing_key"):
+        if not _is(signing.public_key, r.get("signing_key")):
+            return "clé de signature (signing_key) invalide"
     return None
 
 
@@ -188,10 +191,17 @@ def summary(th: Thread, v: Member | None) -> Thread:
     )  # fmt: skip
 
 
+def own_key_entry(current: Member, r: dict[str, Any]) -> bool:
+    """Whether entry ``r`` only changes the signing key of the active member ``current`` (a member may, for themself)."""
+    new = Member(**{k: r[k] for k in MEMBER_FIELDS if k in r})
+    return current.active and {**current.to_dict(), "signing_key": ""} == {**new.to_dict(), "signing_key": ""}
+
+
 def fold_members(records: dict[str, dict[str, Any]]) -> dict[str, Member]:
     """The member registry: entries in time order, each counting once its writer is a known active moderator.
 
-    Bootstrap: the first entry, made by a moderator for themself, founds the registry.
+    Bootstrap: the first entry, made by a moderator for themself, founds the registry. An active
+    member may also write their own entry when it only changes their ``signing_key``.
     """
     recs = sorted((r for p, r in records.items() if p.startswith("members/")), key=lambda r: (r.get("created", ""), r["path"]))
     members: dict[str, Member] = {}
@@ -202,7 +212,8 @@ def fold_members(records: dict[str, dict[str, Any]]) -> dict[str, Member]:
             m = Member(**{k: r[k] for k in MEMBER_FIELDS if k in r})
             by = members.get(r.get("by", ""))
             bootstrap = not members and r.get("by") == m.id and m.moderator
-            if bootstrap or (by is not None and by.moderator and by.active):
+            own_key = r.get("by") == m.id and m.id in members and own_key_entry(members[m.id], r)
+            if bootstrap or own_key or (by is not None and by.moderator and by.active):
                 members[m.id] = m
             else:
                 left.append(r)

@@ -18,6 +18,7 @@ from planeco_kernel.knowledge import (
     integrity,
     model,
     records,
+    signing,
 )
 from planeco_kernel.knowledge.errors import InvalidInputError
 from planeco_kernel.knowledge.gitstore import commit_files, head_sha, locked
@@ -74,19 +75,51 @@ class Writer:
                       overwrite: bool = False) -> str:  # fmt: skip
         """Commit ``files`` (writer lock held), log them for the listing cache, move the integrity checkpoint."""
         old = head_sha(self.root).decode()
+        key, policy = self._signing(by or who)
+        hub = identity.session_hub_user()
+        if key and hub:
+            message = message.rstrip("\n") + f"\n{signing.HUB_TRAILER}: {hub}\n"
         new = commit_files(self.root, files, author=who.git_identity(), message=message, allow_overwrite=overwrite,
-                           committer=by.git_identity() if by else None).decode()  # fmt: skip
+                           committer=by.git_identity() if by else None, sign=key).decode()  # fmt: skip
         self.pending_index = gitstore.pending
         recs = {p: r for p, d in files.items() if (r := cache.parse_record(p, d)) is not None and cache.is_record_path(p)}
         try:  # published: the caches below are derived and rebuilt if this fails (a full disk)
             cache.append(self.root, old, new, recs)
-            integrity.advance(self.root, old, new, {**recs, **{p: {} for p in files if p.startswith(integrity.DOCUMENTS)}}, who.id)
+            if not key and policy == "optional" and integrity.MARKER not in files:  # else a reader verifies it (git, settings)
+                integrity.advance(self.root, old, new, {**recs, **{p: {} for p in files if p.startswith(integrity.DOCUMENTS)}}, who.id)
         except OSError:
             pass
         if self._raw is not None and self._raw[0] == old:
             self._raw[1].update(recs)
             self._raw = (new, self._raw[1])
         return new
+
+    service_key_file: str = ""
+    """Set by the hub service: its own key, used once the base lists it as ``service_key``."""
+
+    def _signing(self, committer: Member) -> tuple[str, str]:
+        """``(key file to sign with or '', policy)``; refuses a write the base would quarantine."""
+        settings = integrity.verify(self.root).settings
+        policy = settings.get("signatures", "optional")
+        if self.service_key_file:
+            registered = settings.get("service_key") == signing.read_public_key(self.service_key_file)
+            key = self.service_key_file if registered else ""
+        else:
+            key = signing.local_key(self.root)
+            if key and committer.signing_key != signing.read_public_key(key):
+                if policy == "optional":
+                    return "", policy  # a commit signed by a key not on the committer's entry would be refused
+                raise signing.SigningError(
+                    f"La clé de signature configurée ({key}) n'est pas celle de la fiche de « {committer.id} » : le commit "
+                    "serait refusé. Enregistrez-la (`planeco kb members set-key`) ou configurez la bonne clé.")  # fmt: skip
+        if not key and policy == "required":
+            raise signing.SigningError(
+                "Cette base exige des commits signés : configurez votre clé SSH (PLANECO_KB_SIGNING_KEY=~/.ssh/id_ed25519, "
+                "ou `git config gpg.format ssh` et `git config user.signingkey …`), enregistrée sur votre fiche "
+                "(`planeco kb members set-key`)." if not self.service_key_file else
+                "Cette base exige des commits signés et la clé du service n'y est pas enregistrée : un·e modérateur·rice "
+                "doit lancer `planeco kb settings --service-key …` avec la clé publique que le service a affichée.")  # fmt: skip
+        return key, policy
 
     def _event(self, who: Member, post: Post, kind: str, *, reason: str, body: str = "", by: Member | None = None) -> str:
         if kind != "edit":

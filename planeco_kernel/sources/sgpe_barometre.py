@@ -30,6 +30,7 @@ import io
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -296,3 +297,143 @@ def load_ecolab(*, mirror=None) -> pd.DataFrame:
     for f in sorted((path.parent / "indicators").glob("*.json")):
         identity.verify(f"{folder}/indicators/{f.name}", sha256_file(f), where=f"ecolab/indicators/{f.name}")
     return parse_ecolab(path)
+
+
+# --------------------------------------------------------------------------- territorial components
+# Which Écolab series (and which row of grist-indicators.csv) give each territorial component of the
+# indicator catalogue: parsing facts (series id, dimension, national row, unit factor), read by the
+# source step of the build. The catalogue declares the components' levels and the indicators.
+
+
+@dataclass(frozen=True)
+class TerritorialVariable:
+    """One territorial component: the Écolab series of the régions and, if any, the national series.
+
+    ``factor`` converts the national series' unit to the Écolab unit (« gigawatts » → MW: 1000);
+    ``sub_levels`` are the sub-series summed (all years where each of them has a value), ``()`` for
+    a series without sub-series.
+    """
+
+    ecolab_id: str
+    dimension: str | None = None
+    national: str | None = None
+    sub_levels: tuple[str, ...] = ()
+    factor: float = 1.0
+
+
+TERRITORIAL_VARIABLES: dict[str, TerritorialVariable] = {
+    "conso_enaf_region_ha": TerritorialVariable(
+        "611", national="Consommation d'espaces naturels, agricoles et forestiers",
+        sub_levels=("Usages habitats", "Usages activités", "Autres usages (ferroviaire, route, mixte…)"), factor=1000.0),
+    "puissance_eolienne_mw": TerritorialVariable(
+        "898", national="Capacité de production d'électricité renouvelable installée",
+        sub_levels=("Eolien terrestre", "Eolien maritime"), factor=1000.0),
+    "puissance_solaire_mw": TerritorialVariable(
+        "899", national="Capacité de production d'électricité renouvelable installée",
+        sub_levels=("Photovoltaïque",), factor=1000.0),
+    "part_vp_electriques_parc_pct": TerritorialVariable(
+        "826", national="Proportion de voitures particulières électriques dans le parc roulant"),
+    "part_vp_electriques_immat_pct": TerritorialVariable(
+        "434", dimension="carburant=Electrique et hydrogène;type_vehicule=VP",
+        national="Proportion de voitures particulières électriques dans les immatriculations neuves"),
+    "part_sau_bio_pct": TerritorialVariable(
+        "23", national="Part de la surface agricole utile (SAU) cultivée en agriculture biologique (AB)"),
+    "taux_valorisation_dma_pct": TerritorialVariable(
+        "681", national="Taux de valorisation des déchets ménagers et assimilés (DMA)"),
+    "part_aires_protegees_terrestres_pct": TerritorialVariable(
+        "961", national="Part de territoires terrestres en aires protégées", sub_levels=("Total",)),
+    "part_protection_forte_terrestre_pct": TerritorialVariable(
+        "964", national="Part de territoires terrestres en aires protégées", sub_levels=("Protection forte (France)",)),
+    "part_chaleur_enrr_reseaux_pct": TerritorialVariable(
+        "510", national="Part de chaleur renouvelable et de récupération dans les réseaux de chaleur"),
+    "surface_prairies_permanentes_ha": TerritorialVariable(
+        "356", national="Surface de prairies", sub_levels=("Prairies permanentes",), factor=1e6),
+    "surface_legumineuses_ha": TerritorialVariable(
+        "331", national="Surface de cultures en légumineuses (soja, protéagineux et légumes secs cultivés pour leur "
+        "graine et prairies artificielles)", factor=1e6),
+    # the national series of the tertiary sector is corrected for the climate, Écolab 255 is not:
+    # France is the sum of the régions (declared in the catalogue)
+    "conso_energie_tertiaire_gwh": TerritorialVariable("255"),
+    # the baromètre counts « passoires » (F and G) in millions of dwellings, not a share by label
+    "part_rp_dpe_f_pct": TerritorialVariable("992"),
+    "part_rp_dpe_g_pct": TerritorialVariable("994"),
+}
+TERRITORIAL_COLUMNS = ("level", "code", "year", "variable", "value")
+TARGET_COLUMNS = ("variable", "year", "value", "target_source", "target_url", "series")
+
+
+def ecolab_territorial(ecolab: pd.DataFrame, variables: dict[str, TerritorialVariable] | None = None) -> pd.DataFrame:
+    """The régions' values of every territorial component (``level, code, year, variable, value``).
+
+    Raises
+    ------
+    SchemaError
+        A declared series (or dimension) is not in the Écolab table: the layout changed.
+    """
+    out = []
+    for var, spec in (variables or TERRITORIAL_VARIABLES).items():
+        d = ecolab[ecolab["indicator_id"] == spec.ecolab_id]
+        d = d[d["dimension"].isna()] if spec.dimension is None else d[d["dimension"] == spec.dimension]
+        if d.empty:
+            raise SchemaError(f"ecolab : série {spec.ecolab_id} (dimension {spec.dimension or 'aucune'}) absente, "
+                              f"attendue pour la composante {var}.")
+        d = d.dropna(subset=["value"])
+        out.append(pd.DataFrame({"level": "region", "code": d["region_code"].astype(str).to_numpy(),
+                                 "year": d["year"].astype(int).to_numpy(), "variable": var,
+                                 "value": d["value"].astype("float64").to_numpy()}))
+    return _typed(pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(TERRITORIAL_COLUMNS)))
+
+
+def _national_rows(indicators: pd.DataFrame, spec: TerritorialVariable, var: str) -> pd.DataFrame:
+    d = indicators[indicators["indicator"] == spec.national]
+    if spec.sub_levels:
+        d = d[d["sub_level"].isin(list(spec.sub_levels))]
+    if d.empty:
+        raise SchemaError(f"{INDICATORS.filename} : série nationale « {spec.national} » "
+                          f"{list(spec.sub_levels) or ''} absente, attendue pour la composante {var}.")
+    return d
+
+
+def barometre_territorial(indicators: pd.DataFrame, variables: dict[str, TerritorialVariable] | None = None,
+                          target_year: int = 2030) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """France's values of the territorial components from the baromètre's national series, and their
+    official target of ``target_year`` (``TARGET_COLUMNS``), both in the component's unit.
+
+    Sub-series are summed only in the years where each of them has a value (a target: where each has one).
+    """
+    values, targets = [], []
+    for var, spec in (variables or TERRITORIAL_VARIABLES).items():
+        if spec.national is None:
+            continue
+        d = _national_rows(indicators, spec, var)
+        n_sub = max(1, len(spec.sub_levels))
+        for kind, g in d.groupby("kind"):
+            per_year = g.groupby("year")["value"].agg(["sum", "count"])
+            per_year = per_year[per_year["count"] == n_sub]["sum"] * spec.factor
+            if kind == "value":
+                values.append(pd.DataFrame({"level": "france", "code": "FR", "year": per_year.index.astype(int),
+                                            "variable": var, "value": per_year.to_numpy(dtype="float64")}))
+            elif target_year in per_year.index:
+                src = g["target_source"].dropna()
+                url = g["target_url"].dropna()
+                targets.append({"variable": var, "year": target_year, "value": float(per_year[target_year]),
+                                "target_source": _sources_text(str(src.iloc[0])) if len(src) else None,
+                                "target_url": str(url.iloc[0]) if len(url) else None, "series": spec.national})
+    vals = _typed(pd.concat(values, ignore_index=True) if values else pd.DataFrame(columns=list(TERRITORIAL_COLUMNS)))
+    tg = pd.DataFrame(targets, columns=list(TARGET_COLUMNS))
+    return vals, tg
+
+
+def _sources_text(text: str) -> str:
+    """« SNBC 3 (provisoire)\nLOSARGA » (one source a line in the file) → « SNBC 3 (provisoire) et LOSARGA »."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return ", ".join(lines[:-1]) + " et " + lines[-1] if len(lines) > 1 else (lines[0] if lines else "")
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reindex(columns=list(TERRITORIAL_COLUMNS))
+    for c in ("level", "code", "variable"):
+        df[c] = df[c].astype(str)
+    df["year"] = df["year"].astype("int64")
+    df["value"] = df["value"].astype("float64")
+    return df
