@@ -109,3 +109,13 @@ def test_the_index_agrees_with_the_tables_for_every_territory_of_the_bundle(bund
     man[territory_index.MANIFEST_KEY] = territory_index.write(d, man["tables"])
     (d / "manifest.json").write_text(json.dumps(man), encoding="utf-8")
     assert _agree(d) > 36000
+
+
+def test_a_missing_index_makes_the_bundle_incomplete(fake_indexed, tmp_path):
+    from planeco_kernel.bundle import manifest as mf
+
+    d = tmp_path / "b"
+    shutil.copytree(fake_indexed, d)
+    assert not [p for p in mf.problems(d) if "index des territoires" in p]
+    (d / territory_index.PATH).unlink()
+    assert [p for p in mf.problems(d) if "index des territoires" in p]  # `data build --if-needed` rebuilds it
