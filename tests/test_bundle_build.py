@@ -247,7 +247,7 @@ def test_cli_status_without_bundle(tmp_path, monkeypatch):
 def test_if_needed_detects_registry_change(sources, fake_geometry, monkeypatch):
     b.build(sources)
     assert mf.problems(sources.data_dir) == []
-    monkeypatch.setattr(mf, "fingerprint", lambda: {"registry_sha256": "changed", "schema_sha256": "x"})
+    monkeypatch.setattr(mf, "fingerprint", lambda: {"registry_sha256": "changed", "schema_sha256": "x", "catalogue_sha256": "y"})
     assert "les versions épinglées (registry.yaml) ont changé" in mf.problems(sources.data_dir)
 
 

@@ -6,23 +6,43 @@ indicator cards of a theme (value, unit, vintage, source, evolution, position in
 and the peer group, French sentence), the unavailable indicators and why, the map scope and
 its choropleth (classes, colours, legend, GeoJSON with precomputed styles), automatic peers,
 the side-by-side table, its CSV/XLSX export, the chart PNG, and the deep-link state.
+The peers are in :mod:`.comparateur_peers` (a part of :class:`ComparateurData`), the deep-link
+state in :mod:`.comparateur_state`, the exports in :mod:`.comparateur_export`; their names are
+re-exported here.
 
 A missing value is never a zero: it is ``None`` in the data and :data:`MISSING_VINTAGE` in text.
 """
 
 from __future__ import annotations
 
-import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 
+from planeco_kernel.apps.comparateur_export import (  # noqa: F401  (re-exported)
+    chart_png,
+    column_name,
+    csv_bytes,
+    xlsx_bytes,
+)
+from planeco_kernel.apps.comparateur_peers import (  # noqa: F401  (re-exported)
+    AUTO_PEERS,
+    PEER_GROUPS,
+    PROGRAMME_ORDER,
+    PROGRAMME_PEERS,
+    ComparateurPeers,
+)
+from planeco_kernel.apps.comparateur_state import (  # noqa: F401  (re-exported)
+    DEEP_LINK_KEYS,
+    MAX_COMPARED,
+    AppState,
+    parse_state,
+)
 from planeco_kernel.indicators.sentences import format_value
-from planeco_kernel.levels import LEVEL, PARENT_COLUMNS
+from planeco_kernel.levels import LEVEL
 
 if TYPE_CHECKING:
     from planeco_kernel.indicators.comparison import Comparison, IndicatorComparison
@@ -41,33 +61,11 @@ FALLBACK_GROUPS: tuple[str, ...] = ("region", "france")
 GROUP_LABELS: dict[str, str] = {k: lv.title for k, lv in LEVEL.items() if k != "commune"} | {
     "peers": "Communes comparables"}
 
-MAX_COMPARED = 4
-"""Territories the user may add to the side-by-side comparison."""
-
-PROGRAMME_ORDER: tuple[str, ...] = ("acv", "pvd", "ort")
-"""A commune's programme for the peer group « communes du même programme »: ACV, then PVD, then ORT."""
-
-PROGRAMME_PEERS = 12
-"""At most this many communes of the same programme are added (nearest in population)."""
-
-PEER_GROUPS: dict[str, str] = {
-    "peers": "territoires comparables proches (taille et densité)",
-    "programme_departement": "communes du même programme ANCT dans le département",
-    "programme_region": "communes du même programme ANCT dans la région",
-}
-"""Peer groups of the side-by-side comparison: value → French label."""
-
-AUTO_PEERS = 3
-"""Automatic peers added to the comparison (nearest territories of the same level and peer group)."""
-
 CLASS_METHODS: dict[str, str] = {
     "quantiles": "quantiles (même nombre de communes par classe)",
     "jenks": "seuils naturels de Jenks (classes les plus homogènes)",
 }
 N_CLASSES = 5
-
-DEEP_LINK_KEYS = ("territoire", "theme", "indicateur", "comparer")
-"""Query parameters of the app's URL."""
 
 
 # --------------------------------------------------------------------------- cards
@@ -188,68 +186,10 @@ class Choropleth:
         return CLASS_METHODS[self.method]
 
 
-# --------------------------------------------------------------------------- state
-
-
-@dataclass
-class AppState:
-    """What the URL carries: territory, theme, map indicator, compared territories."""
-
-    territory: str | None = None
-    theme: str | None = None
-    indicator: str | None = None
-    compared: tuple[str, ...] = ()
-    problems: list[str] = field(default_factory=list)
-
-    def query(self) -> str:
-        """The query string (without ``?``) that reopens this state."""
-        params: dict[str, str] = {}
-        if self.territory:
-            params["territoire"] = self.territory
-        if self.theme:
-            params["theme"] = self.theme
-        if self.indicator:
-            params["indicateur"] = self.indicator
-        if self.compared:
-            params["comparer"] = ",".join(self.compared)
-        return urlencode(params, safe=":,")
-
-
-def parse_state(params: dict[str, str], themes: dict[str, str], indicators: dict[str, Any]) -> AppState:
-    """Read the app state from query parameters; unknown theme or indicator → ``problems`` (French).
-
-    The theme may be given by id (``revenus_pauvrete``) or label, accents optional
-    (``revenus``, ``Démographie``).
-    """
-    from planeco_kernel.territory.names import normalize
-
-    st = AppState(territory=(params.get("territoire") or None))
-    theme = params.get("theme")
-    if theme:
-        wanted = normalize(theme).replace(" ", "_").replace("-", "_")
-        match = [t for t, lab in themes.items()
-                 if wanted in (t, normalize(lab).replace(" ", "_").replace("-", "_"))
-                 or t.startswith(wanted) or normalize(lab).startswith(normalize(theme))]
-        if match:
-            st.theme = match[0]
-        else:
-            st.problems.append(f"Thème inconnu « {theme} » : thèmes possibles : {', '.join(themes.values())}.")
-    ind = params.get("indicateur")
-    if ind:
-        if ind in indicators:
-            st.indicator = ind
-        else:
-            st.problems.append(f"Indicateur inconnu « {ind} » : choisissez-en un dans la liste sous la carte.")
-    comp = params.get("comparer")
-    if comp:
-        st.compared = tuple(c.strip() for c in comp.split(",") if c.strip())[:MAX_COMPARED]
-    return st
-
-
 # --------------------------------------------------------------------------- the data
 
 
-class ComparateurData:
+class ComparateurData(ComparateurPeers):
     """The app's data layer over the territory model and the indicator cube.
 
     Parameters
@@ -420,62 +360,6 @@ class ComparateurData:
                           n_missing=int(vals.isna().sum()))
 
     # ------------------------------------------------------------------ comparison
-    def auto_peers(self, t: Territory, n: int = AUTO_PEERS) -> list[Territory]:
-        """The ``n`` nearest territories of the same level — for a commune, of the same peer group
-        (size and density classes of the catalogue)."""
-        if t.level == "france":
-            return []
-        tab = self.comparator.tables("commune") if t.level == "commune" else None
-        keys = tab.groups.get("peers") if tab is not None else None
-        if keys is None or t.code not in tab.row:
-            try:
-                return self.model.nearby(t.code, limit=n, level=t.level)
-            except Exception:  # noqa: BLE001 - no geometry in the bundle: no automatic peers
-                return []
-        mine = keys[tab.row[t.code]]
-        found: list[Territory] = []
-        for limit in (100, 2500):  # widen the circle for rare classes (big cities)
-            try:
-                near = self.model.nearby(t.code, limit=limit, level="commune")
-            except Exception:  # noqa: BLE001
-                return []
-            found = [m for m in near if m.code in tab.row and keys[tab.row[m.code]] == mine][:n]
-            if len(found) >= n:
-                break
-        return found
-
-    def programme_of(self, t: Territory) -> str | None:
-        """The ANCT programme a commune takes part in (« acv », « pvd », then « ort »), or ``None``."""
-        comps = self.cube.components
-        if t.level != "commune" or "programme_acv" not in comps.values:
-            return None
-        i = int(np.flatnonzero(comps.codes == t.code)[0]) if (comps.codes == t.code).any() else None
-        if i is None:
-            return None
-        for p in PROGRAMME_ORDER:
-            arr = comps.values.get(f"programme_{p}")
-            if arr is not None and (arr[i] == 1.0).any():
-                return p
-        return None
-
-    def programme_peers(self, t: Territory, scope: str = "departement", n: int = PROGRAMME_PEERS) -> list[Territory]:
-        """The other communes of ``t``'s ANCT programme in its département (or région), nearest in
-        population first, at most ``n``; ``[]`` when ``t`` takes part in none."""
-        p = self.programme_of(t)
-        if p is None:
-            return []
-        comps = self.cube.components
-        member = (comps.values[f"programme_{p}"] == 1.0).any(axis=1)
-        terr = self.cube.territories
-        communes = terr[terr["level"] == "commune"].set_index("code").reindex(comps.codes)
-        col = PARENT_COLUMNS[scope]
-        here = communes[col].to_numpy(dtype=object) == communes.loc[t.code, col]
-        codes = [c for c in comps.codes[member & here] if c != t.code]
-        pop = communes["population"].astype("float64")
-        mine = float(pop.get(t.code, np.nan))
-        codes.sort(key=lambda c: abs(float(pop.get(c, np.nan)) - mine) if not np.isnan(mine) else 0.0)
-        return [self.model.get(c, "commune") for c in codes[:n]]
-
     def comparison_table(self, territories: list[Territory], theme: str) -> pd.DataFrame:
         """Side by side: one row per indicator of the theme with data, one column per territory.
 
@@ -496,39 +380,3 @@ class ComparateurData:
             rows.append(row)
         cols = ["indicateur", "libellé", "unité", "année", *[column_name(t) for t in territories]]
         return pd.DataFrame(rows, columns=cols)
-
-
-def column_name(t: Territory) -> str:
-    """Column of a territory in the comparison table: ``"Saint-Étienne (42218)"``."""
-    return f"{t.name} ({t.code})"
-
-
-# --------------------------------------------------------------------------- export
-
-
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """The table as CSV for French spreadsheets: ``;`` separator, decimal comma, UTF-8 with BOM.
-
-    Missing values are empty cells (never zero).
-    """
-    return table.to_csv(sep=";", decimal=",", index=False, float_format="%.12g").encode("utf-8-sig")
-
-
-def xlsx_bytes(table: pd.DataFrame, sheet: str = "Comparaison") -> bytes:
-    """The table as an Excel workbook (one sheet; missing values are empty cells)."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        table.to_excel(xl, index=False, sheet_name=sheet)
-    return buf.getvalue()
-
-
-def chart_png(labels: list[str], values: list[float | None], unit: str, title: str,
-              highlight: int | None = 0) -> bytes:
-    """A horizontal bar chart of one indicator across territories (PNG).
-
-    Missing values get no bar and the words « donnée non disponible » (never a zero bar; see
-    :func:`planeco_kernel.charts.comparison_chart`).
-    """
-    from planeco_kernel import charts
-
-    return charts.comparison_chart(labels, values, unit, title, highlight=highlight)

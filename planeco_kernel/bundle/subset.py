@@ -135,7 +135,7 @@ def derive_subset(source: str | os.PathLike, target: str | os.PathLike,
     BundleError
         ``source`` is not a complete bundle (or is itself a subset), or a département is unknown.
     """
-    b = Bundle(source)
+    b = Bundle(Path(source))
     raw = b.manifest_dict()
     if raw.get("subset"):
         raise BundleError(f"{b.data_dir} est déjà un paquet réduit ({', '.join(raw['subset']['departements'])}) : "

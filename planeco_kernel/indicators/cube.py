@@ -45,7 +45,7 @@ from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
 from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
-from planeco_kernel.indicators.formula import Unavailable, evaluate
+from planeco_kernel.indicators.formula import Unavailable, evaluate, evaluate_columns
 from planeco_kernel.indicators.rollup import GroupIndex
 from planeco_kernel.indicators.published import evaluate_published
 from planeco_kernel.levels import PARENT_COLUMNS
@@ -198,8 +198,8 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         if ind.aggregation == "published":  # published per région / for France: read, never rolled up
             status[ind.id] = _published(ind, cat, components, level_codes, data)
             continue
-        try:
-            num, den = evaluate(ind, components)
+        try:  # only the year columns where the formula's inputs have values (cols): the others are NaN
+            num, den, cols = evaluate_columns(ind, components)
         except Unavailable as exc:
             status[ind.id] = IndicatorStatus(False, str(exc))
             continue
@@ -227,12 +227,14 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         elif out.any():
             note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
                     "exclues des agrégats")
-        status[ind.id] = IndicatorStatus(True, note, [y for y, k in zip(years, keep) if k])
+        status[ind.id] = IndicatorStatus(True, note, [years[c] for c in cols[keep]])
         split = _split_mask(ind, components, flagged)
         has_split = bool(split.any())
-        shown = valid & ~split if has_split else valid
-        data["commune"][ind.id] = (np.where(split, np.nan, _finish(ind, num, den)) if has_split
-                                   else _finish(ind, num, den), None)
+        split_k = split[:, cols]
+        shown = valid & ~split_k if has_split else valid
+        commune_value = np.full((len(weight), len(years)), np.nan)
+        commune_value[:, cols] = np.where(split_k, np.nan, _finish(ind, num, den)) if has_split else _finish(ind, num, den)
+        data["commune"][ind.id] = (commune_value, None)
         if ind.aggregation == "official_only":
             for level in LEVELS[1:]:
                 vals = _official(ind, components, level_codes[level], groups[level]) if level == "epci" else None
@@ -240,6 +242,8 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             continue
         if has_split:  # roll-ups: the recreated communes' share is inside the holder's value
             rnum, rden = evaluate(ind, _rows(rollup_comps, flagged, ind.components))  # only those rows change
+            rnum = rnum[:, cols]
+            rden = rden[:, cols] if rden is not None else None
             num = num.copy()
             num[flagged] = rnum
             if den is not None:
@@ -248,8 +252,10 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             valid = valid.copy()  # only the flagged rows' validity changes
             valid[flagged] = ~np.isnan(rnum) if rden is None else ~np.isnan(rnum) & ~np.isnan(rden)
             keep = valid.any(axis=0)
-        # only the years with a value are rolled up (a census indicator has 2 of the 17 years)
+        # only the years with a value are rolled up (a census indicator has 2 of the 17 years):
+        # yk indexes the evaluated columns, years_k the full year axis
         yk = np.flatnonzero(keep)
+        years_k = cols[yk]
         n, y = num.shape[0], len(yk)
         vk = valid[:, yk]
         stacked = np.concatenate([
@@ -274,8 +280,8 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             cover = np.full((n_level, len(years)), np.nan)
             value = np.full((n_level, len(years)), np.nan)
             with np.errstate(invalid="ignore", divide="ignore"):
-                cover[:, yk] = np.where(w_tot > 0, w_valid / w_tot, np.nan)
-            value[:, yk] = _finish(ind, s_num, s_den)
+                cover[:, years_k] = np.where(w_tot > 0, w_valid / w_tot, np.nan)
+            value[:, years_k] = _finish(ind, s_num, s_den)
             official = _official(ind, components, level_codes[level], groups[level]) if (
                 level == "epci" and ind.id in secret_shares) else None
             if has_split and level in crossing:
@@ -297,7 +303,9 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             if partial is not None and "pop_municipale" in ind.components:
                 marks[level][ind.id] = _partial_marks(ind, partial, level, level_codes[level], years) & ~np.isnan(value)
         # 0/1 per commune-year: float32 halves the largest arrays of the cube (~0.25 GB)
-        data["commune"][ind.id] = (data["commune"][ind.id][0], shown.astype("float32"))
+        shown_all = np.zeros((len(weight), len(years)), dtype="float32")
+        shown_all[:, cols] = shown
+        data["commune"][ind.id] = (data["commune"][ind.id][0], shown_all)
     names = territories.set_index(["level", "code"])["name"]
     datasets = {}
     for level in LEVELS:

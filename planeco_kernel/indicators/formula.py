@@ -56,6 +56,19 @@ def _factor(f: Factor, comps: Components, cols: np.ndarray) -> np.ndarray | floa
     return total
 
 
+def _narrow(expr: Expression, comps: Components, cols: np.ndarray) -> np.ndarray:
+    """The (communes × ``cols``) values of an expression on the year columns ``cols``."""
+    result: np.ndarray | float | None = None
+    for term in expr.terms:
+        value: np.ndarray | float = term.sign
+        for f in term.factors:
+            value = value * _factor(f, comps, cols)
+        result = value if result is None else result + value
+    if np.isscalar(result):
+        return np.full((len(comps.codes), len(cols)), float(result))
+    return result
+
+
 def evaluate_expression(expr: Expression, comps: Components, cols: np.ndarray | None = None) -> np.ndarray:
     """The (communes × years) values of an expression; NaN wherever one of its inputs is missing.
 
@@ -64,16 +77,29 @@ def evaluate_expression(expr: Expression, comps: Components, cols: np.ndarray | 
     if cols is None:
         cols = np.flatnonzero(_live(expr, comps))
     out = np.full((n, n_years), np.nan)
-    if not len(cols):
-        return out
-    result = None
-    for term in expr.terms:
-        value: np.ndarray | float = term.sign
-        for f in term.factors:
-            value = value * _factor(f, comps, cols)
-        result = value if result is None else result + value
-    out[:, cols] = result
+    if len(cols):
+        out[:, cols] = _narrow(expr, comps, cols)
     return out
+
+
+def evaluate_columns(ind: Indicator, comps: Components) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Numerator and denominator of ``ind`` on the year columns where both can have a value:
+    ``(num, den, cols)``, arrays of shape (communes × len(cols)). Every other year column of the
+    indicator is missing (NaN) — computing it would only allocate NaN (the cube's hot path).
+
+    Raises
+    ------
+    Unavailable
+        As :func:`evaluate`.
+    """
+    _check_components(ind, comps)
+    live = _live(ind.numerator, comps)
+    if ind.denominator is not None:
+        live = live & _live(ind.denominator, comps)
+    cols = np.flatnonzero(live)
+    num = _narrow(ind.numerator, comps, cols)
+    den = _narrow(ind.denominator, comps, cols) if ind.denominator is not None else None
+    return num, den, cols
 
 
 def evaluate(ind: Indicator, comps: Components) -> tuple[np.ndarray, np.ndarray | None]:
@@ -84,6 +110,14 @@ def evaluate(ind: Indicator, comps: Components) -> tuple[np.ndarray, np.ndarray 
     Unavailable
         A component is missing; the message names the source and why it is absent.
     """
+    _check_components(ind, comps)
+    num = evaluate_expression(ind.numerator, comps)
+    den = evaluate_expression(ind.denominator, comps) if ind.denominator is not None else None
+    return num, den
+
+
+def _check_components(ind: Indicator, comps: Components) -> None:
+    """Raise :class:`Unavailable` (French, with the sources' reasons) if a component is missing."""
     missing = sorted(c for c in ind.components if c not in comps.values)
     if missing:
         sources = sorted({_source_of(ind, c) for c in missing})
@@ -99,9 +133,6 @@ def evaluate(ind: Indicator, comps: Components) -> tuple[np.ndarray, np.ndarray 
                     "la source est lue mais ne contient pas " + ", ".join(mine) + " pour cette géographie.")
             reasons.append(f"source « {s} » : {why}")
         raise Unavailable("Indisponible — " + " ".join(reasons))
-    num = evaluate_expression(ind.numerator, comps)
-    den = evaluate_expression(ind.denominator, comps) if ind.denominator is not None else None
-    return num, den
 
 
 def _when_absent(component: str) -> str:
