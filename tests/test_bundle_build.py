@@ -95,6 +95,9 @@ def test_build_writes_tables_and_manifest(sources):
     for name, t in man["tables"].items():
         assert fetch.sha256_file(d / t["path"]) == t["sha256"]
         assert len(pd.read_parquet(d / t["path"])) == t["rows"]
+    idx = man["territory_index"]  # derived from territories and population (bundle/territory_index.py)
+    assert fetch.sha256_file(d / idx["path"]) == idx["sha256"] and idx["rows"] == man["tables"]["territories"]["rows"]
+    assert idx["derived_from"] == {n: man["tables"][n]["sha256"] for n in ("territories", "population")}
     assert [s["source"] for s in man["skipped"]] == ["geometry"]
     assert {s["name"] for s in man["sources"]} == {"cog", "banatic", "scot_corrections", "sgpe_leviers", "sgpe_barometre",
                                                    "ecolab", "zan_targets", "cerema_lyon"}

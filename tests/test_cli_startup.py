@@ -3,8 +3,10 @@
 The time itself is measured by ``python -m benchmarks cli`` (issue 10: ``planeco territory show``
 < 0.5 s); these tests pin what makes it possible, on the INVENTED bundle of
 ``tests/fixtures/territory/fake_bundle.py``: ``planeco territory show`` builds only the
-``territory`` group, reads no table it does not need, and imports neither pandas, xarray,
-``pyarrow.dataset`` nor ``pyarrow.compute``.
+``territory`` group, reads no table it does not need, and — reading the bundle's territory index
+(:mod:`planeco_kernel.bundle.territory_index`) — imports neither pandas, xarray, pyarrow nor numpy;
+without an index (an older bundle) it reads the Parquet tables, still without pandas, xarray,
+``pyarrow.dataset`` or ``pyarrow.compute``.
 """
 
 from __future__ import annotations
@@ -27,13 +29,20 @@ import json, sys
 from planeco_kernel.cli import main
 rc = main(sys.argv[1:])
 print(json.dumps({"rc": rc, "modules": sorted(m for m in sys.modules if m.split('.')[0] in
-      ('pandas', 'xarray', 'pyarrow', 'planeco_kernel', 'ipywidgets', 'shapely'))}), file=sys.stderr)
+      ('pandas', 'xarray', 'pyarrow', 'numpy', 'planeco_kernel', 'ipywidgets', 'shapely', 'rich'))}),
+      file=sys.stderr)
 """
 
 
 @pytest.fixture(scope="module")
 def fake_bundle(tmp_path_factory) -> Path:
-    return write_fake_bundle(tmp_path_factory.mktemp("startup") / "bundle")
+    """The invented bundle with its territory index, as the build writes it."""
+    return write_fake_bundle(tmp_path_factory.mktemp("startup") / "bundle", index=True)
+
+
+@pytest.fixture(scope="module")
+def bundle_without_index(tmp_path_factory) -> Path:
+    return write_fake_bundle(tmp_path_factory.mktemp("startup-noindex") / "bundle")
 
 
 def _probe(bundle: Path, *args: str) -> tuple[int, str, set[str]]:
@@ -46,14 +55,28 @@ def _probe(bundle: Path, *args: str) -> tuple[int, str, set[str]]:
 
 def test_territory_show_imports_only_what_it_uses(fake_bundle):
     rc, out, modules = _probe(fake_bundle, "territory", "show", "01001")
-    assert rc == 0 and "Clé : commune:01001" in out
-    for heavy in ("pandas", "xarray", "pyarrow.dataset", "pyarrow.compute", "ipywidgets", "shapely"):
+    assert rc == 0 and "Clé : commune:01001" in out and "Population municipale" in out
+    for heavy in ("pandas", "xarray", "pyarrow", "numpy", "ipywidgets", "shapely", "rich"):
         assert heavy not in modules, heavy
     other_groups = {f"planeco_kernel.cli.{m}" for _n, m, _a, _h in _GROUPS} - {"planeco_kernel.cli.territory"}
     assert not (modules & other_groups), modules & other_groups
     # the tables a commune's summary needs, and no other
     assert "planeco_kernel.territory.names" not in modules  # no name index for a code
     assert "planeco_kernel.indicators" not in modules
+
+
+def test_an_epci_is_shown_from_the_index_alone(fake_bundle):
+    rc, out, modules = _probe(fake_bundle, "territory", "show", "200046977", "--json")
+    assert rc == 0 and json.loads(out)["key"] == "epci:200046977"
+    assert not {"pyarrow", "numpy", "pandas"} & modules
+
+
+def test_without_an_index_the_tables_are_read(bundle_without_index, fake_bundle):
+    rc, out, modules = _probe(bundle_without_index, "territory", "show", "01001")
+    assert rc == 0 and "pyarrow" in modules  # the Parquet tables, as before the index
+    for heavy in ("pandas", "xarray", "pyarrow.dataset", "pyarrow.compute", "ipywidgets", "shapely"):
+        assert heavy not in modules, heavy
+    assert out == _probe(fake_bundle, "territory", "show", "01001")[1]  # the same summary
 
 
 def test_a_name_still_resolves_and_errors_still_exit_2(fake_bundle):

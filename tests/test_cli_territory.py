@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory) -> Path:
-    return write_fake_bundle(tmp_path_factory.mktemp("fake_bundle_cli"))
+@pytest.fixture(scope="module", params=[False, True], ids=["tables", "index"])
+def fake_dir(request, tmp_path_factory) -> Path:
+    """The invented bundle, without and with its territory index: every command behaves the same."""
+    return write_fake_bundle(tmp_path_factory.mktemp("fake_bundle_cli"), index=request.param)
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pandas is imported inside the steps: `--if-needed` must sta
 
 from planeco_kernel import __version__, config
 from planeco_kernel.bundle import manifest as mf
+from planeco_kernel.bundle import territory_index
 from planeco_kernel.bundle.steps import (  # the typed outputs are re-exported from here
     CogOutput,
     HeadlineOutput,
@@ -197,6 +198,7 @@ def _build(opts: BuildOptions, reporter: Reporter | None, pol) -> dict[str, Any]
         # The indicator step reads the manifest (geometry report: split overlaps; source vintages),
         # so a first version is written before it, and completed after.
         man = _manifest(st, opts, tables, time.perf_counter() - t_start)
+        man[territory_index.MANIFEST_KEY] = territory_index.write(tmp, tables)  # the CLI's look-ups
         mf.write(tmp, man)
         with config.using(_settings(opts)):  # indicator sources: written to sources/, or recorded as skipped with why
             from planeco_kernel.bundle.sources_step import build_sources

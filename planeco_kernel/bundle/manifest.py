@@ -82,12 +82,19 @@ def problems(data_dir: Path, *, scot_perimeters: str | None = None, require_comp
         p = Path(data_dir) / t["path"]
         if not p.is_file() or p.stat().st_size != t.get("bytes"):
             out.append(f"table {name} absente ou modifiée ({t['path']})")
+    index = m.get("territory_index")  # derived by the build (bundle/territory_index.py)
+    if isinstance(index, dict) and not _same_size(Path(data_dir) / str(index.get("path")), index.get("bytes")):
+        out.append(f"index des territoires absent ou modifié ({index.get('path')})")
     if not m.get("tables"):
         out.append("aucune table")
     if (m.get("scot_perimeters") or None) != (scot_perimeters or None):
         out.append("périmètres de SCoT utilisateur différents")
     return out
 
+
+
+def _same_size(path: Path, size: Any) -> bool:
+    return path.is_file() and path.stat().st_size == size
 
 
 def _json_default(obj: Any) -> Any:

@@ -33,6 +33,10 @@ SOURCE_FRAME_PATH = "sources/{key}.parquet"
 """Tidy frame of one indicator source (columns of :data:`planeco_kernel.sources.base.TIDY_COLUMNS`)."""
 COMPONENTS_PATH = "indicators/components.parquet"
 """Commune × year components of the indicators (:class:`planeco_kernel.indicators.components.Components`)."""
+TERRITORY_INDEX_PATH = "territory_index.sqlite"
+"""``territories`` and ``population`` as one SQLite file, derived from them by the build, for the
+command line's look-ups without pyarrow (:mod:`planeco_kernel.bundle.territory_index`; listed in the
+manifest under ``territory_index``)."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planeco_kernel.bundle import manifest, schema
+from planeco_kernel.bundle import manifest, schema, territory_index
 from planeco_kernel.bundle.reader import Bundle
 from planeco_kernel.errors import BundleError
 
@@ -166,6 +166,7 @@ def derive_subset(source: str | os.PathLike, target: str | os.PathLike,
             dst.parent.mkdir(parents=True, exist_ok=True)
             _cut_components(b.components_path, dst, keep)
         now = time.time()
+        raw = {**raw, territory_index.MANIFEST_KEY: territory_index.write(tmp, tables)}
         man = {**raw, "tables": tables,
                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "built_at_epoch": now,
                "subset": {

@@ -32,7 +32,7 @@ def show(
     """Afficher un territoire : population, appartenances, membres."""
     from planeco_kernel.territory import load_model
 
-    model = load_model()
+    model = load_model(use_index=True)
     res = model.resolve(query, level=level, departement=departement)
     if as_json:
         typer.echo(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
@@ -51,7 +51,7 @@ def search(
     """Chercher des territoires par nom, les plus pertinents d'abord."""
     from planeco_kernel.territory import load_model
 
-    model = load_model()
+    model = load_model(use_index=True)
     found = model.search(text, level=level, limit=limit, departement=departement)
     if as_json:
         typer.echo(json.dumps([_search_item(t) for t in found], ensure_ascii=False, indent=2))

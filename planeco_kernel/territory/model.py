@@ -52,12 +52,22 @@ class TerritoryModel:
     ----------
     data_dir : Path or Bundle
         The bundle (directory).
+    use_index : bool
+        Read the territories and their populations from the bundle's territory index
+        (:mod:`planeco_kernel.bundle.territory_index`: SQLite, no pyarrow import) when it is there
+        and agrees with the manifest; the Parquet tables otherwise. For the command line's
+        look-ups; tables and contours are read from the Parquet files either way.
     """
 
-    def __init__(self, data_dir: Path | Bundle):
+    def __init__(self, data_dir: Path | Bundle, *, use_index: bool = False):
         self.bundle = data_dir if isinstance(data_dir, Bundle) else Bundle(data_dir)
         self.data_dir = self.bundle.data_dir
-        self.store = TerritoryStore(self.bundle)
+        index = None
+        if use_index:
+            from planeco_kernel.bundle.territory_index import open_index
+
+            index = open_index(self.data_dir, self.bundle.manifest_dict())
+        self.store = TerritoryStore(self.bundle, index)
         """The tables (package-internal: use the model's and :class:`Territory`'s methods)."""
         self.resolver = Resolver(self.store)
 
@@ -235,17 +245,20 @@ class TerritoryModel:
 
 
 # -- cache ---------------------------------------------------------------------------------------
-_CACHE: dict[Path, tuple[tuple, TerritoryModel]] = {}
+_CACHE: dict[tuple[Path, bool], tuple[tuple, TerritoryModel]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def load_model(data_dir: str | Path | Bundle | None = None) -> TerritoryModel:
+def load_model(data_dir: str | Path | Bundle | None = None, *, use_index: bool = False) -> TerritoryModel:
     """The territory model of a data bundle, cached per directory.
 
     Parameters
     ----------
     data_dir : str or Path, optional
         The bundle directory; default :func:`planeco_kernel.config.data_dir` (``PLANECO_DATA_DIR``).
+    use_index : bool
+        Read the rows from the territory index when the bundle has a current one (see
+        :class:`TerritoryModel`; the command line's ``territory show`` and ``search``).
 
     Returns
     -------
@@ -263,12 +276,12 @@ def load_model(data_dir: str | Path | Bundle | None = None) -> TerritoryModel:
     bundle = open_bundle(data_dir)  # one stamp per build: a rebuilt bundle is a new Bundle
     d = bundle.data_dir.resolve()
     with _CACHE_LOCK:
-        hit = _CACHE.get(d)
+        hit = _CACHE.get((d, use_index))
         if hit is not None and hit[0] == bundle.stamp:
             return hit[1]
-    model = TerritoryModel(bundle)
+    model = TerritoryModel(bundle, use_index=use_index)
     with _CACHE_LOCK:
-        _CACHE[d] = (bundle.stamp, model)
+        _CACHE[(d, use_index)] = (bundle.stamp, model)
     return model
 
 

@@ -8,10 +8,35 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from planeco_kernel.bundle.territory_index import TerritoryIndex
+
 _Series = tuple[list[int], list[int | None], list[str | None], list[str | None]]
 
 
-class PopulationIndex:
+class SeriesDicts:
+    """A territory's series as the dictionaries :class:`~planeco_kernel.territory.objects.Territory`
+    hands out; subclasses give :meth:`_series`."""
+
+    def _series(self, row: int, *, labels: bool) -> _Series:
+        raise NotImplementedError
+
+    def values(self, row: int) -> dict[int, int] | None:
+        """Census year → population of a row (missing values omitted); ``None`` if the row has no series."""
+        years, values, _src, _flags = self._series(row, labels=False)
+        if not years:
+            return None
+        return {y: v for y, v in zip(years, values) if v is not None}
+
+    def sources(self, row: int) -> dict[int, str]:
+        years, values, sources, _flags = self._series(row, labels=True)
+        return {y: src for y, v, src in zip(years, values, sources) if v is not None}  # type: ignore[misc]
+
+    def flags(self, row: int) -> dict[int, str]:
+        years, _values, _src, flags = self._series(row, labels=True)
+        return {y: f for y, f in zip(years, flags) if f}
+
+
+class PopulationIndex(SeriesDicts):
     """The ``population`` table by territory row.
 
     The first :attr:`DIRECT` territories asked are looked up directly (the row positions of one
@@ -119,20 +144,6 @@ class PopulationIndex:
         return ([years[k] for k in order], [pop.column("population")[p].as_py() for p in at],
                 [pop.column("source")[p].as_py() for p in at], [pop.column("flag")[p].as_py() for p in at])
 
-    def values(self, row: int) -> dict[int, int] | None:
-        """Census year → population of a row (missing values omitted); ``None`` if the row has no series."""
-        years, values, _src, _flags = self._series(row, labels=False)
-        if not years:
-            return None
-        return {y: v for y, v in zip(years, values) if v is not None}
-
-    def sources(self, row: int) -> dict[int, str]:
-        years, values, sources, _flags = self._series(row, labels=True)
-        return {y: src for y, v, src in zip(years, values, sources) if v is not None}  # type: ignore[misc]
-
-    def flags(self, row: int) -> dict[int, str]:
-        years, _values, _src, flags = self._series(row, labels=True)
-        return {y: f for y, f in zip(years, flags) if f}
 
 
 def _indices(chunk: pa.DictionaryArray):
@@ -144,3 +155,30 @@ def _indices(chunk: pa.DictionaryArray):
     width = ind.type.bit_width // 8
     return np.frombuffer(ind.buffers()[1], dtype=np.dtype(f"int{ind.type.bit_width}"), count=len(ind),
                          offset=ind.offset * width)
+
+
+class IndexedPopulation(SeriesDicts):
+    """The population series read from the territory index (:mod:`planeco_kernel.bundle.territory_index`):
+    one query per territory for the first :attr:`DIRECT` asked, then every series in one query."""
+
+    DIRECT = 64
+
+    def __init__(self, index: TerritoryIndex, n_rows: int):
+        self._index = index
+        self._n = n_rows
+        self._lock = threading.Lock()
+        self._direct: dict[int, _Series] = {}
+        self._all: list[_Series] | None = None
+
+    def _series(self, row: int, *, labels: bool) -> _Series:
+        everything = self._all
+        if everything is not None:
+            return everything[row]
+        with self._lock:
+            hit = self._direct.get(row)
+            if hit is None and self._all is None:
+                if len(self._direct) < self.DIRECT:
+                    hit = self._direct[row] = self._index.series(row)
+                else:
+                    self._all = self._index.all_series(self._n)
+            return hit if hit is not None else self._all[row]  # type: ignore[index]

@@ -4,7 +4,9 @@ One store per build (:func:`planeco_kernel.territory.load_model` keeps one per b
 its caches never outlive the files they were read from. Tables are read on first use, each with
 only the columns asked (``territories`` up front: a few milliseconds), through
 :meth:`Bundle.read_arrow <planeco_kernel.bundle.reader.Bundle.read_arrow>` (pyarrow only: no pandas,
-no ``pyarrow.dataset``). Everything derived from them (column lists, the population index, member
+no ``pyarrow.dataset``) — or, for the command line, from the bundle's territory index
+(:mod:`planeco_kernel.bundle.territory_index`, SQLite: no pyarrow at all) when the model is opened
+with ``use_index=True`` and the index agrees with the manifest. Everything derived from them (column lists, the population index, member
 indexes, points, contours) goes through the one caching idiom :meth:`TerritoryStore.cached`.
 """
 
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from planeco_kernel.bundle.reader import Bundle
-    from planeco_kernel.territory.population import PopulationIndex
+    from planeco_kernel.bundle.territory_index import TerritoryIndex
+    from planeco_kernel.territory.population import SeriesDicts
 
 T = TypeVar("T")
 
@@ -42,8 +45,10 @@ class TerritoryStore:
     ----------
     bundle : Bundle
         The bundle read (its stamp identifies the build).
+    index : TerritoryIndex or None
+        The territory index the rows are read from, or ``None``: the Parquet tables.
     table : pyarrow.Table
-        ``territories``, all columns.
+        ``territories``, all columns (read up front without an index, on first use with one).
     levels, codes : list of str
         The ``level`` and ``code`` columns, one entry per row.
     by_key : dict
@@ -51,15 +56,22 @@ class TerritoryStore:
         scan the code list for the first :data:`SCALAR_READS` look-ups instead).
     """
 
-    def __init__(self, bundle: Bundle):
+    def __init__(self, bundle: Bundle, index: TerritoryIndex | None = None):
         self.bundle = bundle
         self.data_dir: Path = bundle.data_dir
+        self.index = index
         self._lock = threading.RLock()
         self._memo: dict[tuple, Any] = {}
         self._scalar_reads: dict[str, int] = {}
-        self.table: pa.Table = self.read("territories")
-        self.levels: list[str] = self.table.column("level").to_pylist()
-        self.codes: list[str] = self.table.column("code").to_pylist()
+        self._table: pa.Table | None = None
+        self.levels: list[str]
+        self.codes: list[str]
+        if index is not None:
+            self.levels, self.codes = index.keys()
+        else:
+            self._table = self.read("territories")
+            self.levels = self._table.column("level").to_pylist()
+            self.codes = self._table.column("code").to_pylist()
         self._key_reads = 0
         # Fast views of two memo entries, for the per-call paths (get, a territory's cells):
         self._lists: dict[str, list] = {}  # the ("column", name) entries
@@ -67,6 +79,15 @@ class TerritoryStore:
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    @property
+    def table(self) -> pa.Table:
+        """``territories`` as a pyarrow table (read on first use when the rows come from the index)."""
+        if self._table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = self.read("territories")
+        return self._table
 
     # -- the one caching idiom -------------------------------------------------------------------
     def cached(self, key: tuple, build: Callable[[], T]) -> T:
@@ -119,8 +140,13 @@ class TerritoryStore:
         """One column of ``territories`` as a Python list (converted once)."""
         col = self._lists.get(name)
         if col is None:
-            col = self._lists[name] = self.cached(("column", name), lambda: self.table.column(name).to_pylist())
+            col = self._lists[name] = self.cached(("column", name), lambda: self._read_column(name))
         return col
+
+    def _read_column(self, name: str) -> list:
+        if self.index is not None:
+            return self.index.column(name)
+        return self.table.column(name).to_pylist()
 
     def value(self, name: str, row: int) -> Any:
         """One cell of ``territories``: from the column's list once converted (or once asked for
@@ -133,6 +159,8 @@ class TerritoryStore:
             n = self._scalar_reads[name] = self._scalar_reads.get(name, 0) + 1
         if n > SCALAR_READS:
             return self.column(name)[row]
+        if self.index is not None:
+            return self.index.value(name, row)
         return self.table.column(name)[row].as_py()
 
     @property
@@ -143,11 +171,13 @@ class TerritoryStore:
         """The ``code_history`` table (every COG vintage's commune codes)."""
         return self.cached(("code_history",), lambda: self.read("code_history"))
 
-    def population(self) -> PopulationIndex:
-        """Population series by row (``population`` table)."""
-        from planeco_kernel.territory.population import PopulationIndex
+    def population(self) -> SeriesDicts:
+        """Population series by row (``population`` table, or the index)."""
+        from planeco_kernel.territory.population import IndexedPopulation, PopulationIndex
 
-        def build() -> PopulationIndex:
+        def build() -> SeriesDicts:
+            if self.index is not None:
+                return IndexedPopulation(self.index, len(self.codes))
             import pyarrow.parquet as pq
 
             table = self.read("population")
