@@ -203,3 +203,16 @@ def test_actors_commitments_from_the_knowledge_base_fill_the_region_gauges(pdata
     assert "acteurs socio-économiques — plan d&#39;actions" in app.commit_table.value
     html = data.dossier_html()
     assert "acteurs socio-économiques" in html
+
+
+def test_region_choices_are_the_bundles(small_bundle_dir, kb):
+    """A bundle cut to a few départements (the tests' fast bundle) lacks most régions: the app offers
+    those it holds and opens on one of them, instead of failing on the panorama's first région."""
+    from planeco_kernel.apps.cop import CopApp
+
+    app = CopApp(load_planning(small_bundle_dir), kb=kb)
+    codes = [c for _name, c in app.region.options]
+    assert set(codes) == {"32", "75", "84", "93"}  # Nord, Vienne; Ain, Loire, Rhône; Vaucluse
+    assert app.data.region_code == app.region.value in codes
+    app.apply_query({"region": "11"})  # Île-de-France is not in this bundle: the deep link is ignored
+    assert app.region.value != "11"

@@ -56,7 +56,9 @@ class CopApp(DiagnosticStep, DebateStep, DeclensionStep, RoadmapStep):
         self.extra = extra_commitments or []
         lev = self.pdata.table("sgpe_levers")
         names = self.pdata.territories[self.pdata.territories["level"] == "region"].set_index("code")["name"]
-        codes = sorted(set(lev["region_code"]), key=lambda c: names.get(c, c))
+        # the régions of the SGPE panorama that the bundle holds (all of them, but in a bundle cut to a
+        # few départements: the tests' fast bundle)
+        codes = sorted(set(lev["region_code"]) & set(names.index), key=lambda c: names.get(c, c))
         self.region = W.Dropdown(options=[(names.get(c, c), c) for c in codes], description="Région",
                                  value=region_code or codes[0], layout=W.Layout(width="420px"))
         self.status = W.HTML()
