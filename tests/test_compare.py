@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from planeco_kernel.indicators import sentences as fr
@@ -315,3 +316,44 @@ def test_package_compare_stays_a_function_after_importing_the_module():
     import planeco_kernel.indicators.comparison  # noqa: F401
 
     assert callable(indicators.compare) and not hasattr(indicators.compare, "__file__")
+
+
+@pytest.mark.bundle
+def test_ranks_medians_and_counts_equal_a_pandas_reference(cube):
+    """Group statistics are computed per group on first use (sorted columns, binary search); the
+    reference ranks every commune of every département with pandas, as the engine once did."""
+    import random
+
+    from planeco_kernel.indicators.comparison import comparator
+
+    comp = comparator(cube)
+    tab = comp.tables("commune")
+    frame = pd.DataFrame(tab.latest)
+    keys = pd.Series(tab.groups["departement"], dtype=object)
+    grouped = frame.groupby(keys.to_numpy(), dropna=True)
+    ref = {
+        "rank": grouped.rank(method="min", ascending=False).to_numpy(),
+        "rank_from_bottom": grouped.rank(method="min", ascending=True).to_numpy(),
+        "percentile": (grouped.rank(method="max", pct=True) * 100).to_numpy(),
+        "median": grouped.transform("median").to_numpy(),
+        "count": frame.notna().groupby(keys.to_numpy()).transform("sum").to_numpy(),
+    }
+    random.seed(7)
+    codes = random.sample(sorted(tab.row), 40) + ["01004", "69123", "2A004"]
+    checked = 0
+    for code in codes:
+        res = comp.compare(code, "commune")
+        i = tab.row[code]
+        for item in res.indicators:
+            if not item.available:
+                continue
+            k = tab.ids.index(item.id)
+            (dep,) = [g for g in item.groups if g.group == "departement"]
+            for field, want in ((f, ref[f][i, k]) for f in ref):
+                got = getattr(dep, field)
+                if np.isnan(want):
+                    assert got is None, (code, item.id, field)
+                else:
+                    assert got == pytest.approx(want, rel=1e-9), (code, item.id, field)
+                    checked += 1
+    assert checked > 5_000
