@@ -93,6 +93,39 @@ def test_reason_lookup_maps_components_to_indicators():
     assert M.missing_text(None) == "non disponible pour ce territoire"
 
 
+def test_cells_withheld_by_the_publisher_are_recorded_not_kept(tmp_path):
+    import copy
+
+    from planeco_kernel.bundle.reader import Bundle
+    from planeco_kernel.bundle.sources_step import LoadedSource, _withheld_reasons, write_missing_reasons
+    from planeco_kernel.sources import lovac
+    from planeco_kernel.sources.tidy import withheld
+
+    # invented LOVAC rates: 00005 has its long-term rate withheld, 00002 (absorbed, not current) both
+    wide = pd.DataFrame({"commune_code": ["00005", "00002", "00007"], "taux_vacance_25_pct": [8.0, None, 6.0],
+                         "taux_vacance_long_25_pct": [None, None, 2.0]})
+    tidy = lovac.tidy(wide)
+    assert tidy["value"].notna().all() and len(tidy) == 3
+    cells = withheld(tidy)
+    assert cells is not None and cells.reason == lovac.SECRET_REASON
+    assert set(cells.rows) == {("00005", "taux_vacance_longue_lovac_pct"), ("00002", LOVAC),
+                               ("00002", "taux_vacance_longue_lovac_pct")}
+    assert copy.deepcopy(cells) is cells and withheld(tidy[tidy["value"] > 0]) is cells
+    got = LoadedSource({"lovac": tidy}, "test")
+    rows = _withheld_reasons("lovac", got, {"00001", "00005", "00007"})
+    assert rows is not None
+    assert rows[["variable", "commune_code"]].values.tolist() == [["taux_vacance_longue_lovac_pct", "00005"]]
+    assert withheld(got.frames["lovac"]) is None  # popped: the frame is written to Parquet as any other
+    got.frames["lovac"].to_parquet(tmp_path / "lovac.parquet")
+    # the table: the fold's reason (first) wins over the secret for the same commune and variable
+    fold = pd.DataFrame({"source": ["lovac"], "variable": ["taux_vacance_longue_lovac_pct"], "commune_code": ["00005"],
+                         "reason": ["raison du pliage (test)"]}, dtype="string")
+    pd.DataFrame({"level": ["commune"], "code": ["00005"]}).to_parquet(tmp_path / "territories.parquet")
+    table = write_missing_reasons(Bundle(tmp_path), [fold, rows])
+    assert table["reason"].tolist() == ["raison du pliage (test)"]
+    assert pd.read_parquet(tmp_path / "sources" / "missing_reasons.parquet").equals(table)
+
+
 # --------------------------------------------------------------------------- the real bundle
 
 
