@@ -211,3 +211,21 @@ def test_real_hostile_reason_is_escaped_on_the_fiche(cube):
     evil = dataclasses.replace(cube, missing_reasons={"01187": [("lovac", LOVAC, EVIL)]})
     html = templates.macro("fiche_figures.html", "figures", "commune:01187", [], "", F.sections(evil, "commune", "01187"))
     assert "&lt;script&gt;" in html and "<script>" not in html and "<img" not in html
+
+
+@pytest.mark.bundle
+def test_real_lovac_secret_cell_is_said_on_the_fiche(real_bundle, cube):
+    """A commune the mirrored LOVAC file lists with an empty rate (statistical secret): the table and the Fiche say so."""
+    from planeco_kernel.apps import fiche_figures as F
+    from planeco_kernel.sources import base, lovac
+
+    wide = lovac.parse(base.resolve_mirror(None) / lovac.RELEASE.mirror_path)
+    communes = set(cube.components.codes)
+    secret = [c for c in wide.loc[wide["taux_vacance_25_pct"].isna(), "commune_code"] if c in communes]
+    assert secret
+    code = sorted(secret)[0]
+    table = real_bundle.read("missing_reasons")
+    row = table[(table["source"] == "lovac") & (table["variable"] == LOVAC) & (table["commune_code"] == code)]
+    assert row["reason"].tolist() == [lovac.SECRET_REASON]
+    fig = {f.indicator: f for s in F.sections(cube, "commune", code) for f in s.figures}["taux_vacance_lovac"]
+    assert fig.value_text == "non disponible" and fig.note == f"non disponible : {lovac.SECRET_REASON}"
