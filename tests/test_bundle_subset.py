@@ -118,3 +118,20 @@ def test_cli_subset_and_status(bundle_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "planeco_kernel", "data", "subset", str(tmp_path / "t"), "--departements", "99"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "inconnu" in bad.stderr
+
+
+def test_missing_reasons_are_cut_to_the_departements(bundle_dir, small_bundle_dir):
+    """The bundle's ``missing_reasons`` (sources/missing_reasons.parquet, commune_code) is cut like the tidy frames."""
+    from planeco_kernel.bundle.reader import Bundle
+    from planeco_kernel.indicators.missing import missing_reason
+
+    full, small = Bundle(bundle_dir), Bundle(small_bundle_dir)
+    if not full.has("missing_reasons"):
+        pytest.fail(f"{bundle_dir} has no missing_reasons table: rebuild it (planeco data build).")
+    a, b = full.read("missing_reasons"), small.read("missing_reasons")
+    communes = set(small.read("territories").query("level == 'commune'")["code"])
+    expected = a[a["commune_code"].isin(communes)].reset_index(drop=True)
+    assert len(b) and len(b) < len(a) and set(b["commune_code"]) <= communes
+    assert b.reset_index(drop=True).equals(expected)
+    assert missing_reason(small, "taux_vacance_lovac", "commune", "01187") == missing_reason(
+        full, "taux_vacance_lovac", "commune", "01187")

@@ -101,6 +101,12 @@ def _fiche_fragments():
     yield templates.macro(f, "same_code_elsewhere", EVIL, EVIL, EVIL, "territoire", [(EVIL, EVIL)])
     yield templates.macro(f, "members_title", EVIL, EVIL)
     yield templates.macro(f, "member_population", EVIL, EVIL)
+    # a « non disponible : <reason> » note of a key figure (the reason comes from the bundle's missing_reasons)
+    from planeco_kernel.apps.fiche_figures import Figure, Section
+    from planeco_kernel.indicators.missing import missing_text
+
+    sec = Section(EVIL, EVIL, (Figure(EVIL, EVIL, EVIL, 2021, EVIL, missing_text(EVIL)),), (EVIL,))
+    yield templates.macro("fiche_figures.html", "figures", EVIL, [], EVIL, [sec])
 
 
 def _report_html_fragments():

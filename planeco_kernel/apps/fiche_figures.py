@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from planeco_kernel import fmt
 from planeco_kernel.indicators.cube import Cube
+from planeco_kernel.indicators.missing import missing_reason, missing_text
 from planeco_kernel.indicators.sentences import format_value
 
 VACANCY_NOTE = (
@@ -133,7 +134,7 @@ def _figure(cube: Cube, level: str, code: str, indicator: str) -> Figure:
     else:
         text = format_value(value, ind.unit)
     note = "" if value is not None else (cube.status[indicator].reason if not cube.status[indicator].available
-                                         else "non disponible pour ce territoire")
+                                         else missing_text(missing_reason(cube, indicator, level, code)))
     cover_var = f"{indicator}__coverage"
     if value is not None and level != "commune" and cover_var in cube[level]:
         cover = float(cube[level][cover_var].sel(territory=code, year=year))

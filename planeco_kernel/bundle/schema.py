@@ -31,6 +31,8 @@ MANIFEST_PATH = "manifest.json"
 """The bundle's manifest (:class:`planeco_kernel.bundle.reader.Manifest`)."""
 SOURCE_FRAME_PATH = "sources/{key}.parquet"
 """Tidy frame of one indicator source (columns of :data:`planeco_kernel.sources.base.TIDY_COLUMNS`)."""
+MISSING_REASONS_PATH = "sources/missing_reasons.parquet"
+"""Why a source gives no value for a commune (:data:`MISSING_REASONS`)."""
 COMPONENTS_PATH = "indicators/components.parquet"
 """Commune × year components of the indicators (:class:`planeco_kernel.indicators.components.Components`)."""
 TERRITORY_INDEX_PATH = "territory_index.sqlite"
@@ -343,6 +345,18 @@ ZAN_TARGETS = _register(Table(
         _c("document_comment", "string", "Commentaire", nullable=True),
     ),
     "Objectifs ZAN territorialisés (SRADDET, SCoT, PLUi).",
+))
+
+MISSING_REASONS = _register(Table(
+    "missing_reasons", MISSING_REASONS_PATH, ("source", "variable", "commune_code"),
+    (
+        _c("source", "string", "Identifiant de la source (registre des sources)"),
+        _c("variable", "string", "Variable du fichier tidy de la source (composante des indicateurs)"),
+        _c("commune_code", "string", "Code INSEE de la commune actuelle sans valeur"),
+        _c("reason", "string", "Pourquoi la source ne donne pas de valeur pour cette commune (français)"),
+    ),
+    "Valeurs écartées par l'étape des sources, avec leur raison (communes fusionnées, Paris, Lyon, Marseille) ; "
+    "écrite par planeco_kernel.bundle.sources_step, lue par planeco_kernel.indicators.missing.",
 ))
 
 

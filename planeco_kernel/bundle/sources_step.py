@@ -4,7 +4,10 @@
 for each source of :data:`planeco_kernel.sources.catalog.SOURCES` whose file is reachable (the
 offline mirror, the download cache, or the publisher's URL), it writes the connector's tidy frame
 to ``sources/<source_id>.parquet`` (Filosofi's EPCI file to ``sources/filosofi_epci.parquet``),
-then the commune components of the indicators to ``indicators/components.parquet``. It returns
+then the commune components of the indicators to ``indicators/components.parquet``, and why a source
+gives no value for some communes to ``sources/missing_reasons.parquet`` (merged communes, Paris, Lyon
+and Marseille: :mod:`planeco_kernel.sources.merged_communes`; cells withheld by statistical secret:
+:func:`planeco_kernel.sources.tidy.drop_withheld`). It returns
 one manifest entry per source: included ones (``included: True``, with rows, years and origin)
 and skipped ones with the reason and how to get them.
 """
@@ -209,9 +212,10 @@ def _filosofi(mirror, network: bool) -> dict[str, pd.DataFrame]:
 
 
 def _fold_merged(source_id: str, got: LoadedSource, frames: dict[str, pd.DataFrame], history: pd.DataFrame,
-                 current: set[str]) -> list[str]:
+                 current: set[str], reasons: list[pd.DataFrame] | None = None) -> list[str]:
     """Rates of merged communes and of Paris, Lyon, Marseille (:mod:`planeco_kernel.sources.merged_communes`):
-    replace ``got``'s frame in place, return the manifest notes (computed estimates, reasons when missing)."""
+    replace ``got``'s frame in place, return the manifest notes (computed estimates, reasons when missing)
+    and append the per-commune reasons (``missing_reasons`` rows) to ``reasons``."""
     from planeco_kernel.sources import merged_communes
 
     spec = merged_communes.rules_for(source_id, {**frames, **got.frames})
@@ -220,7 +224,43 @@ def _fold_merged(source_id: str, got: LoadedSource, frames: dict[str, pd.DataFra
     vintage, rules = spec
     folded = merged_communes.fold_rates(got.frames[source_id], history, file_vintage=vintage, current=current, rules=rules)
     got.frames[source_id] = folded.tidy
+    if reasons is not None:
+        reasons.append(folded.reasons(source_id))
     return folded.notes(source_id)
+
+
+def _withheld_reasons(source_id: str, got: LoadedSource, current: set[str]) -> pd.DataFrame | None:
+    """The cells ``got``'s connector dropped as withheld by the publisher (statistical secret:
+    :func:`planeco_kernel.sources.tidy.drop_withheld`), as ``missing_reasons`` rows for the current
+    communes (the merged ones get the fold's reason instead); removed from the frames' ``attrs``."""
+    from planeco_kernel.sources.tidy import WITHHELD_ATTR, withheld
+
+    rows: list[tuple[str, str, str, str]] = []
+    for frame in got.frames.values():
+        cells = withheld(frame)
+        frame.attrs.pop(WITHHELD_ATTR, None)  # not written into the Parquet file's metadata
+        if cells is not None:
+            rows += [(source_id, var, code, cells.reason) for code, var in cells.rows if code in current]
+    if not rows:
+        return None
+    return pd.DataFrame(rows, columns=["source", "variable", "commune_code", "reason"], dtype="string")
+
+
+def write_missing_reasons(bundle: Bundle, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Write the bundle's ``missing_reasons`` table (:data:`planeco_kernel.bundle.schema.MISSING_REASONS`),
+    empty when no source left a commune without a value for a known reason; return it. A commune and
+    variable with several reasons keeps the first (the fold's, more precise than « secret statistique »)."""
+    from planeco_kernel.bundle import schema
+    from planeco_kernel.sources.merged_communes import Folded
+
+    empty = Folded(pd.DataFrame(), {}, {}).reasons("")
+    df = pd.concat([empty, *parts], ignore_index=True) if parts else empty
+    df = df.drop_duplicates(["source", "variable", "commune_code"], keep="first").reset_index(drop=True)
+    df = schema.validate(df.astype("string"), schema.MISSING_REASONS, origin="étape des sources")
+    path = bundle.path(schema.MISSING_REASONS.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(path, index=False)
+    return df
 
 
 def territorial_frames(bundle: Bundle, frames: dict[str, pd.DataFrame], status: dict) -> list[dict[str, Any]]:
@@ -301,6 +341,8 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
     communes = communes.loc[communes["level"] == "commune", "code"].astype(str).tolist()
     bundle.source_path("x").parent.mkdir(parents=True, exist_ok=True)
     history = bundle.read("code_history", ["code", "vintage", "type", "current_code"])
+    reasons: list[pd.DataFrame] = []
+    current = set(communes)
     for sid, info in catalog.SOURCES.items():
         with step(f"Source {info.title}"):
             try:
@@ -314,7 +356,10 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                                 "fix": comp_mod.HOW_TO_GET})
                 status[sid] = comp_mod.SourceStatus(False, f"source ignorée à la construction du paquet : {reason} {comp_mod.HOW_TO_GET}")
                 continue
-        fold_notes = _fold_merged(sid, got, frames, history, set(communes))
+        secret = _withheld_reasons(sid, got, current)
+        fold_notes = _fold_merged(sid, got, frames, history, current, reasons)
+        if secret is not None:
+            reasons.append(secret)
         for key, df in got.frames.items():
             path = bundle.source_path(key)
             df.to_parquet(path, index=False)
@@ -332,6 +377,7 @@ def build_sources(out_dir: Path, mirror=None, progress: Any = None,
                             "years": [], "origin": got.origin, "licence": info.licence,
                             "vintage": _table_vintage(key, got.origin, info.vintage_text), "coverage": info.coverage})
         status[sid] = comp_mod.SourceStatus(True, "", origin=got.origin)
+    write_missing_reasons(bundle, reasons)
     with step("Séries régionales et nationales (Écolab, baromètre SGPE)"):
         entries += territorial_frames(bundle, frames, status)
     with step("Composantes des indicateurs"):

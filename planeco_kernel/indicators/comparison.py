@@ -26,6 +26,7 @@ import pandas as pd
 from planeco_kernel.bundle.schema import LEVELS
 from planeco_kernel.indicators import sentences as fr
 from planeco_kernel.indicators.cube import PARENT_COLUMNS, Cube, load_cube
+from planeco_kernel.indicators.missing import missing_reason, missing_text
 from planeco_kernel.indicators.peers import peer_keys
 
 EVOLUTION_SPAN = 5
@@ -179,10 +180,10 @@ class Comparator:
                 continue
             k = tab.ids.index(ind.id)
             j = int(tab.years[k])
-            items.append(self._item(ind, level, tab, i, k, j, years, parents))
+            items.append(self._item(ind, level, tab, i, k, j, years, parents, code))
         return Comparison(level=level, code=code, name=str(terr["name"]), parents=parents, indicators=items)
 
-    def _item(self, ind, level, tab, i, k, j, years, parents) -> IndicatorComparison:
+    def _item(self, ind, level, tab, i, k, j, years, parents, code: str = "") -> IndicatorComparison:
         cube = self.cube
         src = cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)]
         value = float(tab.values[k][i, j]) if j >= 0 else math.nan
@@ -229,7 +230,8 @@ class Comparator:
             estimate=estimate, coverage=_f(cover), groups=groups, evolution=evo, sentence=sentence,
             reason="" if not math.isnan(value) else (
                 ind.level_note(level) or _scope_reason(cube.status[ind.id].reason)
-                or "pas de valeur pour ce territoire (secret statistique ou donnée absente)"),
+                or missing_text(missing_reason(cube, ind.id, level, code),
+                                "pas de valeur pour ce territoire (secret statistique ou donnée absente)")),
         )
 
     def _cited_context(self, ind, value: float, target: GroupComparison, level: str, year: int | None) -> str | None:

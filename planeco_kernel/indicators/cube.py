@@ -97,6 +97,9 @@ class Cube:
     territories: pd.DataFrame
     status: dict[str, IndicatorStatus]
     components: Components
+    missing_reasons: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    """Why the build left some commune values missing (:mod:`planeco_kernel.indicators.missing`):
+    ``{commune_code: [(source, variable, reason), …]}``, from the bundle's ``missing_reasons`` table."""
 
     def level_note(self, indicator_id: str, level: str) -> str:
         """« disponible à l'échelle régionale » when the indicator does not exist at ``level``; else ``""``."""
@@ -540,6 +543,9 @@ def load_cube(data_dir: str | Path | Bundle | None = None, *, catalogue: Catalog
     pop = bundle.read("population")
     partial = pop.loc[pop["flag"] == "partial", ["level", "code", "census_year"]] if "flag" in pop.columns else None
     cube = build_cube(comps, _territories(bundle), catalogue, partial)
+    from planeco_kernel.indicators.missing import bundle_reasons
+
+    cube.missing_reasons = bundle_reasons(bundle)
     _CUBES.clear()
     _CUBES[stamp] = cube
     return cube

@@ -38,6 +38,7 @@ from planeco_kernel.sources.tidy import (  # noqa: F401  (re-exported for the co
     YEAR_RANGE,
     check_codes,
     check_ranges,
+    drop_withheld,
     melt,
     require_columns,
     to_numeric,

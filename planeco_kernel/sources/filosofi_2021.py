@@ -154,7 +154,12 @@ def parse_official(path: Path, rel: Release = OFFICIAL_RELEASE) -> pd.DataFrame:
 
 def tidy(wide: pd.DataFrame, year: int = YEAR, *, name: str = RELEASE.filename) -> pd.DataFrame:
     long = base.melt(wide, key="commune_code", year=year, variables=VARIABLES)
-    return base.validate_tidy(long.dropna(subset=["value"]), name=name)
+    return base.drop_withheld(long, name=name, reason=SECRET_REASON)
+
+
+SECRET_REASON = ("valeur non publiée par l'Insee pour cette commune (Filosofi 2021 : secret statistique ou "
+                 "valeur non significative)")
+"""Why Filosofi 2021 gives no value for a commune it lists (the bundle's ``missing_reasons``)."""
 
 
 def load_official(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:

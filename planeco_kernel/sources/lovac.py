@@ -81,6 +81,10 @@ COUNTS = {"pp_vacant": ("logements_vacants_prives_lovac", "logements"),
           "total": ("parc_prive_lovac", "logements")}
 
 
+SECRET_REASON = "valeur sous secret statistique dans LOVAC (moins de 11 logements concernés)"
+"""Why LOVAC gives no rate for a commune it lists (the bundle's ``missing_reasons``)."""
+
+
 def parse_official(path: Path, rel: Release = OFFICIAL_RELEASE, year: int = YEAR) -> pd.DataFrame:
     """Parse the official per-commune file (see the module docstring) for ``year``.
 
@@ -134,7 +138,7 @@ def parse_official(path: Path, rel: Release = OFFICIAL_RELEASE, year: int = YEAR
 def tidy_official(wide: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
     variables = {**COLUMNS, **COUNTS}
     long = base.melt(wide, key="commune_code", year=year, variables=variables)
-    return base.validate_tidy(long.dropna(subset=["value"]), name=OFFICIAL_RELEASE.filename)
+    return base.drop_withheld(long, name=OFFICIAL_RELEASE.filename, reason=SECRET_REASON)
 
 
 def resolve_official_url(dataset: dict) -> str:
@@ -193,7 +197,7 @@ def parse(path: Path, rel: Release = RELEASE) -> pd.DataFrame:
 
 def tidy(wide: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
     long = base.melt(wide, key="commune_code", year=year, variables=COLUMNS)
-    return base.validate_tidy(long.dropna(subset=["value"]), name=RELEASE.filename)
+    return base.drop_withheld(long, name=RELEASE.filename, reason=SECRET_REASON)
 
 
 def load(*, mirror: str | Path | None = None, url: str | None = None, cache=None) -> pd.DataFrame:

@@ -28,7 +28,9 @@ are dropped when the current commune has its own row.
 
 The function is pure (frames in, frames out); the build's source step
 (:mod:`planeco_kernel.bundle.sources_step`) calls it with the bundle's ``code_history`` and
-records the notes in the manifest.
+records the notes in the manifest and the structured reasons (:meth:`Folded.reasons`) in the
+bundle's ``missing_reasons`` table, which the Fiche and the Comparateur show beside « non disponible »
+(:func:`planeco_kernel.indicators.missing.missing_reason`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,15 @@ class Folded:
     unavailable: dict[tuple[str, str], str]
     redundant: dict[str, int] = field(default_factory=dict)
     """Per variable, rows of old communes déléguées / associées dropped beside their current commune."""
+
+    def reasons(self, source: str) -> pd.DataFrame:
+        """One row per commune left missing: ``source, variable, commune_code, reason`` (the bundle's
+        ``missing_reasons`` table, :data:`planeco_kernel.bundle.schema.MISSING_REASONS`)."""
+        rows = sorted(self.unavailable.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        return pd.DataFrame({"source": pd.Series([source] * len(rows), dtype="string"),
+                             "variable": pd.Series([var for (_, var), _ in rows], dtype="string"),
+                             "commune_code": pd.Series([code for (code, _), _ in rows], dtype="string"),
+                             "reason": pd.Series([text for _, text in rows], dtype="string")})
 
     def notes(self, source: str) -> list[str]:
         """Manifest notes (``"<source> : …"``), one per variable and outcome, with up to 5 examples."""

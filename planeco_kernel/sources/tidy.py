@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,45 @@ def validate_tidy(df: pd.DataFrame, *, name: str, key: str = "commune_code") -> 
         return schema.validate(out, lazy=True)
     except pa.errors.SchemaErrors as exc:
         raise SchemaError(f"{name} (tidy output): {_summarise_pandera(exc)}") from None
+
+
+WITHHELD_ATTR = "withheld"
+"""Key of :class:`Withheld` in the ``attrs`` of a tidy frame whose withheld cells were dropped."""
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """The cells a connector dropped from its tidy frame because the publisher withholds them, and why.
+
+    Kept in the frame's ``attrs`` (:data:`WITHHELD_ATTR`) by :func:`drop_withheld`; the build's source
+    step turns them into rows of the bundle's ``missing_reasons`` table. Immutable (``attrs`` are
+    copied with every derived frame: a copy is the object itself).
+    """
+
+    rows: tuple[tuple[str, str], ...]
+    """``(commune_code, variable)`` in the file's geography."""
+    reason: str
+    """Why, in French (« valeur sous secret statistique … »)."""
+
+    def __deepcopy__(self, memo: dict) -> Withheld:
+        return self
+
+
+def drop_withheld(long: pd.DataFrame, *, name: str, reason: str) -> pd.DataFrame:
+    """:func:`validate_tidy` of the rows of ``long`` that have a value; the others (withheld by the
+    publisher: statistical secret) are recorded as a :class:`Withheld` in the result's ``attrs``."""
+    gone = long["value"].isna()
+    out = validate_tidy(long[~gone], name=name)
+    rows = long.loc[gone]
+    out.attrs[WITHHELD_ATTR] = Withheld(tuple(zip(rows["commune_code"].astype(str), rows["variable"].astype(str),
+                                                  strict=True)), reason)
+    return out
+
+
+def withheld(df: pd.DataFrame) -> Withheld | None:
+    """The :class:`Withheld` cells of a tidy frame made by :func:`drop_withheld`, or ``None``."""
+    got = df.attrs.get(WITHHELD_ATTR)
+    return got if isinstance(got, Withheld) else None
 
 
 def melt(
