@@ -37,6 +37,8 @@ Settings come from the environment of the hub process (``planeco hub`` / ``make 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import os
 import shutil
 import sys
@@ -72,7 +74,7 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} doit être un nombre entier (reçu « {raw} »).") from None
 
 
-def proxy_command(env: dict[str, str] | None = None) -> str:
+def proxy_command(env: Mapping[str, str] | None = None) -> str:
     """The configurable-http-proxy executable: ``PLANECO_HUB_PROXY``, ``.hub-node/``, else ``PATH``.
 
     Raises
@@ -146,8 +148,9 @@ class HubSettings:
             raise ConfigError("L'authentificateur « dummy » accepte n'importe qui : il est réservé aux essais sur 127.0.0.1.")
         return cls
 
-    def check(self) -> None:
-        """Raise a French :class:`ConfigError` for a hub that cannot work (no knowledge base, no proxy…)."""
+    def check(self, env: Mapping[str, str] | None = None) -> None:
+        """Raise a French :class:`ConfigError` for a hub that cannot work (no knowledge base, no proxy…);
+        ``env``: the environment the hub will run with (default: this process's)."""
         from planeco_kernel.knowledge.location import find_root
 
         self.authenticator_class()
@@ -155,7 +158,7 @@ class HubSettings:
             raise ConfigError(
                 f"Pas de base de connaissances dans « {self.kb_dir} » : le hub la partage entre tous. Créez-la avec "
                 "`planeco kb init DOSSIER --admin ID --name \"…\" --role agent` puis PLANECO_KB=DOSSIER.")
-        proxy_command()
+        proxy_command(env)
         if not (self.apps_dir / "gallery.yaml").is_file():
             raise ConfigError(f"PLANECO_HUB_APPS_DIR : pas de gallery.yaml dans « {self.apps_dir} ».")
         if self.extra_config is not None and not self.extra_config.is_file():
@@ -297,15 +300,7 @@ def run_hub(*, ip: str = "127.0.0.1", port: int = 8000, authenticator: str = "na
         env["PLANECO_HUB_ADMINS"] = ",".join(admins)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(planeco_config.PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     s = HubSettings.from_environment(env)
-    # Check before starting (clear French errors), as jupyterhub_config.py will.
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
-        s.check()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    s.check(env)  # before starting (clear French errors), as jupyterhub_config.py will
     s.state_dir.mkdir(parents=True, exist_ok=True)
     print(f"JupyterHub planeco : http://{s.ip}:{s.port}/  (état : {s.state_dir} ; Ctrl+C pour arrêter)", flush=True)
     cmd = [sys.executable, "-m", "jupyterhub", "-f", str(planeco_config.PROJECT_ROOT / "jupyterhub_config.py")]

@@ -46,6 +46,7 @@ from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
 from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
 from planeco_kernel.indicators.formula import Unavailable, evaluate, evaluate_columns
+from planeco_kernel.indicators import splits
 from planeco_kernel.indicators.rollup import GroupIndex
 from planeco_kernel.indicators.published import evaluate_published
 from planeco_kernel.levels import PARENT_COLUMNS
@@ -179,7 +180,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
         else:
             groups[level] = GroupIndex.from_codes(communes[PARENT_COLUMNS[level]].to_numpy(dtype=object), codes)
     sources_of = {k: c.sources for k, c in cat.components.items()}
-    flagged = _flagged_rows(components)
+    flagged = splits.flagged_rows(components)
     member_of: dict[str, np.ndarray] = {}  # commune -> territory row, per level
     for level, g in groups.items():
         m = np.full(len(weight), -1, dtype=np.int64)
@@ -191,9 +192,9 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
     coarser = {up: (down, GroupIndex.coarser(member_of[down], member_of[up], len(level_codes[down]),
                                              len(level_codes[up])))
                for down, up in (("departement", "region"), ("region", "france"))}
-    crossing = _crossing_split_groups(components, communes)
+    crossing = splits.crossing_split_groups(components, communes)
     marks: dict[str, dict[str, np.ndarray]] = {lv: {} for lv in LEVELS}
-    rollup_comps = _covered_as_zero(components)
+    rollup_comps = splits.covered_as_zero(components)
     secret_shares = {ind.id for ind in cat if _official_share(ind, components)}
     data: dict[str, dict[str, tuple]] = {lv: {} for lv in LEVELS}
     status: dict[str, IndicatorStatus] = {}
@@ -231,7 +232,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             note = (f"hors du champ de la source : {int(out.sum())} communes ({int(weight[out].sum())} habitants), "
                     "exclues des agrégats")
         status[ind.id] = IndicatorStatus(True, note, [years[c] for c in cols[keep]])
-        split = _split_mask(ind, components, flagged)
+        split = splits.split_mask(ind, components, flagged)
         has_split = bool(split.any())
         split_k = split[:, cols]
         shown = valid & ~split_k if has_split else valid
@@ -244,7 +245,7 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
             continue
         if has_split:  # roll-ups: the recreated communes' share is inside the holder's value
-            rnum, rden = evaluate(ind, _rows(rollup_comps, flagged, ind.components))  # only those rows change
+            rnum, rden = evaluate(ind, splits.row_subset(rollup_comps, flagged, ind.components))  # only those rows change
             rnum = rnum[:, cols]
             rden = rden[:, cols] if rden is not None else None
             num = num.copy()
@@ -371,48 +372,6 @@ def _partial_sources(ind: Indicator, sources_of: dict[str, tuple[str, ...]], com
     return out
 
 
-def _flagged_rows(comps: Components) -> np.ndarray:
-    """Communes with any split-flagged value (a few dozen): the only rows the split rules touch."""
-    if not comps.flags:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.logical_or.reduce([f.any(axis=1) for f in comps.flags.values()]))
-
-
-def _rows(comps: Components, rows: np.ndarray, names: set[str]) -> Components:
-    """The components of some communes only (formulas are evaluated commune by commune)."""
-    from dataclasses import replace
-
-    return replace(comps, codes=comps.codes[rows], values={c: comps.values[c][rows] for c in names if c in comps.values},
-                   flags={c: f[rows] for c, f in comps.flags.items() if c in names})
-
-
-def _split_mask(ind: Indicator, comps: Components, rows: np.ndarray | None = None) -> np.ndarray:
-    """Where a commune's value of ``ind`` reads a split-flagged component value.
-
-    ``rows`` (:func:`_flagged_rows`): evaluate only those communes, the others cannot be flagged."""
-    shape = (len(comps.codes), len(comps.years))
-    if not any(c in comps.flags for c in ind.components):
-        return np.zeros(shape, dtype=bool)
-    if rows is not None:
-        out = np.zeros(shape, dtype=bool)
-        if len(rows):
-            out[rows] = _split_mask(ind, _rows(comps, rows, ind.components))
-        return out
-    from dataclasses import replace
-
-    poisoned = {
-        c: np.where(comps.flags[c], np.nan, np.where(np.isnan(comps.values[c]), np.nan, 0.0))
-        if c in comps.flags else comps.values[c] * 0.0
-        for c in ind.components
-    }
-    num, den = evaluate(ind, replace(comps, values=poisoned))
-    num0, den0 = evaluate(ind, replace(comps, values={c: comps.values[c] * 0.0 for c in ind.components}))
-    bad = np.isnan(num) & ~np.isnan(num0)
-    if den is not None:
-        bad |= np.isnan(den) & ~np.isnan(den0)
-    return bad
-
-
 def _partial_marks(ind: Indicator, partial: pd.DataFrame, level: str, codes: np.ndarray,
                    years: list[int]) -> np.ndarray:
     """Territory-years of ``level`` where ``ind`` reads a population flagged ``partial``."""
@@ -440,44 +399,6 @@ def _official_share(ind: Indicator, comps: Components) -> bool:
         return False
     first = ind.numerator.terms[0].factors[0].component
     return first is not None and first in comps.official
-
-
-def _covered_as_zero(comps: Components) -> Components:
-    """The components with the missing values of split-flagged communes set to 0 in the years
-    where another member of their split group holds a flagged value (which covers them)."""
-    from dataclasses import replace
-
-    if not comps.flags or not comps.split_groups:
-        return comps
-    pos = {c: i for i, c in enumerate(comps.codes)}
-    values = dict(comps.values)
-    for name, flag in comps.flags.items():
-        arr = values[name].copy()
-        for group in comps.split_groups:
-            idx = np.array([pos[c] for c in group if c in pos], dtype=np.int64)
-            held = (flag[idx] & ~np.isnan(arr[idx])).any(axis=0)
-            covered = flag[idx] & np.isnan(arr[idx]) & held[None, :]
-            sub = arr[idx]
-            sub[covered] = 0.0
-            arr[idx] = sub
-        values[name] = arr
-    return replace(comps, values=values)
-
-
-def _crossing_split_groups(comps: Components, communes: pd.DataFrame) -> dict[str, np.ndarray]:
-    """``{level: bool per commune}``: members of split groups whose communes lie in several
-    territories of the level (their flagged values cannot be summed there)."""
-    pos = {c: i for i, c in enumerate(comps.codes)}
-    out: dict[str, np.ndarray] = {}
-    for level, col in PARENT_COLUMNS.items():
-        mask = np.zeros(len(comps.codes), dtype=bool)
-        parents = communes[col] if col in communes.columns else pd.Series(None, index=communes.index)
-        for group in comps.split_groups:
-            idx = [pos[c] for c in group if c in pos]
-            if len({parents.iloc[i] for i in idx}) > 1:
-                mask[idx] = True
-        out[level] = mask
-    return out
 
 
 def _finish(ind: Indicator, num: np.ndarray, den: np.ndarray | None) -> np.ndarray:
