@@ -27,6 +27,7 @@ from planeco_kernel.bundle.schema import LEVELS
 from planeco_kernel.indicators import sentences as fr
 from planeco_kernel.indicators.cube import PARENT_COLUMNS, Cube, load_cube
 from planeco_kernel.indicators.missing import missing_reason, missing_text
+from planeco_kernel.indicators.ranking import GroupStats
 from planeco_kernel.indicators.peers import peer_keys
 
 EVOLUTION_SPAN = 5
@@ -45,9 +46,9 @@ class _LevelTables:
     groups: dict[str, np.ndarray]  # group name -> key per territory (object, None = no group)
     peer_labels: np.ndarray | None = None
     _members: dict[str, dict[object, np.ndarray]] = field(default_factory=dict, repr=False)
-    _stats: dict[tuple[str, object], _GroupStats] = field(default_factory=dict, repr=False)
+    _stats: dict[tuple[str, object], GroupStats] = field(default_factory=dict, repr=False)
 
-    def stats(self, group: str, key: object) -> _GroupStats:
+    def stats(self, group: str, key: object) -> GroupStats:
         """Latest values of the territories of group ``group`` (``epci``, ``peers``…) whose key is
         ``key``, sorted per indicator — computed on first use and kept: ranking every territory of
         the level in every group at once took ~10 s for all France's communes."""
@@ -59,38 +60,8 @@ class _LevelTables:
                 members = self._members[group] = {k: np.asarray(v) for k, v in keys.groupby(keys, dropna=True).indices.items()}
             rows = members.get(key, np.zeros(0, dtype=np.int64))
             sub = self.latest if len(rows) == len(self.latest) else self.latest[rows]
-            hit = self._stats[(group, key)] = _GroupStats.of(sub)
+            hit = self._stats[(group, key)] = GroupStats.of(sub)
         return hit
-
-
-@dataclass(frozen=True)
-class _GroupStats:
-    """One group's latest values, each indicator's column sorted (NaN last), and their counts."""
-
-    sorted: np.ndarray  # (m, K)
-    count: np.ndarray  # (K,) values present
-    median: np.ndarray  # (K,) NaN where none
-
-    @classmethod
-    def of(cls, sub: np.ndarray) -> _GroupStats:
-        srt = np.sort(sub, axis=0)  # NaN sorts last
-        count = (~np.isnan(sub)).sum(axis=0)
-        k = np.arange(sub.shape[1])
-        lo = srt[np.maximum((count - 1) // 2, 0), k] if len(srt) else np.full(len(k), np.nan)
-        hi = srt[np.minimum(count // 2, max(len(srt) - 1, 0)), k] if len(srt) else np.full(len(k), np.nan)
-        median = np.where(count > 0, (lo + hi) / 2, np.nan)
-        return cls(srt, count, median)
-
-    def ranks(self, k: int, v: float) -> tuple[float, float, float]:
-        """Rank from the top (1 = highest, ties share the best), from the bottom, and percentile
-        (share of values ≤ ``v``, × 100) of value ``v`` in indicator ``k``; NaN for a missing ``v``."""
-        c = int(self.count[k])
-        if math.isnan(v) or c == 0:
-            return math.nan, math.nan, math.nan
-        col = self.sorted[:c, k]
-        below_or_equal = int(np.searchsorted(col, v, side="right"))
-        below = int(np.searchsorted(col, v, side="left"))
-        return float(c - below_or_equal + 1), float(below + 1), 100.0 * below_or_equal / c
 
 
 def _scope_reason(status_reason: str) -> str:
