@@ -84,7 +84,7 @@ hub: data
 	$(PY) -m planeco_kernel hub --port $(HUB_PORT) $(if $(HUB_ADMIN),--admin $(HUB_ADMIN))
 
 test: data lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=40
 
 # Linters (configured in pyproject.toml): ruff on the whole package, mypy on sources/, bundle/, indicators/.
 lint: setup
