@@ -195,7 +195,10 @@ class Components:
         years = [int(y) for y in meta["years"]]
         codes = np.asarray(table.column("commune_code").to_pylist(), dtype=object)
         n = len(codes)
-        values = {name: np.full((n, len(years)), np.nan) for name in meta["components"]}
+        # year-major memory (each year's column contiguous, as in the file): filled by contiguous
+        # copies, and the formulas' year selections and the cube's roll-ups read contiguous runs
+        by_year = {name: np.full((len(years), n), np.nan) for name in meta["components"]}
+        values = {name: arr.T for name, arr in by_year.items()}
         scope = {}
         flags: dict[str, np.ndarray] = {}
         for col in table.column_names[1:]:
@@ -208,7 +211,7 @@ class Components:
                 mask[:, years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False).astype(bool)
                 continue
             name, y = col.rsplit("|", 1)
-            values[name][:, years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False)
+            by_year[name][years.index(int(y))] = table.column(col).to_numpy(zero_copy_only=False)
         official = {name: _frame_from_json(spec, "epci_siren") for name, spec in meta["official"].items()}
         territorial = {k: {lv: _frame_from_json(spec, "code") for lv, spec in v.items()}
                        for k, v in meta.get("territorial", {}).items()}

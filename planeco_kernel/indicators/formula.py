@@ -46,23 +46,33 @@ def _live(expr: Expression, comps: Components) -> np.ndarray:
 
 
 def _factor(f: Factor, comps: Components, cols: np.ndarray) -> np.ndarray | float:
+    """The values ``f`` reads on the year columns ``cols``: a read-only view of the component when
+    those columns are consecutive (no copy), else a gather. Callers never write into it."""
     if f.component is None:
         return f.number
     arr = comps.values[f.component]
     total = None
     for src in _sources(f, comps):
-        part = arr[:, src[cols]]  # one gather of the live columns, shifted by the lag
+        picked = src[cols]
+        if len(picked) and picked[-1] - picked[0] + 1 == len(picked) and (np.diff(picked) == 1).all():
+            part = arr[:, int(picked[0]):int(picked[-1]) + 1]
+            part.flags.writeable = False
+        else:
+            part = arr[:, picked]  # one gather of the live columns, shifted by the lag
         total = part if total is None else total + part
     return total
 
 
 def _narrow(expr: Expression, comps: Components, cols: np.ndarray) -> np.ndarray:
-    """The (communes × ``cols``) values of an expression on the year columns ``cols``."""
+    """The (communes × ``cols``) values of an expression on the year columns ``cols`` (may be a
+    read-only view of a component: never written into)."""
     result: np.ndarray | float | None = None
     for term in expr.terms:
         value: np.ndarray | float = term.sign
         for f in term.factors:
-            value = value * _factor(f, comps, cols)
+            factor = _factor(f, comps, cols)
+            # × 1 would only copy: a term of one factor is that factor (bitwise the same values)
+            value = factor if (isinstance(value, int | float) and value == 1 and not np.isscalar(factor)) else value * factor
         result = value if result is None else result + value
     if np.isscalar(result):
         return np.full((len(comps.codes), len(cols)), float(result))

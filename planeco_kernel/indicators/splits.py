@@ -22,7 +22,9 @@ def flagged_rows(comps: Components) -> np.ndarray:
     """Communes with any split-flagged value (a few dozen): the only rows the split rules touch."""
     if not comps.flags:
         return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.logical_or.reduce([f.any(axis=1) for f in comps.flags.values()]))
+    n_years = len(comps.years)  # flags are sparse: the positions of their True values, row by row
+    rows = [np.flatnonzero(f.reshape(-1)) // n_years for f in comps.flags.values()]
+    return np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
 
 
 def row_subset(comps: Components, rows: np.ndarray, names: set[str]) -> Components:
@@ -62,7 +64,9 @@ def split_mask(ind: Indicator, comps: Components, rows: np.ndarray | None = None
 
 def covered_as_zero(comps: Components) -> Components:
     """The components with the missing values of split-flagged communes set to 0 in the years
-    where another member of their split group holds a flagged value (which covers them)."""
+    where another member of their split group holds a flagged value (which covers them).
+
+    Only flagged values change: the cube calls it on the flagged rows alone (:func:`row_subset`)."""
     from dataclasses import replace
 
     if not comps.flags or not comps.split_groups:
