@@ -259,18 +259,16 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
                 vals = _official(ind, components, level_codes[level], groups[level], official_cache) if level == "epci" else None
                 data[level][ind.id] = (vals if vals is not None else np.full((len(level_codes[level]), len(years)), np.nan), None)
             continue
+        patch = None
         if has_split:  # roll-ups: the recreated communes' share is inside the holder's value
-            rnum, rden = evaluate(ind, rollup_flagged)  # only those rows change
+            rnum, rden = evaluate(ind, rollup_flagged)  # only the flagged rows change
             rnum = rnum[:, cols]
             rden = rden[:, cols] if rden is not None else None
-            num = num.copy()
-            num[flagged] = rnum
-            if den is not None:
-                den = den.copy()
-                den[flagged] = rden
-            valid = valid.copy()  # only the flagged rows' validity changes
-            valid[flagged] = ~np.isnan(rnum) if rden is None else ~np.isnan(rnum) & ~np.isnan(rden)
-            keep = valid.any(axis=0)
+            rvalid = ~np.isnan(rnum) if rden is None else ~np.isnan(rnum) & ~np.isnan(rden)
+            # the years with a value once the flagged rows are replaced (their rows are patched
+            # into the stacked array below instead of copying the commune arrays)
+            keep = (valid.sum(axis=0) - valid[flagged].sum(axis=0) + rvalid.sum(axis=0)) > 0
+            patch = (rnum, rden, rvalid)
         # only the years with a value are rolled up (a census indicator has 2 of the 17 years):
         # yk indexes the evaluated columns, years_k the full year axis
         yk = np.flatnonzero(keep)
@@ -287,6 +285,13 @@ def build_cube(components: Components, territories: pd.DataFrame, catalogue: Cat
             np.copyto(stacked[y:2 * y], (den if every else den[:, yk]).T, where=vk.T)
         np.copyto(stacked[width - y - 1:width - 1], weight[None, :], where=(vk & in_scope[:, None]).T)
         stacked[-1] = weight * in_scope
+        if patch is not None:
+            rnum, rden, rvalid = patch
+            rv = rvalid[:, yk]
+            stacked[:y, flagged] = np.where(rv, rnum[:, yk], 0.0).T
+            if rden is not None:
+                stacked[y:2 * y, flagged] = np.where(rv, rden[:, yk], 0.0).T
+            stacked[width - y - 1:width - 1, flagged] = np.where(rv & in_scope[flagged, None], weight[flagged, None], 0.0).T
         level_sums: dict[str, np.ndarray] = {}  # transposed too: (width × territories)
         for level in LEVELS[1:]:
             down, over = coarser.get(level, ("", None))
