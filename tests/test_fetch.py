@@ -6,8 +6,10 @@ The tarballs here are invented test data; ``npm`` is replaced by a small script 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -120,3 +122,31 @@ def test_mirror_file_missing_and_unset(tmp_path):
         fetch.mirror_file("banatic/groupements.csv", None)
     with pytest.raises(SourceUnavailableError, match="Fichier introuvable"):
         fetch.mirror_file("banatic/groupements.csv", tmp_path)
+
+
+@pytest.mark.parametrize("error, attempts", [
+    (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), 1),  # no internet / no such host
+    (OSError(errno.ENETUNREACH, "Network is unreachable"), 1),
+    (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), 3),  # transient: retried
+    (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), 3),
+    (TimeoutError("timed out"), 3),
+])
+def test_only_transient_network_errors_are_retried(isolated_cache, monkeypatch, error, attempts):
+    """An offline machine's resolver answers « unknown host » at once: no 1 + 2 s of back-off per
+    official file of the build. Errors that can pass are retried as before."""
+    import urllib.error
+    import urllib.request
+
+    calls, sleeps = [], []
+    monkeypatch.delenv("PLANECO_OFFLINE", raising=False)
+
+    def refuse(req, timeout=None):
+        calls.append(req.full_url)
+        raise error if isinstance(error, TimeoutError) else urllib.error.URLError(error)
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(fetch.time, "sleep", sleeps.append)
+    with pytest.raises(SourceUnavailableError, match="Source injoignable"):
+        fetch.fetch_url("https://publisher.example/file.csv", retries=3)
+    assert len(calls) == attempts
+    assert sleeps == [1.0, 2.0][: attempts - 1]

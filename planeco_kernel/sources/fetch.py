@@ -3,7 +3,11 @@
 Origins are named like URLs, as papermill's I/O handlers are:
 
 ``https://…`` / ``http://…``
-    An official publisher's file (retried, then cached).
+    An official publisher's file (retried, then cached). Transient failures (timeouts, resets,
+    HTTP 5xx/429, a name server that does not answer yet) are retried with exponential backoff;
+    a host name that does not exist for this machine's resolver (no internet, no such host) or an
+    unreachable network is not: retrying cannot help, and an offline build would wait 3 s per
+    official file.
 ``file://…``
     A local file, typically in a mirror of the official sources (``PLANECO_MIRROR``).
 ``npm:PACKAGE@VERSION``
@@ -22,7 +26,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import errno
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -175,7 +181,8 @@ def fetch_url(
     sha256
         Expected hex sha256, when the source publishes one (or the project pins it).
     retries
-        Attempts for network errors and HTTP 5xx/429 answers (exponential backoff).
+        Attempts for transient network errors and HTTP 5xx/429 answers (exponential backoff);
+        an unknown host name or an unreachable network fails at once (see :func:`_permanent`).
 
     Raises
     ------
@@ -225,12 +232,24 @@ def fetch_url(
                 break
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             last_error = exc
+            if _permanent(exc):
+                break
         if attempt < retries:
             time.sleep(backoff * 2 ** (attempt - 1))
     raise SourceUnavailableError(
         f"Source injoignable : {url} ({last_error}). Vérifiez la connexion, ou fournissez un miroir "
         "(--mirror / PLANECO_MIRROR) ou un cache (PLANECO_CACHE) qui contient ce fichier."
     )
+
+
+def _permanent(exc: BaseException) -> bool:
+    """Whether a network error cannot go away by retrying within a build: the resolver says the
+    host name does not exist (``EAI_NONAME``: offline machine, or a wrong host), or there is no
+    route to the network. A resolver that does not answer yet (``EAI_AGAIN``) is transient."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, socket.gaierror):
+        return reason.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME))
+    return isinstance(reason, OSError) and reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)
 
 
 def npm_pack(package: str, version: str, *, integrity: str | None = None, cache: Cache | None = None) -> Artifact:
