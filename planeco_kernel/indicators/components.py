@@ -273,7 +273,9 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
     cat = catalogue or load_catalogue()
     terr = bundle.read("territories", ["level", "code"])
     codes = terr.loc[terr["level"] == "commune", "code"].astype(str).to_numpy(dtype=object)
-    current = pd.Index(codes)
+    # plain object codes: `isin` on the Arrow-backed strings pandas infers builds a scalar per value
+    # (27 of the 31 s this step took)
+    current = pd.Index(codes, dtype=object)
     n = len(codes)
     if frames is None:
         frames, status = _read_source_frames(bundle, cat)
@@ -340,7 +342,7 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
             for var, g in sub.groupby("variable"):
                 official[str(var)] = g.pivot_table(index="epci_siren", columns="year", values="value", aggfunc="first")
             continue
-        wanted = pd.Index(tidy["variable"].to_numpy(dtype=object)).isin(list(declared.get(sid, set())))
+        wanted = pd.Index(tidy["variable"].to_numpy(dtype=object), dtype=object).isin(list(declared.get(sid, set())))
         sub = tidy[wanted]
         if sub.empty:
             continue
@@ -360,9 +362,9 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
         in_file = current.isin(wide.index.to_numpy(dtype=object))
         for var, codes_of_var in sub.groupby("variable")["commune_code"]:
             # a component's own scope: the communes its source gives a row for (even a withheld value)
-            old = pd.Index(codes_of_var.astype(str).unique())
+            old = pd.Index(codes_of_var.astype(str).unique(), dtype=object)
             mapped = np.where(old.isin(current), old, old.map(code_map).fillna("").to_numpy())
-            scope[f"{sid}:{var}"] = current.isin(pd.Index(mapped))
+            scope[f"{sid}:{var}"] = current.isin(pd.Index(mapped, dtype=object))
         wide = wide.reindex(current)
         zero = [c for c in wide.columns if c[0] in absent_zero]
         if zero:  # an inventory: a commune absent from the file has none (documented per component)

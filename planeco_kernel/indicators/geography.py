@@ -25,7 +25,9 @@ def current_code_map(code_history: pd.DataFrame, cog_communes: pd.DataFrame | No
         extra = pd.Series(old["code"].astype(str).map(out).to_numpy(), index=old["anciens_codes"].astype(str).to_numpy())
         extra = extra.dropna()
         out = pd.concat([out, extra[~extra.index.isin(out.index)]])
-    return out
+    # plain object strings: mapping through Arrow-backed strings iterates them one by one (seconds)
+    return pd.Series(out.to_numpy(dtype=object), index=pd.Index(out.index.astype(str).to_numpy(dtype=object), dtype=object),
+                     dtype=object, name=out.name)
 
 
 def to_current_geography(
