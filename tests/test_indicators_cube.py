@@ -487,3 +487,16 @@ def test_building_leaves_the_components_untouched_and_is_deterministic(cube):
             if var.endswith("__partial"):  # marks from the population table, which load_cube passes
                 continue
             assert np.array_equal(ds[var].values, again[level][var].values, equal_nan=True), (level, var)
+
+
+def test_code_map_holds_plain_strings():
+    """The code map is read by ``isin``/``map`` over every source's rows: as Arrow-backed strings
+    (pandas' default) those build one scalar per value, 20 s of the bundle build (INVENTED codes)."""
+    from planeco_kernel.indicators.geography import current_code_map
+
+    history = pd.DataFrame({"code": ["01001", "01002", "01003"], "vintage": [2024, 2024, 2025],
+                            "type": ["commune-actuelle"] * 3, "current_code": ["01001", "01001", "01003"]})
+    cog = pd.DataFrame({"vintage": [2025], "code": ["01003"], "type": ["commune-actuelle"], "anciens_codes": [["01009"]]})
+    m = current_code_map(history, cog)
+    assert m.dtype == object and m.index.dtype == object
+    assert m.to_dict() == {"01001": "01001", "01002": "01001", "01003": "01003", "01009": "01003"}
