@@ -271,6 +271,9 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
     terr = bundle.read("territories", ["level", "code"])
     codes = terr.loc[terr["level"] == "commune", "code"].astype(str).to_numpy(dtype=object)
     current = pd.Index(codes)
+    # membership tests on plain object codes: on Arrow-backed strings, ``isin`` builds one Arrow
+    # scalar per value looked up (~0.2 s per call on 35,000 communes, about 100 calls a build)
+    current_obj = pd.Index(codes, dtype=object)
     n = len(codes)
     if frames is None:
         frames, status = _read_source_frames(bundle, cat)
@@ -354,12 +357,12 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
         if unmatched:
             notes.append(f"{sid} : {len(unmatched)} codes communaux sans correspondance dans la géographie courante "
                          f"(ex. {', '.join(unmatched[:5])}) : valeurs ignorées.")
-        in_file = current.isin(wide.index.to_numpy(dtype=object))
+        in_file = current_obj.isin(wide.index.to_numpy(dtype=object))
         for var, codes_of_var in sub.groupby("variable")["commune_code"]:
             # a component's own scope: the communes its source gives a row for (even a withheld value)
-            old = pd.Index(codes_of_var.astype(str).unique())
-            mapped = np.where(old.isin(current), old, old.map(code_map).fillna("").to_numpy())
-            scope[f"{sid}:{var}"] = current.isin(pd.Index(mapped))
+            old = pd.Index(codes_of_var.astype(str).unique(), dtype=object)
+            mapped = np.where(old.isin(current_obj), old, old.map(code_map).fillna("").to_numpy())
+            scope[f"{sid}:{var}"] = current_obj.isin(pd.Index(mapped, dtype=object))
         wide = wide.reindex(current)
         zero = [c for c in wide.columns if c[0] in absent_zero]
         if zero:  # an inventory: a commune absent from the file has none (documented per component)
