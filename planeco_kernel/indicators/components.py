@@ -363,7 +363,7 @@ def assemble(data_dir: str | Path | Bundle, catalogue: Catalogue | None = None, 
         for var, codes_of_var in sub.groupby("variable")["commune_code"]:
             # a component's own scope: the communes its source gives a row for (even a withheld value)
             old = pd.Index(codes_of_var.astype(str).unique(), dtype=object)
-            mapped = np.where(old.isin(current), old, old.map(code_map).fillna("").to_numpy())
+            mapped = np.where(old.isin(current), old, old.map(code_map).astype(object).fillna("").to_numpy())
             scope[f"{sid}:{var}"] = current.isin(pd.Index(mapped, dtype=object))
         wide = wide.reindex(current)
         zero = [c for c in wide.columns if c[0] in absent_zero]

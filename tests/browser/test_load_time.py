@@ -1,8 +1,9 @@
 """Time until the app's widgets are visible in Chromium: Fiche territoire vs a hello-world app.
 
-Both apps are served by the same ``planeco serve`` (preheated kernels, only the needed front-end
-extensions). Runs alternate, with a pause so that each app's kernel pool is refilled, as for a
-visitor arriving on an idle server. Results go to ``tests/artifacts/load_times.json``.
+Both apps are served by the same ``planeco serve`` (only the needed front-end extensions; the
+session's server has no preheated pool, see ``conftest.server``: each visit starts its kernel).
+Runs alternate, with a short pause so that the previous visit's kernel is idle, as for a visitor
+arriving on an idle server. Results go to ``tests/artifacts/load_times.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ APPS = {
     "fiche_territoire_lien_direct": ("voila/render/fiche_territoire.ipynb?territoire=42218", "img.planeco-chart-img"),
 }
 RUNS = 3
-REFILL_PAUSE_S = 8.0
+REFILL_PAUSE_S = 2.0
+"""No pool to refill (``--pool-size 0``): 8 s pauses here cost 80 s of the suite for nothing."""
 
 
 def _visible_after(offline_page, url: str, selector: str) -> float:
@@ -36,7 +38,7 @@ def _visible_after(offline_page, url: str, selector: str) -> float:
 
 
 def test_time_to_widgets(server, offline_page, artifacts_dir):
-    time.sleep(REFILL_PAUSE_S)  # pools filled after start-up
+    time.sleep(REFILL_PAUSE_S)  # the server settled after start-up
     times: dict[str, list[float]] = {k: [] for k in APPS}
     for _ in range(RUNS):
         for name, (path, selector) in APPS.items():
