@@ -98,6 +98,7 @@ class Comparator:
     def __init__(self, cube: Cube):
         self.cube = cube
         self._levels: dict[str, _LevelTables] = {}
+        self._cited: dict[tuple[str, str, int | None], tuple[Any, str]] = {}  # (indicator, level, year) -> source, provenance
         t = cube.territories
         self._terr = {lv: t[t["level"] == lv].set_index("code") for lv in LEVELS}
 
@@ -178,12 +179,16 @@ class Comparator:
 
     def _item(self, ind, level, tab, i, k, j, years, parents, code: str = "") -> IndicatorComparison:
         cube = self.cube
-        src = cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)]
         value = float(tab.values[k][i, j]) if j >= 0 else math.nan
         year = years[j] if j >= 0 else None
         cover = float(tab.coverage[k][i, j]) if j >= 0 and tab.coverage[k] is not None else math.nan
         estimate = level != "commune" and not math.isnan(cover) and cover < 0.999
-        provenance = self._provenance(ind, year, level)
+        # the same for every territory of the level (the indicator's latest year there): kept
+        cited = self._cited.get((ind.id, level, year))
+        if cited is None:
+            cited = self._cited[(ind.id, level, year)] = (
+                cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)], self._provenance(ind, year, level))
+        src, provenance = cited
         groups = []
         for g, info in parents.items():
             st = tab.stats(g, tab.groups[g][i])
