@@ -108,9 +108,11 @@ def _offline(route) -> None:
         route.abort()
 
 
-def new_context(browser):
-    """An offline browser context (non-local requests aborted), 1280×1000, French."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR", accept_downloads=False)
+def new_context(browser, **options):
+    """An offline browser context (non-local requests aborted), 1280×1000, French; ``options``
+    go to Playwright's ``new_context`` (``storage_state``: a session's cookies)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR", accept_downloads=False,
+                              **options)
     ctx.route("**/*", _offline)
     return ctx
 

@@ -285,3 +285,22 @@ def test_regional_series_in_the_comparateur(data):
     ch = data.choropleth(data.map_scope(commune), "part_sau_bio")
     assert all(v is None for v in ch.values.values())
     assert [x["label"] for x in ch.legend] == ["disponible à l'échelle régionale / nationale"]
+
+
+def test_preheated_app_leaves_a_deep_link_no_large_group_to_sort(bundle_dir):
+    """Building the app (what a preheated kernel does before the visitor) sorts every large group:
+    opening a deep link then only sorts its own small groups (EPCI, SCoT, département)."""
+    from planeco_kernel.apps.comparateur import Comparateur
+    from planeco_kernel.indicators.comparison import PRECOMPUTED_GROUP_SIZE, Comparator
+
+    data = D.ComparateurData()
+    data.comparator = Comparator(data.cube)  # nothing computed yet by the other tests
+    app = Comparateur(data, check_tiles=False)
+    tab = app.data.comparator.tables("commune")
+    before = set(tab._stats)
+    assert ("france", "FR") in before
+    app.apply({"territoire": "42218"})
+    assert app.current is not None and app.current.code == "42218" and app.choro is not None
+    added = set(tab._stats) - before
+    sizes = {key: int((tab.groups[g] == k).sum()) for key in added for g, k in [key]}
+    assert all(n < PRECOMPUTED_GROUP_SIZE for n in sizes.values()), sizes

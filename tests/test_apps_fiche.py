@@ -256,3 +256,23 @@ def test_small_territories_draw_their_communes(model):
 def test_map_click_opens_the_level_clicked(app, model):
     app._on_map_click(feature={"properties": {"code": "42", "level": "departement"}})
     assert app.current.key == "departement:42"
+
+
+def test_preheated_kernel_freezes_its_set_up_before_waiting_for_the_visit(monkeypatch):
+    """In a preheated kernel the set-up's objects are collected and frozen before the wait, so that
+    no full garbage collection walks them once the visitor is there."""
+    import gc
+
+    import voila.utils
+
+    from planeco_kernel.apps.request import query_params
+
+    seen = []
+    monkeypatch.setattr(voila.utils, "wait_for_request", lambda: seen.append(gc.get_freeze_count()))
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setenv("QUERY_STRING", "territoire=42218")
+    try:
+        assert query_params() == {"territoire": "42218"}
+        assert len(seen) == 1 and seen[0] > 0
+    finally:
+        gc.unfreeze()

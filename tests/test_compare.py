@@ -357,3 +357,21 @@ def test_ranks_medians_and_counts_equal_a_pandas_reference(cube):
                     assert got == pytest.approx(want, rel=1e-9), (code, item.id, field)
                     checked += 1
     assert checked > 5_000
+
+
+@pytest.mark.bundle
+def test_precomputed_group_statistics_are_those_computed_on_use(cube):
+    """``precompute`` (a preheated kernel) sorts every group of at least ``min_members`` territories
+    ahead, the same statistics a comparison would compute on first use; smaller groups stay lazy."""
+    from planeco_kernel.indicators.comparison import PRECOMPUTED_GROUP_SIZE, Comparator
+
+    ahead, lazy = Comparator(cube).tables("commune"), Comparator(cube).tables("commune")
+    n = ahead.precompute()
+    sizes = {g: pd.Series(keys, dtype=object).value_counts(dropna=True) for g, keys in ahead.groups.items()}
+    big = {(g, k) for g, s in sizes.items() for k, c in s.items() if c >= PRECOMPUTED_GROUP_SIZE}
+    assert n == len(big) and set(ahead._stats) == big
+    assert ("france", "FR") in big and any(g == "region" for g, _ in big)
+    for g, k in sorted(big, key=str)[:12]:
+        a, b = ahead._stats[(g, k)], lazy.stats(g, k)
+        assert np.array_equal(a.sorted, b.sorted, equal_nan=True) and np.array_equal(a.count, b.count)
+        assert np.array_equal(a.median, b.median, equal_nan=True)

@@ -64,7 +64,7 @@ class Comparateur(MapApp):
 
     def __init__(self, data: ComparateurData | None = None, *, check_tiles: bool = True):
         self.data = data or ComparateurData()
-        self.data.warm_up()
+        sample = self.data.warm_up()
         self.model = self.data.model
         self.current: Territory | None = None
         self.compared: list[Territory] = []
@@ -73,6 +73,8 @@ class Comparateur(MapApp):
         self.choro = None
         self.table = None
         self._build()
+        if sample is not None:
+            self._warm_fragments(sample)
         if check_tiles:
             threading.Thread(target=self._probe_tiles, daemon=True).start()
 
@@ -169,6 +171,20 @@ class Comparateur(MapApp):
         self.hover.add_class("planeco-map-hover")
         m.add(L.WidgetControl(widget=self.hover, position="topright"))
         return m
+
+    def _warm_fragments(self, t: Territory) -> None:
+        """Render once, into nothing, the HTML fragments a first selection of ``t`` shows (templates
+        compiled before the visitor arrives); the widgets are left untouched."""
+        d, theme = self.data, self.theme.value
+        H.header_html(t, level_label, [p for p in (t.parent(lv) for lv in ("epci", "departement")) if p])
+        H.cards_html(t, d.themes[theme], *d.cards(t, theme))
+        scope = d.map_scope(t)
+        H.legend_html(d.choropleth(scope, self.indicator.value, self.method.value), scope, t.key)
+        table = d.comparison_table([t], theme)
+        H.table_html(table, t.key, d.themes[theme])
+        H.chart_html(b"", "", t.key, self.indicator.value)
+        H.downloads_html(t.key, [dict(data=b"", filename="a.csv", mime="text/csv", label="CSV", css="planeco-dl-csv")])
+        H.url_state_html(AppState(territory=deep_link_value(t)).query())
 
     # ------------------------------------------------------------------ selection
     def select(self, t: Territory, note: str | None = None) -> None:

@@ -216,26 +216,48 @@ class ComparateurData(ComparateurPeers):
         self._features: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         self._names = {lv: df.set_index("code")["name"] for lv, df in self.cube.territories.groupby("level")}
 
-    def warm_up(self) -> None:
-        """Do the slow first-time work now (preheated kernel: before the visitor arrives)."""
+    def warm_up(self) -> Territory | None:
+        """Do the slow first-time work now (preheated kernel: before the visitor arrives).
+
+        Every level's tables and the statistics of all their groups (a deep link's first comparison
+        then sorts nothing), every level's display contours, and one commune's whole first view:
+        cards, map, nearest peers, side-by-side table and its exports, chart (matplotlib, openpyxl
+        imported). Returns that commune (the app renders its HTML once too), ``None`` without any.
+        """
         for level in ("commune", "epci", "scot", "departement", "region", "france"):
-            self.comparator.tables(level)
+            self.comparator.tables(level).precompute()
         from planeco_kernel import geo
         from planeco_kernel.apps.fiche_data import contour_geojson
 
-        for t in self.model.search("a", limit=1):
+        samples = [*self.model.search("a", limit=1), *self.model.search("a", level="commune", limit=1)]
+        for t in samples:
             self.compare(t)
-            self.choropleth(self.map_scope(t), self.available_indicators()[0])
+            scope = self.map_scope(t)
+            self.choropleth(scope, self.available_indicators()[0])
             try:
                 for lv in ("commune", "epci", "scot", "departement", "region"):
                     p = t if lv == "commune" else t.parent(lv)
                     if p is not None:
                         contour_geojson(p)  # reads each level's display contours once
+                geo.bbox(scope.level, scope.codes)
                 self.model.nearby(t.code, limit=1)
             except Exception:  # noqa: BLE001 - bundle without contours: the app says so when drawing
                 pass
         geo.codes_within("commune", "departement", "01")
-        chart_png(["a"], [1.0], "", "")  # imports matplotlib
+        commune = next((t for t in samples if t.level == "commune"), None)
+        if commune is None:
+            chart_png(["a"], [1.0], "", "")  # imports matplotlib
+            return None
+        theme = next(iter(self.themes))
+        self.cards(commune, theme)
+        self.programme_of(commune)
+        terrs = [commune, *self.auto_peers(commune)]
+        table = self.comparison_table(terrs, theme)
+        csv_bytes(table)
+        xlsx_bytes(table)  # imports openpyxl
+        ind = self.available_indicators(theme)[0] if self.available_indicators(theme) else self.available_indicators()[0]
+        chart_png([t.name for t in terrs], [self.compare(t)[ind].value for t in terrs], "", ind)
+        return commune
 
     # ------------------------------------------------------------------ indicators
     @property

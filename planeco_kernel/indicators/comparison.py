@@ -10,8 +10,9 @@ own value and the gap to it.
 Plus the evolution between the latest year and an earlier vintage (difference and annual
 growth), and one French sentence. Every value carries its source and vintage.
 
-Ranks and percentiles of a whole level are computed at once (pandas ``groupby().rank()`` over
-all indicators) the first time a level is compared, then each comparison is a few lookups.
+The latest values of each group are sorted once (:class:`~planeco_kernel.indicators.ranking.GroupStats`),
+on the group's first use or for every group of a level at once (:meth:`_LevelTables.precompute`,
+what the Comparateur's preheated kernel does); then each comparison is a few binary searches.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from planeco_kernel.indicators.missing import missing_reason, missing_text
 from planeco_kernel.indicators.ranking import GroupStats
 from planeco_kernel.indicators.peers import peer_keys
 
+PRECOMPUTED_GROUP_SIZE = 1000
+"""Groups of at least this many territories get their statistics in :meth:`_LevelTables.precompute`."""
+
 EVOLUTION_SPAN = 5
 """Evolution compares the latest year with the latest year at least this many years earlier
 (or the earliest year available when the series is shorter)."""
@@ -45,8 +49,12 @@ class _LevelTables:
     row: dict[str, int]
     groups: dict[str, np.ndarray]  # group name -> key per territory (object, None = no group)
     peer_labels: np.ndarray | None = None
+    column: dict[str, int] = field(default_factory=dict, repr=False)  # indicator id -> its index in ``ids``
     _members: dict[str, dict[object, np.ndarray]] = field(default_factory=dict, repr=False)
     _stats: dict[tuple[str, object], GroupStats] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.column = {iid: k for k, iid in enumerate(self.ids)}
 
     def stats(self, group: str, key: object) -> GroupStats:
         """Latest values of the territories of group ``group`` (``epci``, ``peers``…) whose key is
@@ -63,6 +71,20 @@ class _LevelTables:
             hit = self._stats[(group, key)] = GroupStats.of(sub)
         return hit
 
+    def precompute(self, min_members: int = PRECOMPUTED_GROUP_SIZE) -> int:
+        """Compute now the statistics of every group of the level with at least ``min_members``
+        territories (a preheated kernel does it before any visitor): sorting those is what made a
+        deep link's first comparison slow (France's 35,000 communes: ~0.12 s; a région's or a peer
+        group's thousands: 15–30 ms each), while a smaller group sorts in about a millisecond on use.
+        For all France's communes: ~0.2 s and ~90 MB. Returns how many groups were computed."""
+        n = 0
+        for group, keys in self.groups.items():
+            sizes = pd.Series(keys, dtype=object).value_counts(dropna=True)
+            for key in sizes.index[sizes.to_numpy() >= min_members]:
+                self.stats(group, key)
+                n += 1
+        return n
+
 
 def _scope_reason(status_reason: str) -> str:
     """The coverage of an extract (« données disponibles pour la Métropole de Lyon ; ailleurs : … »)
@@ -76,6 +98,7 @@ class Comparator:
     def __init__(self, cube: Cube):
         self.cube = cube
         self._levels: dict[str, _LevelTables] = {}
+        self._cited: dict[tuple[str, str, int | None], tuple[Any, str]] = {}  # (indicator, level, year) -> source, provenance
         t = cube.territories
         self._terr = {lv: t[t["level"] == lv].set_index("code") for lv in LEVELS}
 
@@ -149,19 +172,23 @@ class Comparator:
                                                  reason=cube.status[ind.id].reason,
                                                  source=cube.catalogue.sources[ind.source].title))
                 continue
-            k = tab.ids.index(ind.id)
+            k = tab.column[ind.id]
             j = int(tab.years[k])
             items.append(self._item(ind, level, tab, i, k, j, years, parents, code))
         return Comparison(level=level, code=code, name=str(terr["name"]), parents=parents, indicators=items)
 
     def _item(self, ind, level, tab, i, k, j, years, parents, code: str = "") -> IndicatorComparison:
         cube = self.cube
-        src = cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)]
         value = float(tab.values[k][i, j]) if j >= 0 else math.nan
         year = years[j] if j >= 0 else None
         cover = float(tab.coverage[k][i, j]) if j >= 0 and tab.coverage[k] is not None else math.nan
         estimate = level != "commune" and not math.isnan(cover) and cover < 0.999
-        provenance = self._provenance(ind, year, level)
+        # the same for every territory of the level (the indicator's latest year there): kept
+        cited = self._cited.get((ind.id, level, year))
+        if cited is None:
+            cited = self._cited[(ind.id, level, year)] = (
+                cube.catalogue.sources[_level_source_id(cube.catalogue, ind, level)], self._provenance(ind, year, level))
+        src, provenance = cited
         groups = []
         for g, info in parents.items():
             st = tab.stats(g, tab.groups[g][i])
@@ -171,7 +198,7 @@ class Comparator:
             else:
                 ptab = self.tables(g)
                 prow = ptab.row.get(info["code"])
-                pval = float(ptab.values[ptab.ids.index(ind.id)][prow, j]) if prow is not None and j >= 0 else math.nan
+                pval = float(ptab.values[ptab.column[ind.id]][prow, j]) if prow is not None and j >= 0 else math.nan
             top, bottom, pct = st.ranks(k, float(tab.latest[i, k]))
             groups.append(GroupComparison(
                 group=g, code=info["code"], name=info["name"], value=_f(pval),
@@ -359,8 +386,10 @@ def _context(ind, value: float, target: GroupComparison) -> str | None:
 
 
 def _evolution(series: np.ndarray, years: list[int], j: int, unit: str) -> dict[str, Any] | None:
-    have = [t for t in range(len(years)) if not np.isnan(series[t])]
-    if j < 0 or np.isnan(series[j]) or len(have) < 2:
+    if j < 0 or np.isnan(series[j]):
+        return None
+    have = np.flatnonzero(~np.isnan(series[:len(years)])).tolist()
+    if len(have) < 2:
         return None
     earlier = [t for t in have if years[t] <= years[j] - EVOLUTION_SPAN]
     j0 = earlier[-1] if earlier else have[0]

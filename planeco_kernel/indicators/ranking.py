@@ -37,6 +37,6 @@ class GroupStats:
         if math.isnan(v) or c == 0:
             return math.nan, math.nan, math.nan
         col = self.sorted[:c, k]
-        below_or_equal = int(np.searchsorted(col, v, side="right"))
-        below = int(np.searchsorted(col, v, side="left"))
+        below_or_equal = int(col.searchsorted(v, side="right"))
+        below = int(col.searchsorted(v, side="left"))
         return float(c - below_or_equal + 1), float(below + 1), 100.0 * below_or_equal / c
