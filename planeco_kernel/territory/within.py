@@ -72,10 +72,8 @@ def codes_within(territories: pd.DataFrame, level: str, parent_level: str, paren
 
 def within(territories: pd.DataFrame, level: str, parent: str) -> list[str]:
     """Codes of the ``level`` territories inside ``parent`` as a user typed it (see :func:`parse_parent`)."""
-    by_code = territories.groupby("code")["level"].agg(list)
-
-    def levels_of(code: str) -> list[str]:
-        return list(by_code.get(code, []))
+    def levels_of(code: str) -> list[str]:  # one vectorised comparison (a groupby of every code cost 0.5 s)
+        return territories.loc[territories["code"] == code, "level"].astype(str).tolist()
 
     parent_level, parent_code = parse_parent(parent, levels_of)
     return codes_within(territories, level, parent_level, parent_code)
