@@ -441,9 +441,23 @@ def test_partial_population_is_marked(cube, bundle_dir):
 # --------------------------------------------------------------------------- fast paths (identical results)
 
 
-def test_finish_into_gives_the_values_of_finish():
-    """The in-place finishing of commune arrays (no temporaries) equals the plain one, bitwise,
-    for every kind of indicator of the catalogue (INVENTED arrays with zeros, negatives and NaN)."""
+def _reference_finish(ind, num, den):
+    """The plain computation, with its temporaries (as the cube did before the in-place one)."""
+    if ind.kind in ("sum", "median"):
+        return num.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(den != 0, num / np.where(den == 0, 1.0, den), np.nan)
+        if ind.denominator_rule == "positive":
+            ratio = np.where(den > 0, ratio, np.nan)
+        if ind.kind == "ratio":
+            return ind.scale * ratio
+        return (np.power(ratio, 1.0 / ind.growth_years) - 1.0) * 100.0
+
+
+def test_finish_into_gives_the_plain_values():
+    """The in-place finishing of commune arrays (no temporaries) equals the plain computation,
+    bitwise, for every kind of indicator of the catalogue, in both memory layouts (INVENTED arrays
+    with zeros, negatives and NaN)."""
     from planeco_kernel.indicators.catalogue import load_catalogue
     from planeco_kernel.indicators.cube import _finish, _finish_into
 
@@ -460,8 +474,8 @@ def test_finish_into_gives_the_values_of_finish():
             continue
         seen.add(key)
         d = None if ind.kind in ("sum", "median") else den
-        with np.errstate(invalid="ignore", divide="ignore"):
-            expected = _finish(ind, num, d)
+        expected = _reference_finish(ind, num, d)
+        assert np.array_equal(_finish(ind, num, d), expected, equal_nan=True), key
         for layout in (np.empty((400, 3)), np.empty((3, 400)).T):  # commune-major and year-major
             _finish_into(ind, num, d, layout)
             assert np.array_equal(layout, expected, equal_nan=True), key

@@ -45,7 +45,7 @@ from planeco_kernel.bundle.reader import Bundle, open_bundle
 from planeco_kernel.bundle.schema import FRANCE_CODE, LEVELS
 from planeco_kernel.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from planeco_kernel.indicators.components import HOW_TO_GET, Components, load_components
-from planeco_kernel.indicators.formula import Unavailable, evaluate, evaluate_columns
+from planeco_kernel.indicators.formula import Unavailable, consecutive, evaluate, evaluate_columns
 from planeco_kernel.indicators import splits
 from planeco_kernel.indicators.rollup import GroupIndex, PartlyNested
 from planeco_kernel.indicators.published import evaluate_published
@@ -434,14 +434,13 @@ def _official_share(ind: Indicator, comps: Components) -> bool:
 
 def _columns_view(arr: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
     """``arr[:, cols]`` as a view when ``cols`` are consecutive (no copy, writes go through); else ``None``."""
-    if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
-        return arr[:, int(cols[0]):int(cols[-1]) + 1]
-    return None
+    run = consecutive(cols)
+    return arr[:, run] if run is not None else None
 
 
 def _finish_into(ind: Indicator, num: np.ndarray, den: np.ndarray | None, out: np.ndarray) -> None:
-    """:func:`_finish` written into ``out`` (every element of it): the same values, without the
-    temporaries of a commune-sized array (the cube's largest)."""
+    """The indicator's value written into ``out`` (every element of it; a view of the cube's arrays
+    for communes, so that no commune-sized temporary is made)."""
     if ind.kind in ("sum", "median"):
         np.copyto(out, num)
         return
@@ -458,15 +457,10 @@ def _finish_into(ind: Indicator, num: np.ndarray, den: np.ndarray | None, out: n
 
 
 def _finish(ind: Indicator, num: np.ndarray, den: np.ndarray | None) -> np.ndarray:
-    if ind.kind in ("sum", "median"):
-        return num.copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(den != 0, num / np.where(den == 0, 1.0, den), np.nan)
-        if ind.denominator_rule == "positive":
-            ratio = np.where(den > 0, ratio, np.nan)
-        if ind.kind == "ratio":
-            return ind.scale * ratio
-        return (np.power(ratio, 1.0 / ind.growth_years) - 1.0) * 100.0
+    """The indicator's value from its numerator and denominator (sum, ratio, annual growth)."""
+    out = np.empty(num.shape)
+    _finish_into(ind, num, den, out)
+    return out
 
 
 def _official(ind: Indicator, comps: Components, codes: np.ndarray, group: GroupIndex,

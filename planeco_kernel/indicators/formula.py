@@ -45,6 +45,14 @@ def _live(expr: Expression, comps: Components) -> np.ndarray:
     return live
 
 
+def consecutive(cols: np.ndarray) -> slice | None:
+    """``cols`` as a slice when they are consecutive increasing columns (``arr[:, slice]`` is a
+    view, no copy); ``None`` otherwise (or when empty)."""
+    if len(cols) and cols[-1] - cols[0] + 1 == len(cols) and (np.diff(cols) == 1).all():
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return None
+
+
 def _factor(f: Factor, comps: Components, cols: np.ndarray) -> np.ndarray | float:
     """The values ``f`` reads on the year columns ``cols``: a read-only view of the component when
     those columns are consecutive (no copy), else a gather. Callers never write into it."""
@@ -54,8 +62,9 @@ def _factor(f: Factor, comps: Components, cols: np.ndarray) -> np.ndarray | floa
     total = None
     for src in _sources(f, comps):
         picked = src[cols]
-        if len(picked) and picked[-1] - picked[0] + 1 == len(picked) and (np.diff(picked) == 1).all():
-            part = arr[:, int(picked[0]):int(picked[-1]) + 1]
+        run = consecutive(picked)
+        if run is not None:
+            part = arr[:, run]
             part.flags.writeable = False
         else:
             part = arr[:, picked]  # one gather of the live columns, shifted by the lag
