@@ -14,7 +14,8 @@ the checkout plus a hello-world app, then reports medians of:
    (Auvergne-Rhône-Alpes, 4 025): click → choropleth layer replaced and legend shown, painted.
 
 Switch and map times are measured inside the page (``performance.now()``), the click being
-dispatched by the same script. Network: every non-local request is aborted (offline).
+dispatched by the same script. Network: every non-local request fails (offline, :data:`DEAD_PROXY`);
+every page is left as a person closes a tab (:func:`leave`: Voilà then shuts its kernel down).
 Results are printed and written to ``tests/artifacts/bench_apps.json``.
 """
 
@@ -31,7 +32,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -100,21 +101,23 @@ def start_server(apps_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"planeco serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
 
 
-def _offline(route) -> None:
-    url = route.request.url
-    if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in ("127.0.0.1", "localhost"):
-        route.continue_()
-    else:
-        route.abort()
+DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}
+"""Every non-local request goes to a closed port and fails at once: the browser is offline as on a
+machine without internet, without Playwright intercepting requests (interception would add a
+round trip to every request timed, and holds the beacon a page sends when it is left)."""
+
+
+def launch(p):
+    """Headless Debian Chromium, offline (:data:`DEAD_PROXY`)."""
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True, proxy=DEAD_PROXY,
+                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
 
 
 def new_context(browser, **options):
-    """An offline browser context (non-local requests aborted), 1280×1000, French; ``options``
-    go to Playwright's ``new_context`` (``storage_state``: a session's cookies)."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR", accept_downloads=False,
-                              **options)
-    ctx.route("**/*", _offline)
-    return ctx
+    """A browser context of 1280×1000, French; ``options`` go to Playwright's ``new_context``
+    (``storage_state``: a session's cookies)."""
+    return browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR", accept_downloads=False,
+                               **options)
 
 
 def _new_page(browser):
@@ -142,8 +145,40 @@ def _pool_fills(log: Path, notebook: str) -> int:
     return log.read_text(encoding="utf-8", errors="replace").count(f"Kernel pool of {notebook} is filled")
 
 
+def leave(page) -> None:
+    """Leave and close ``page`` as a person closing the tab does; wait until its kernel is gone.
+
+    Voilà shuts a visitor's kernel down when the page is left (its ``beforeunload`` handler sends
+    a beacon to ``voila/api/shutdown/<kernel>``); Playwright's ``page.close()`` and
+    ``context.close()`` skip that handler, so every visited kernel (1.5 GB for the Comparateur)
+    would live until culled and the next visits would be timed on a machine filling up. Navigating
+    to ``about:blank`` fires the handler; Playwright does not report beacons, so the kernel's
+    API is polled until it answers 404 (closing the context at once could cancel the beacon).
+    """
+    try:
+        cfg = page.evaluate(_PAGE_CONFIG_JS)
+        url = page.url
+        page.goto("about:blank", timeout=10_000)
+        if cfg and cfg.get("kernelId"):
+            kernel = urljoin(url, f"{cfg['baseUrl'].rstrip('/')}/api/kernels/{cfg['kernelId']}")
+            deadline = time.monotonic() + 15
+            while page.context.request.get(kernel).status != 404:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the kernel of {url} still runs 15 s after its page was left")
+                time.sleep(0.1)
+    finally:
+        page.close()
+
+
+_PAGE_CONFIG_JS = """() => {
+  const e = document.getElementById('jupyter-config-data');
+  return e ? JSON.parse(e.textContent) : null;
+}"""
+
+
 def visible_after(ctx, url: str, selectors: list[str]) -> float:
-    """Seconds from navigation start to every selector visible, in a new page of ``ctx``."""
+    """Seconds from navigation start to every selector visible, in a new page of ``ctx``
+    (then left as a person leaves it: :func:`leave`)."""
     page = ctx.new_page()
     try:
         t0 = time.perf_counter()
@@ -152,7 +187,7 @@ def visible_after(ctx, url: str, selectors: list[str]) -> float:
             page.locator(sel).first.wait_for(state="visible", timeout=120_000)
         return time.perf_counter() - t0
     finally:
-        page.close()
+        leave(page)
 
 
 def time_to_interactive(browser, url: str, selectors: list[str]) -> float:
@@ -208,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server {base} (bundle {config.data_dir()}), Chromium {CHROMIUM}")
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                            args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+                browser = launch(p)
                 # 1. time to interactive
                 tti_apps = {
                     "hello": (base + "voila/render/hello.ipynb", ["h1.hello"]),
@@ -256,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                             f".planeco-legend-body[data-key='{level}:{code}']",
                             ".planeco-map .leaflet-overlay-pane canvas"]))
                     results[f"map_{level}_{code}_ms"] = _summary(samples)
+                leave(page)
                 ctx.close()
                 browser.close()
         finally:

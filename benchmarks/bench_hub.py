@@ -4,7 +4,7 @@ Run: ``PLANECO_DATA_DIR=/path/to/bundle python -m benchmarks hub``.
 Starts, on free ports of 127.0.0.1, a real JupyterHub with the repository's ``jupyterhub_config.py``
 (dummy authenticator, one preheated kernel per app, configurable-http-proxy from ``.hub-node``)
 and a ``planeco serve``, both over one fresh knowledge base holding one INVENTED TEST member.
-In headless Chromium (offline: non-local requests aborted), the person signs in (the hub
+In headless Chromium (offline: non-local requests fail), the person signs in (the hub
 spawns their server; the gallery says when its kernels are warm) and opens the Comparateur as
 soon as the gallery no longer says the apps are warming (first visit), on each server in turn, the
 second once the first's kernel pool is refilled; both servers are started
@@ -27,7 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_apps import APP, CHROMIUM, HELLO, ROOT, TTI_RUNS, _pool_fills, _summary, new_context, report, start_server, visible_after, wait_pool_refilled
+from benchmarks.bench_apps import (APP, HELLO, ROOT, TTI_RUNS, _pool_fills, _summary, launch, new_context, report,
+                                   start_server, visible_after, wait_pool_refilled)
 
 USER = "bench"
 TARGETS = {
@@ -108,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         hub_env = {"PLANECO_KB": str(kb.root), "PLANECO_HUB_AUTHENTICATOR": "dummy", "PLANECO_HUB_POOL_SIZE": "1",
                    "PLANECO_HUB_APPS_DIR": str(apps), "PLANECO_DATA_DIR": str(config.data_dir())}
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            browser = launch(p)
             for start in range(FIRST_VISITS):
                 serve_log = tmp / f"serve{start}.log"
                 proc, serve_url = start_server(apps, serve_log)

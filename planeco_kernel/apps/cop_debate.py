@@ -94,8 +94,8 @@ class DebateStep:
         except PlanecoError as exc:
             self.say(str(exc), "alert")
             return
-        self.say(done)
         self.draw_debates()
+        self.say(done)  # once the debate shows it
 
     def _propose(self) -> None:
         self._act(lambda: D.propose(self.kb, self.member.id, self.debate_lever.value, self.p_title.value,

@@ -66,9 +66,9 @@ class DeclensionStep:
         except (ValueError, UnicodeDecodeError) as exc:
             self.say(f"Inventaire illisible ({exc}) : CSV territory_code, sector, year, tco2e attendu.", "alert")
             return
-        self.say(f"Inventaire chargé : {len(self.inventory)} lignes.")
         self.decl_key.value = "inventaire"
         self.draw_declension()
+        self.say(f"Inventaire chargé : {len(self.inventory)} lignes.")  # once the declension shows it
 
     def draw_declension(self) -> None:
         lid = self.decl_lever.value

@@ -78,9 +78,10 @@ class RoadmapStep:
         except PlanecoError as exc:
             self.say(str(exc), "alert")
             return
-        self.say("Engagement ajouté.")
+        # the message comes last: once it shows, the gauges and the table include the commitment
         self.draw_roadmap()
         self.show_lever(self.lever_pick.value)
+        self.say("Engagement ajouté.")
 
     def _import_commitments(self) -> None:
         from planeco_kernel.trajectories.levers import read_commitments
@@ -95,8 +96,8 @@ class RoadmapStep:
             self.say(str(exc), "alert")
             return
         self.data.extra.append(frame)
-        self.say(f"{len(frame)} engagements importés de « {f['name']} ».")
         self.draw_roadmap()
+        self.say(f"{len(frame)} engagements importés de « {f['name']} ».")
 
     def draw_gauges(self) -> None:
         """Coverage gauges: committed vs the SGPE objective, per sector and lever."""

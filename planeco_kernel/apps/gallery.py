@@ -152,6 +152,7 @@ def _make_voila_class():
     import tornado.web
     from jupyter_server.base.handlers import JupyterHandler
     from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
 
     class GalleryHandler(JupyterHandler):
         """Serves the gallery page (``GET /``) to whoever the server's identity provider admits.
@@ -167,6 +168,20 @@ def _make_voila_class():
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.set_header("Cache-Control", "no-cache")
             self.finish(self._app.gallery_page())
+
+    class AppPageHandler(TornadoVoilaHandler):
+        """Voilà's app page, also setting the ``_xsrf`` cookie.
+
+        When a visitor leaves an app, the page's ``beforeunload`` handler posts the cookie's
+        token to ``voila/api/shutdown/<kernel>``, but Voilà's page never sets that cookie: the
+        post is refused (403, voila-dashboards/voila#1458) and every visitor's kernel (1.5 GB
+        for the Comparateur) lives until culled. Reading ``xsrf_token`` sets the cookie before
+        the page streams out, so the kernel is shut down when its page is left.
+        """
+
+        async def prepare(self) -> None:
+            await super().prepare()
+            self.xsrf_token  # noqa: B018 — the property sets the cookie
 
     class PlanecoVoila(Voila):
         """Voilà serving the apps directory, with the planeco gallery page at the root URL."""
@@ -203,6 +218,12 @@ def _make_voila_class():
                     return str(Path(path).resolve())
             return super().data_dir
 
+        def init_settings(self) -> dict:
+            settings = super().init_settings()
+            # One ``_xsrf`` cookie per server (behind the hub, each user's server has its own base URL).
+            settings["xsrf_cookie_kwargs"] = {"path": self.base_url}
+            return settings
+
         def init_handlers(self) -> list:
             from jupyter_server.utils import url_path_join
 
@@ -213,6 +234,8 @@ def _make_voila_class():
                 # /logout) at the server root; they belong under the base URL like every other page.
                 if rule[0] in {pattern for pattern, *_ in self.identity_provider.get_handlers()}:
                     rule = (url_path_join(self.server_url, rule[0]), *rule[1:])
+                if rule[1] is TornadoVoilaHandler:
+                    rule = (rule[0], AppPageHandler, *rule[2:])
                 handlers.append(rule)
             # Tornado takes the first matching rule: ours for the root URL wins over Voilà's tree,
             # and Voilà's plain file listing (/voila/tree) sends visitors to the gallery.

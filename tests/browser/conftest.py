@@ -2,8 +2,8 @@
 
 The server serves a temporary copy of ``apps/`` plus ``hello.ipynb``, a hello-world app (test
 data, not a planeco app) used as the baseline for load-time measurements. Every request to a
-host other than 127.0.0.1/localhost is aborted and recorded, so tests never depend on the
-network and can assert that the pages need none.
+host other than 127.0.0.1/localhost fails (the browser's proxy is a closed port) and is recorded,
+so tests never depend on the network and can assert that the pages need none.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}
+"""The browser's proxy: a closed port, so every request outside the server fails at once (offline)."""
 
 HELLO_NOTEBOOK = {
     "cells": [{
@@ -140,35 +142,46 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, proxy=DEAD_PROXY)
         yield b
         b.close()
 
 
 class OfflinePage:
-    """A Playwright page whose non-local requests are aborted and recorded in ``blocked``."""
+    """A Playwright page of the offline browser; requests it makes outside the server are
+    recorded in ``blocked`` (they fail: the browser's proxy is :data:`DEAD_PROXY`).
+
+    Requests are observed, not intercepted: interception would hold the beacon by which a page
+    that is left asks Voilà to shut its kernel down.
+    """
 
     def __init__(self, browser, width: int = 1280, height: int = 900):
         self.context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
         self.closed = False
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        self.context.route("**/*", self._route)
+        self.context.on("request", self._record)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
-    def _route(self, route) -> None:
-        url = route.request.url
-        host = urlsplit(url).hostname
-        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
+    def _record(self, request) -> None:
+        url = request.url
+        if not (url.startswith(("data:", "blob:", "about:")) or urlsplit(url).hostname in LOCAL_HOSTS):
             self.blocked.append(url)
-            route.abort()
 
     def close(self) -> None:
+        """Leave every page as a person closing the tab does (Voilà's ``beforeunload`` handler
+        then shuts the page's kernel down, which ``context.close()`` alone skips: kernels would
+        pile up until culled), then close the context."""
+        from playwright.sync_api import Error as PlaywrightError
+
         if not self.closed:
             self.closed = True
+            for pg in self.context.pages:
+                try:
+                    pg.goto("about:blank", timeout=10_000)
+                except PlaywrightError:
+                    pass  # a crashed or already closed page has no kernel to release
             self.context.close()
 
 
