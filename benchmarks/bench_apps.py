@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -99,6 +100,20 @@ def start_server(apps_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
     proc.terminate()
     raise RuntimeError(f"planeco serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def serving(apps_dir: Path, log: Path):
+    """:func:`start_server` as a context manager: yields the URL, stops the server at the end."""
+    proc, url = start_server(apps_dir, log)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}
@@ -239,66 +254,58 @@ def main(argv: list[str] | None = None) -> int:
         apps = Path(tmp) / "apps"
         shutil.copytree(ROOT / "apps", apps)
         (apps / "hello.ipynb").write_text(json.dumps(HELLO), encoding="utf-8")
-        proc, base = start_server(apps, Path(tmp) / "serve.log")
-        print(f"server {base} (bundle {config.data_dir()}), Chromium {CHROMIUM}")
-        try:
-            with sync_playwright() as p:
-                browser = launch(p)
-                # 1. time to interactive
-                tti_apps = {
-                    "hello": (base + "voila/render/hello.ipynb", ["h1.hello"]),
-                    "comparateur": (base + APP, [".planeco-search input"]),
-                    "comparateur_lien_direct": (base + APP + "?territoire=42218",
-                                                [".planeco-ind-card[data-indicator='population']",
-                                                 ".planeco-legend-body[data-key='commune:42218']"]),
-                }
-                log = Path(tmp) / "serve.log"
-                tti: dict[str, list[float]] = {k: [] for k in tti_apps}
-                for nb in ("hello.ipynb", "comparateur.ipynb"):
-                    wait_pool_refilled(log, nb, 0)
-                for _ in range(TTI_RUNS):
-                    for name, (url, sels) in tti_apps.items():
-                        nb = urlsplit(url).path.rsplit("/", 1)[-1]
-                        before = _pool_fills(log, nb)
-                        tti[name].append(time_to_interactive(browser, url, sels))
-                        wait_pool_refilled(log, nb, before)
-                for name, s in tti.items():
-                    results[f"tti_{name}_s"] = _summary(s)
-                hello = statistics.median(tti["hello"])
-                results["tti_ratio_comparateur_vs_hello"] = round(statistics.median(tti["comparateur"]) / hello, 2)
-                results["tti_ratio_lien_direct_vs_hello"] = round(
-                    statistics.median(tti["comparateur_lien_direct"]) / hello, 2)
+        with serving(apps, Path(tmp) / "serve.log") as base, sync_playwright() as p:
+            print(f"server {base} (bundle {config.data_dir()}), Chromium {CHROMIUM}")
+            browser = launch(p)
+            # 1. time to interactive
+            tti_apps = {
+                "hello": (base + "voila/render/hello.ipynb", ["h1.hello"]),
+                "comparateur": (base + APP, [".planeco-search input"]),
+                "comparateur_lien_direct": (base + APP + "?territoire=42218",
+                                            [".planeco-ind-card[data-indicator='population']",
+                                             ".planeco-legend-body[data-key='commune:42218']"]),
+            }
+            log = Path(tmp) / "serve.log"
+            tti: dict[str, list[float]] = {k: [] for k in tti_apps}
+            for nb in ("hello.ipynb", "comparateur.ipynb"):
+                wait_pool_refilled(log, nb, 0)
+            for _ in range(TTI_RUNS):
+                for name, (url, sels) in tti_apps.items():
+                    nb = urlsplit(url).path.rsplit("/", 1)[-1]
+                    before = _pool_fills(log, nb)
+                    tti[name].append(time_to_interactive(browser, url, sels))
+                    wait_pool_refilled(log, nb, before)
+            for name, s in tti.items():
+                results[f"tti_{name}_s"] = _summary(s)
+            hello = statistics.median(tti["hello"])
+            results["tti_ratio_comparateur_vs_hello"] = round(statistics.median(tti["comparateur"]) / hello, 2)
+            results["tti_ratio_lien_direct_vs_hello"] = round(
+                statistics.median(tti["comparateur_lien_direct"]) / hello, 2)
 
-                # 2. and 3. in one app page
-                ctx, page = _new_page(browser)
-                page.goto(base + APP + "?territoire=42218")
-                page.locator(".planeco-legend-body[data-key='commune:42218']").wait_for(timeout=120_000)
-                switch = []
-                for code in SWITCH_CODES:
-                    t = model.get(code)
-                    ms = _pick_via_search(page, t.name, code, [
-                        f".planeco-cmp-cards-body[data-key='{t.key}']", f".planeco-legend-body[data-key='{t.key}']"])
-                    switch.append(ms)
-                results["switch_ms"] = _summary(switch)
-                for level, code, name in MAP_TARGETS:
-                    samples = []
-                    for _ in range(MAP_RUNS):
-                        # leave the scope, then come back: the map is redrawn each time
-                        _pick_via_search(page, "Saint-Étienne", "42218",
-                                         [".planeco-legend-body[data-key='commune:42218']"])
-                        samples.append(_pick_via_search(page, name, code, [
-                            f".planeco-legend-body[data-key='{level}:{code}']",
-                            ".planeco-map .leaflet-overlay-pane canvas"]))
-                    results[f"map_{level}_{code}_ms"] = _summary(samples)
-                leave(page)
-                ctx.close()
-                browser.close()
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            # 2. and 3. in one app page
+            ctx, page = _new_page(browser)
+            page.goto(base + APP + "?territoire=42218")
+            page.locator(".planeco-legend-body[data-key='commune:42218']").wait_for(timeout=120_000)
+            switch = []
+            for code in SWITCH_CODES:
+                t = model.get(code)
+                ms = _pick_via_search(page, t.name, code, [
+                    f".planeco-cmp-cards-body[data-key='{t.key}']", f".planeco-legend-body[data-key='{t.key}']"])
+                switch.append(ms)
+            results["switch_ms"] = _summary(switch)
+            for level, code, name in MAP_TARGETS:
+                samples = []
+                for _ in range(MAP_RUNS):
+                    # leave the scope, then come back: the map is redrawn each time
+                    _pick_via_search(page, "Saint-Étienne", "42218",
+                                     [".planeco-legend-body[data-key='commune:42218']"])
+                    samples.append(_pick_via_search(page, name, code, [
+                        f".planeco-legend-body[data-key='{level}:{code}']",
+                        ".planeco-map .leaflet-overlay-pane canvas"]))
+                results[f"map_{level}_{code}_ms"] = _summary(samples)
+            leave(page)
+            ctx.close()
+            browser.close()
     goals = {"tti_ratio_comparateur_vs_hello": ("≤", 1.3), "switch_ms": ("<", 300),
              "map_departement_42_ms": ("<", 1000), "map_region_84_ms": ("<", 3000)}
     report(results, goals, "bench_apps")

@@ -6,9 +6,10 @@ Starts, on free ports of 127.0.0.1, a real JupyterHub with the repository's ``ju
 and a ``planeco serve``, both over one fresh knowledge base holding one INVENTED TEST member.
 In headless Chromium (offline: non-local requests fail), the person signs in (the hub
 spawns their server; the gallery says when its kernels are warm) and opens the Comparateur as
-soon as the gallery no longer says the apps are warming (first visit), on each server in turn, the
-second once the first's kernel pool is refilled; both servers are started
-``PLANECO_BENCH_FIRST_VISITS`` times (default 3) for as many first visits. After the last start,
+soon as the gallery no longer says the apps are warming (first visit), on each server in turn; the
+second server is started once the first's visit is over and its kernel pool refilled (a server
+warming up next door would slow a first visit down). Both are started ``PLANECO_BENCH_FIRST_VISITS``
+times (default 3), in alternating order, for as many first visits. After the last start,
 alternating between the two servers, the Comparateur is opened with the session's cookies:
 navigation start → the search box visible; and by a deep link (``?territoire=42218``) → cards and
 map legend shown. Every visit is a fresh browser context with the session's cookies (empty cache).
@@ -25,10 +26,11 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks.bench_apps import (APP, HELLO, ROOT, TTI_RUNS, _pool_fills, _summary, launch, new_context, report,
-                                   start_server, visible_after, wait_pool_refilled)
+                                   serving, visible_after, wait_pool_refilled)
 
 USER = "bench"
 TARGETS = {
@@ -111,45 +113,47 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as p:
             browser = launch(p)
             for start in range(FIRST_VISITS):
-                serve_log = tmp / f"serve{start}.log"
-                proc, serve_url = start_server(apps, serve_log)
-                try:
-                    with HubProcess(tmp / f"hub{start}", hub_env) as hub:
-                        state, signed_in = _sign_in(browser, hub)
-                        spawn.append(signed_in)
-                        # the hub's log carries the users' servers' output (Voilà's pool messages)
-                        servers = {"serve": (serve_url, serve_log), "hub": (hub.url + f"user/{USER}/", hub.log)}
-                        # first visit: as soon as the gallery no longer says « se préparent », open the
-                        # Comparateur; the other server's visit waits for this one's pool to be refilled
-                        # (a refilling kernel loads the data: it would slow the other's first visit)
-                        order = list(servers) if start % 2 == 0 else list(servers)[::-1]
-                        for sname in order:
-                            base, log = servers[sname]
-                            ctx = new_context(browser, storage_state=state)
-                            try:
-                                warming[sname].append(_wait_warm(ctx, base))
-                            finally:
-                                ctx.close()
-                            before = _pool_fills(log, "comparateur.ipynb")
-                            first[sname].append(_visit(browser, state, base + APP, TARGETS["comparateur"][1]))
-                            wait_pool_refilled(log, "comparateur.ipynb", before)
-                        if start < FIRST_VISITS - 1:
-                            continue
-                        for _name, (_base, log) in servers.items():
-                            for nb in ("hello.ipynb", "comparateur.ipynb"):
-                                wait_pool_refilled(log, nb, 0)
-                        times = {f"{s}_{t}": [] for s in servers for t in TARGETS}
-                        for _ in range(TTI_RUNS):
-                            for target, (query, sels) in TARGETS.items():
-                                path = "voila/render/hello.ipynb" if query is None else APP + query
-                                nb = path.split("?")[0].rsplit("/", 1)[-1]
-                                for sname, (base, log) in servers.items():
-                                    before = _pool_fills(log, nb)
-                                    times[f"{sname}_{target}"].append(_visit(browser, state, base + path, sels))
-                                    wait_pool_refilled(log, nb, before)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=30)
+                # first visit: as soon as the gallery no longer says « se préparent », open the
+                # Comparateur. The second server is started only once the first one's visit is over
+                # and its pool refilled: a server warming up (or a refilling kernel loading the data)
+                # would slow the other's first visit.
+                order = ["serve", "hub"] if start % 2 == 0 else ["hub", "serve"]
+                with ExitStack() as stack:
+                    servers: dict[str, tuple[str, Path]] = {}
+                    state = None
+                    for sname in order:
+                        if sname == "serve":
+                            log = tmp / f"serve{start}.log"
+                            servers[sname] = (stack.enter_context(serving(apps, log)), log)
+                        else:
+                            hub = stack.enter_context(HubProcess(tmp / f"hub{start}", hub_env))
+                            state, signed_in = _sign_in(browser, hub)
+                            spawn.append(signed_in)
+                            # the hub's log carries the users' servers' output (Voilà's pool messages)
+                            servers[sname] = (hub.url + f"user/{USER}/", hub.log)
+                        base, log = servers[sname]
+                        ctx = new_context(browser, storage_state=state)
+                        try:
+                            warming[sname].append(_wait_warm(ctx, base))
+                        finally:
+                            ctx.close()
+                        before = _pool_fills(log, "comparateur.ipynb")
+                        first[sname].append(_visit(browser, state, base + APP, TARGETS["comparateur"][1]))
+                        wait_pool_refilled(log, "comparateur.ipynb", before)
+                    if start < FIRST_VISITS - 1:
+                        continue
+                    for _name, (_base, log) in servers.items():
+                        for nb in ("hello.ipynb", "comparateur.ipynb"):
+                            wait_pool_refilled(log, nb, 0)
+                    times = {f"{s}_{t}": [] for s in servers for t in TARGETS}
+                    for _ in range(TTI_RUNS):
+                        for target, (query, sels) in TARGETS.items():
+                            path = "voila/render/hello.ipynb" if query is None else APP + query
+                            nb = path.split("?")[0].rsplit("/", 1)[-1]
+                            for sname, (base, log) in servers.items():
+                                before = _pool_fills(log, nb)
+                                times[f"{sname}_{target}"].append(_visit(browser, state, base + path, sels))
+                                wait_pool_refilled(log, nb, before)
             browser.close()
     results["conditions"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["hub_sign_in_and_spawn_s"] = _summary(spawn)
