@@ -276,3 +276,57 @@ def test_preheated_kernel_freezes_its_set_up_before_waiting_for_the_visit(monkey
         assert len(seen) == 1 and seen[0] > 0
     finally:
         gc.unfreeze()
+
+
+class _Recorder:
+    def __init__(self):
+        self.widget = None
+        self.applied: list[dict] = []
+
+    def apply(self, query: dict) -> None:
+        self.applied.append(query)
+
+
+def test_a_visitors_deep_link_is_applied_once_the_cell_is_over(monkeypatch):
+    """In a kernel (an event loop runs the cell), the visitor's query is applied just after the
+    cell, so that Voilà ends the page at once; an explicit query is applied immediately."""
+    import asyncio
+
+    import IPython.display
+
+    from planeco_kernel.apps.request import display_then_apply
+
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: None)
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.setenv("QUERY_STRING", "territoire=42218")
+
+    app_ref = _Recorder()
+
+    async def run():
+        display_then_apply(app_ref, app_ref.apply)
+        during_cell = list(app_ref.applied)
+        await asyncio.sleep(0)  # the cell is over: the loop gets control back
+        return during_cell
+
+    assert asyncio.run(run()) == []
+    assert app_ref.applied == [{"territoire": "42218"}]
+    explicit = _Recorder()
+    display_then_apply(explicit, explicit.apply, {"territoire": "01053"})
+    assert explicit.applied == [{"territoire": "01053"}]
+
+
+def test_a_deferred_deep_link_that_fails_is_logged(monkeypatch, caplog):
+    import asyncio
+
+    from planeco_kernel.apps.request import after_cell
+
+    def boom(_q):
+        raise ValueError("page parameters exploded")
+
+    async def run():
+        after_cell(boom, {})
+        await asyncio.sleep(0)
+
+    with caplog.at_level("ERROR", logger="planeco"):
+        asyncio.run(run())
+    assert "page parameters exploded" in caplog.text

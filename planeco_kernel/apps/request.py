@@ -75,12 +75,40 @@ def display_then_apply(app, apply, query: dict[str, str] | None = None):
     ``query`` defaults to :func:`query_params`, which waits for the visitor when the kernel is
     preheated: the app is built (data loaded, indexes warmed) before anyone arrives, and only the
     deep link's state is applied on arrival. Returns ``app``.
+
+    When the query comes from a preheated kernel's visitor, ``apply`` runs just after the cell
+    (:func:`after_cell`): Voilà ends the page as soon as the cell is done, so the browser loads and
+    starts the front end while the kernel computes the deep link's figures; the front end, once
+    connected, receives the widgets' state as the computation left it.
     """
     from IPython.display import display
 
     display(app.widget)
     if query is None:
         query = query_params()
+        if query:
+            after_cell(apply, query)
+        return app
     if query:
         apply(query)
     return app
+
+
+def after_cell(fn, *args) -> None:
+    """Call ``fn(*args)`` once the running cell is over, from the kernel's event loop (at once
+    outside a kernel). An exception is logged (``planeco`` logger, the kernel's log), not lost."""
+    import asyncio
+    import logging
+
+    def run() -> None:
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - nobody else would see it: the cell is over
+            logging.getLogger("planeco").exception("planeco: applying the page's parameters failed")
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no event loop running (a script, a test): no cell to wait for
+        fn(*args)
+        return
+    loop.call_soon(run)
