@@ -278,6 +278,28 @@ def test_preheated_kernel_freezes_its_set_up_before_waiting_for_the_visit(monkey
         gc.unfreeze()
 
 
+def _run_in_fresh_loop(coro_fn):
+    """Run ``coro_fn()`` in its own event loop, in a thread (the suite's thread may already run one:
+    Playwright's)."""
+    import asyncio
+    import threading
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro_fn())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(30)
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
+
+
 class _Recorder:
     def __init__(self):
         self.widget = None
@@ -308,7 +330,7 @@ def test_a_visitors_deep_link_is_applied_once_the_cell_is_over(monkeypatch):
         await asyncio.sleep(0)  # the cell is over: the loop gets control back
         return during_cell
 
-    assert asyncio.run(run()) == []
+    assert _run_in_fresh_loop(run) == []
     assert app_ref.applied == [{"territoire": "42218"}]
     explicit = _Recorder()
     display_then_apply(explicit, explicit.apply, {"territoire": "01053"})
@@ -328,5 +350,5 @@ def test_a_deferred_deep_link_that_fails_is_logged(monkeypatch, caplog):
         await asyncio.sleep(0)
 
     with caplog.at_level("ERROR", logger="planeco"):
-        asyncio.run(run())
+        _run_in_fresh_loop(run)
     assert "page parameters exploded" in caplog.text
