@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -74,46 +73,34 @@ _CLICK_AND_WAIT = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(apps_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """``planeco serve`` on a free port (default settings: preheated kernels); returns (process, URL)."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    out = open(log, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
-                             "--apps-dir", str(apps_dir)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"planeco serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"planeco serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
-
-
 @contextmanager
 def serving(apps_dir: Path, log: Path):
-    """:func:`start_server` as a context manager: yields the URL, stops the server at the end."""
-    proc, url = start_server(apps_dir, log)
+    """``planeco serve`` on a free port (default settings: preheated kernels), output to ``log``;
+    yields its URL once it answers, stops it at the end."""
+    from planeco_kernel.hub.process import free_port, stop_process
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
+                                 "--apps-dir", str(apps_dir)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"planeco serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"planeco serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}

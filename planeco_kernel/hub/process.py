@@ -19,6 +19,17 @@ from planeco_kernel import config as planeco_config
 from planeco_kernel.errors import ConfigError
 
 
+def stop_process(proc: subprocess.Popen, timeout_s: float = 15.0) -> None:
+    """Stop a child process: SIGTERM, wait up to ``timeout_s``, then SIGKILL; reaped either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now (127.0.0.1)."""
     with socket.socket() as s:
@@ -100,13 +111,7 @@ class HubProcess:
             left = psutil.Process(self.proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             left = []
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.proc.wait()
+        stop_process(self.proc, timeout_s)
         for p in left:
             try:
                 p.kill()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -44,12 +43,6 @@ HELLO_NOTEBOOK = {
 """Hello-world app (test data): the baseline of the load-time measurement."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -78,12 +71,9 @@ def spawned_server(argv: list[str], ready_url: str, log: Path, env: dict[str, st
         _wait_http(ready_url, proc, log, timeout)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        from planeco_kernel.hub.process import stop_process
+
+        stop_process(proc)
 
 
 def serve_argv(apps_dir: Path, port: int, *extra: str) -> list[str]:
@@ -123,7 +113,9 @@ def kb_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def server(served_apps_dir, small_bundle_dir, kb_dir, tmp_path_factory) -> str:
     """Start ``planeco serve`` on a free port; yield its base URL; stop it at the end."""
-    port = _free_port()
+    from planeco_kernel.hub.process import free_port
+
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "PLANECO_DATA_DIR": str(small_bundle_dir), "PLANECO_KB": str(kb_dir)}

@@ -14,7 +14,8 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, _wait_http
+from planeco_kernel.hub.process import free_port
+from tests.browser.conftest import ROOT, _wait_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 90_000
@@ -22,7 +23,7 @@ TIMEOUT = 90_000
 
 @pytest.fixture()
 def make_run(tmp_path, bundle_dir):
-    port = _free_port()
+    port = free_port()
     kb = tmp_path / "nouvelle-base"
     log = tmp_path / "make_run.log"
     venv = sys.prefix

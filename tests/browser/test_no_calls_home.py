@@ -17,7 +17,8 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, spawned_server
+from planeco_kernel.hub.process import free_port
+from tests.browser.conftest import ROOT, spawned_server
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 90_000
@@ -28,7 +29,7 @@ SETTLE_S = 4.0
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     """A plain ``jupyter lab`` (no token, loopback only) on a free port, over an empty folder."""
-    port = _free_port()
+    port = free_port()
     work = tmp_path_factory.mktemp("lab")
     log = work / "lab.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(work / "userconfig")}
