@@ -42,6 +42,7 @@ HELLO = {
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     "nbformat": 4, "nbformat_minor": 5,
 }
+"""Hello-world app (test data, not a planeco app): the baseline of load-time measurements (also of the browser tests)."""
 APP = "voila/render/comparateur.ipynb"
 TTI_RUNS = int(os.environ.get("PLANECO_BENCH_RUNS", "5"))
 REFILL_TIMEOUT_S = 90.0
@@ -77,30 +78,15 @@ _CLICK_AND_WAIT = """
 def serving(apps_dir: Path, log: Path):
     """``planeco serve`` on a free port (default settings: preheated kernels), output to ``log``;
     yields its URL once it answers, stops it at the end."""
-    from planeco_kernel.hub.process import free_port, stop_process
+    from planeco_kernel.hub.process import free_port, spawned
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
-                                 "--apps-dir", str(apps_dir)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"planeco serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"planeco serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
+    argv = [sys.executable, "-m", "planeco_kernel", "serve", "--port", str(port), "--no-browser",
+            "--apps-dir", str(apps_dir)]
+    url = f"http://127.0.0.1:{port}/"
+    with spawned(argv, url, log, env, ROOT, timeout_s=120):
         yield url
-    finally:
-        stop_process(proc)
 
 
 DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}

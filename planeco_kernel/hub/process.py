@@ -1,8 +1,10 @@
-"""Start and stop a real JupyterHub with planeco's configuration (tests and benchmarks).
+"""Start and stop servers in child processes: a real JupyterHub with planeco's configuration,
+``planeco serve``, JupyterLab (tests and benchmarks).
 
 :class:`HubProcess` runs ``python -m jupyterhub -f jupyterhub_config.py`` on 127.0.0.1 with
 free ports, waits (bounded) until the hub answers, and on exit stops it together with every
-process it spawned (proxy, culler, users' servers and their kernels).
+process it spawned (proxy, culler, users' servers and their kernels). :func:`spawned` does the
+same for one server process; :func:`wait_until_answers` is their bounded wait.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from planeco_kernel import config as planeco_config
@@ -35,6 +39,40 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _tail(log: Path, n: int = 4000) -> str:
+    return log.read_text(errors="replace")[-n:] if log.exists() else ""
+
+
+def wait_until_answers(url: str, proc: subprocess.Popen, log: Path, timeout_s: float, name: str) -> None:
+    """Poll ``url`` until it answers 200; :class:`ConfigError` (with the tail of ``log``) if
+    ``proc`` exits first or nothing answers within ``timeout_s``. ``name`` names the server in the message."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ConfigError(f"{name} s'est arrêté (code {proc.returncode}) :\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise ConfigError(f"{name} ne répond pas sur {url} après {timeout_s:.0f} s :\n{_tail(log)}")
+
+
+@contextmanager
+def spawned(argv: list[str], ready_url: str, log: Path, env: dict[str, str], cwd: Path,
+            timeout_s: float = 90.0, name: str = "planeco serve") -> Iterator[subprocess.Popen]:
+    """Run ``argv`` (output to ``log``), wait until ``ready_url`` answers (:func:`wait_until_answers`),
+    stop it on exit (:func:`stop_process`)."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_answers(ready_url, proc, log, timeout_s, name)
+        yield proc
+    finally:
+        stop_process(proc)
 
 
 class HubProcess:
@@ -82,20 +120,10 @@ class HubProcess:
         self.stop()
 
     def log_tail(self, n: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
+        return _tail(self.log, n)
 
     def _wait_up(self) -> None:
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ConfigError(f"JupyterHub s'est arrêté (code {self.proc.returncode}) :\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "hub/api/", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise ConfigError(f"JupyterHub ne répond pas sur {self.url} après {self.start_timeout_s:.0f} s :\n{self.log_tail()}")
+        wait_until_answers(self.url + "hub/api/", self.proc, self.log, self.start_timeout_s, "JupyterHub")
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop the hub (SIGTERM: it stops the servers it spawned), then kill whatever it left behind.

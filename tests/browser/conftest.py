@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from benchmarks.bench_apps import DEAD_PROXY, HELLO
+from planeco_kernel.hub.process import spawned
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,51 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}
-"""The browser's proxy: a closed port, so every request outside the server fails at once (offline)."""
-
-HELLO_NOTEBOOK = {
-    "cells": [{
-        "cell_type": "code", "id": "hello", "metadata": {}, "execution_count": None, "outputs": [],
-        "source": "import ipywidgets as widgets\nwidgets.HTML('<h1 class=\"hello\">Bonjour</h1>')",
-    }],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
-}
-"""Hello-world app (test data): the baseline of the load-time measurement."""
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"planeco serve exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"planeco serve did not answer on {url} within {timeout} s:\n{log.read_text()[-4000:]}")
-
-
-@contextmanager
-def spawned_server(argv: list[str], ready_url: str, log: Path, env: dict[str, str], cwd: Path = ROOT,
-                   timeout: float = 90) -> Iterator[subprocess.Popen]:
-    """Run ``argv`` (output to ``log``), wait until ``ready_url`` answers 200, stop it on exit.
-
-    The one place browser tests start a server process (``planeco serve``, ``jupyter lab``):
-    bounded wait, the log's tail in the error, terminate then kill.
-    """
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_http(ready_url, proc, log, timeout)
-        yield proc
-    finally:
-        from planeco_kernel.hub.process import stop_process
-
-        stop_process(proc)
 
 
 def serve_argv(apps_dir: Path, port: int, *extra: str) -> list[str]:
@@ -87,7 +45,7 @@ def served_apps_dir(tmp_path_factory) -> Path:
     """A copy of ``apps/`` with the hello-world baseline app added."""
     d = tmp_path_factory.mktemp("apps")
     shutil.copytree(ROOT / "apps", d, dirs_exist_ok=True)
-    (d / "hello.ipynb").write_text(json.dumps(HELLO_NOTEBOOK), encoding="utf-8")
+    (d / "hello.ipynb").write_text(json.dumps(HELLO), encoding="utf-8")
     return d
 
 
@@ -123,7 +81,7 @@ def server(served_apps_dir, small_bundle_dir, kb_dir, tmp_path_factory) -> str:
     # No preheated pool here: the gallery now has 8 apps and each app kernel holds the indicator
     # cube (~2 GB); a pool per app plus the visitors' kernels exhausted the 24 GiB of the test
     # machine. Kernels start on visit and idle ones are culled after a minute.
-    with spawned_server(serve_argv(served_apps_dir, port, "--cull-idle", "60"), url, log, env):
+    with spawned(serve_argv(served_apps_dir, port, "--cull-idle", "60"), url, log, env, ROOT):
         yield url
 
 

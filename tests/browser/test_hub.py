@@ -61,15 +61,15 @@ def hub(hub_kb, small_bundle_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def public_gallery(hub, hub_kb, small_bundle_dir, served_apps_dir, tmp_path_factory):
     """``planeco serve --public`` over the hub's knowledge base, whose process has a local identity it must not lend."""
-    from planeco_kernel.hub.process import free_port
-    from tests.browser.conftest import serve_argv, spawned_server
+    from planeco_kernel.hub.process import free_port, spawned
+    from tests.browser.conftest import serve_argv
 
     port = free_port()
     log = tmp_path_factory.mktemp("public") / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PLANECO_DATA_DIR": str(small_bundle_dir), "PLANECO_KB": str(hub_kb),
            "PLANECO_KB_USER": "modo"}
     url = f"http://127.0.0.1:{port}/"
-    with spawned_server(serve_argv(served_apps_dir, port, "--public", "--sign-in-url", hub.url), url, log, env):
+    with spawned(serve_argv(served_apps_dir, port, "--public", "--sign-in-url", hub.url), url, log, env, ROOT):
         yield url
 
 

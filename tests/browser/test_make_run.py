@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from planeco_kernel.hub.process import free_port
-from tests.browser.conftest import ROOT, _wait_http
+from planeco_kernel.hub.process import free_port, wait_until_answers
+from tests.browser.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 90_000
@@ -37,7 +37,7 @@ def make_run(tmp_path, bundle_dir):
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_http(url, proc, log, timeout=120)
+        wait_until_answers(url, proc, log, 120, "make run")
         yield url, kb, log
     finally:
         import signal

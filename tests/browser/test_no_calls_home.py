@@ -17,8 +17,8 @@ import urllib.request
 
 import pytest
 
-from planeco_kernel.hub.process import free_port
-from tests.browser.conftest import ROOT, spawned_server
+from planeco_kernel.hub.process import free_port, spawned
+from tests.browser.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 90_000
@@ -37,7 +37,7 @@ def jupyterlab(tmp_path_factory):
             "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
             f"--ServerApp.root_dir={work}"]
     url = f"http://127.0.0.1:{port}/"
-    with spawned_server(argv, url + "api", log, env, cwd=work):
+    with spawned(argv, url + "api", log, env, work):
         yield url
 
 
